@@ -1,0 +1,1 @@
+"""Cutover's Pulumi program: the AWS side of the migration (one module per AWS concern)."""

@@ -1,0 +1,141 @@
+"""The Pulumi program: read the stack's validated config, wire the components, export outputs.
+
+The Pulumi CLI runs this folder with ``runpy.run_path("infra/")`` from inside ``infra/``, where
+the repository root is not on ``sys.path``; the program puts it there so that ``infra.*`` and
+``hooks.permissions`` import the same way as under ``python -m``.
+"""
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import pulumi  # noqa: E402
+
+from infra.config import StackConfig, load_pulumi_config  # noqa: E402
+from infra.database import Database, DatabaseArgs  # noqa: E402
+from infra.deployment import Deployment, DeploymentArgs  # noqa: E402
+from infra.fleet import Fleet, FleetArgs  # noqa: E402
+from infra.identity import InstanceIdentity, InstanceIdentityArgs  # noqa: E402
+from infra.loadbalancer import LoadBalancer, LoadBalancerArgs  # noqa: E402
+from infra.messaging import Queue, QueueArgs  # noqa: E402
+from infra.network import Network, NetworkArgs  # noqa: E402
+from infra.revisions import RevisionBucket, RevisionBucketArgs  # noqa: E402
+from infra.scaling import Scaling, ScalingArgs  # noqa: E402
+from infra.security import SecurityGroups, SecurityGroupsArgs  # noqa: E402
+
+
+def main(cfg: StackConfig) -> None:
+    prefix = cfg.resource_prefix
+    tags = {**cfg.tags, "cutover:stack": cfg.stack, "cutover:environment": cfg.environment}
+    public_cidrs, private_cidrs = cfg.network.subnet_cidrs()
+    network = Network(
+        prefix,
+        NetworkArgs(
+            vpc_cidr=cfg.network.vpc_cidr,
+            public_subnet_cidrs=public_cidrs,
+            private_subnet_cidrs=private_cidrs,
+            nat_gateways=cfg.network.nat_gateways,
+            region=cfg.region,
+            tags=tags,
+        ),
+    )
+    database = cfg.database
+    groups = SecurityGroups(
+        prefix,
+        SecurityGroupsArgs(
+            vpc_id=network.vpc_id,
+            listener_ports=[listener.port for listener in cfg.load_balancer.listeners],
+            app_port=cfg.fleet.app_port,
+            database_port=database.port if database.enabled else None,
+            tags=tags,
+        ),
+    )
+    lb = LoadBalancer(
+        prefix,
+        LoadBalancerArgs(
+            type=cfg.load_balancer.type,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.public_subnet_ids,
+            security_group_id=groups.load_balancer_id,
+            listeners=list(cfg.load_balancer.listeners),
+            health_check=cfg.load_balancer.health_check,
+            app_port=cfg.fleet.app_port,
+            deregistration_delay=cfg.load_balancer.deregistration_delay,
+            tags=tags,
+        ),
+    )
+    revisions = RevisionBucket(f"{prefix}-revisions", RevisionBucketArgs(tags=tags))
+    identity = InstanceIdentity(
+        f"{prefix}-instance",
+        InstanceIdentityArgs(
+            region=cfg.region,
+            group_name=cfg.group_name,
+            revision_bucket_arn=revisions.arn,
+            target_group_arns=lb.target_group_arns,
+            classic_elb_arn=lb.classic_arn,
+            tags=tags,
+        ),
+    )
+    fleet = Fleet(
+        f"{prefix}-fleet",
+        FleetArgs(
+            fleet=cfg.fleet,
+            group_name=cfg.group_name,
+            region=cfg.region,
+            subnet_ids=network.instance_subnet_ids,
+            public_ips=network.instances_get_public_ips,
+            security_group_id=groups.instance_id,
+            instance_profile_arn=identity.profile_arn,
+            target_group_arns=lb.target_group_arns,
+            classic_elb_name=lb.classic_name,
+            depends_on=identity.resources,
+            tags=tags,
+        ),
+    )
+    Scaling(f"{prefix}-scaling", ScalingArgs(scaling=cfg.scaling, group_name=fleet.group_name))
+    deployment = Deployment(
+        f"{prefix}-deploy",
+        DeploymentArgs(
+            deployment=cfg.deployment,
+            deployment_group_name=cfg.deployment_group_name,
+            group_name=fleet.group_name,
+            instance_role_arn=identity.role_arn,
+            launch_template_arn=fleet.launch_template_arn,
+            tags=tags,
+        ),
+    )
+
+    pulumi.export("loadBalancerDnsName", lb.dns_name)
+    pulumi.export("autoScalingGroupName", fleet.group_name)
+    pulumi.export("codeDeployApplicationName", deployment.application_name)
+    pulumi.export("codeDeployDeploymentGroupName", deployment.deployment_group_name)
+    pulumi.export("revisionBucketName", revisions.bucket)
+    pulumi.export("targetGroupArns", lb.target_group_arns)
+    pulumi.export("vpcId", network.vpc_id)
+    pulumi.export("instanceRoleArn", identity.role_arn)
+    if lb.classic_name is not None:
+        pulumi.export("classicLoadBalancerName", lb.classic_name)
+    if cfg.queue.enabled:
+        queue = Queue(f"{prefix}-queue", QueueArgs(queue=cfg.queue, tags=tags))
+        pulumi.export("queueUrl", queue.url)
+        pulumi.export("deadLetterQueueUrl", queue.dead_letter_url)
+    if database.enabled:
+        db = Database(
+            f"{prefix}-db",
+            DatabaseArgs(
+                database=database,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=groups.database_id,
+                production=cfg.is_production,
+                tags=tags,
+            ),
+        )
+        pulumi.export("databaseEndpoint", db.endpoint)
+        pulumi.export("databaseSecretArn", db.secret_arn)
+
+
+if __name__ == "__main__":
+    main(load_pulumi_config())

@@ -1,0 +1,153 @@
+"""Deployment: the CodeDeploy application, its service role and the in-place deployment group
+bound to the Auto Scaling group."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.config import DeploymentConfig
+
+ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]
+
+
+@dataclass
+class DeploymentArgs:
+    deployment: DeploymentConfig
+    deployment_group_name: str
+    group_name: pulumi.Input[str]
+    instance_role_arn: pulumi.Input[str]
+    launch_template_arn: pulumi.Input[str]
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def launch_permissions(instance_role_arn: str, launch_template_arn: str) -> dict:
+    """What CodeDeploy needs on top of AWSCodeDeployRole for a group with a launch template,
+    scoped to this stack's role and template."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PassInstanceRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": instance_role_arn,
+                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            },
+            {
+                "Sid": "LaunchFromTemplate",
+                "Effect": "Allow",
+                "Action": "ec2:RunInstances",
+                "Resource": "*",
+                "Condition": {"ArnLike": {"ec2:LaunchTemplate": launch_template_arn}},
+            },
+            {
+                "Sid": "TagAtLaunch",
+                "Effect": "Allow",
+                "Action": "ec2:CreateTags",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"ec2:CreateAction": "RunInstances"}},
+            },
+        ],
+    }
+
+
+class Deployment(pulumi.ComponentResource):
+    """In-place deployments to the group, rolled back automatically on failure.
+
+    The deployment group has no load balancer info (``WITHOUT_TRAFFIC_CONTROL``): the hooks take
+    each instance out of the load balancer and put it in Standby themselves, restoring the
+    group's exact capacity; CodeDeploy deregistering it too would race them.
+    """
+
+    application_name: pulumi.Output[str]
+    deployment_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DeploymentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cutover:deployment:Deployment", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        dep = args.deployment
+        partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self))
+        role = aws.iam.Role(
+            f"{name}-service-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "codedeploy.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags={**args.tags, "Name": f"{name}-service-role"},
+            opts=child,
+        )
+        managed = aws.iam.RolePolicyAttachment(
+            f"{name}-service-role-managed",
+            role=role.name,
+            policy_arn=pulumi.Output.concat(
+                "arn:", partition.partition, ":iam::aws:policy/service-role/AWSCodeDeployRole"
+            ),
+            opts=child,
+        )
+        launch = aws.iam.RolePolicy(
+            f"{name}-service-role-launch",
+            role=role.id,
+            policy=pulumi.Output.all(args.instance_role_arn, args.launch_template_arn).apply(
+                lambda arns: json.dumps(launch_permissions(arns[0], arns[1]))
+            ),
+            opts=child,
+        )
+        application = aws.codedeploy.Application(
+            f"{name}-app",
+            compute_platform="Server",
+            tags={**args.tags, "Name": f"{name}-app"},
+            opts=child,
+        )
+        config_name: pulumi.Input[str] = dep.config
+        if dep.minimum_healthy_hosts is not None:
+            custom = aws.codedeploy.DeploymentConfig(
+                f"{name}-config",
+                deployment_config_name=dep.config,
+                compute_platform="Server",
+                minimum_healthy_hosts={
+                    "type": dep.minimum_healthy_hosts.type,
+                    "value": dep.minimum_healthy_hosts.value,
+                },
+                opts=child,
+            )
+            config_name = custom.deployment_config_name
+        group = aws.codedeploy.DeploymentGroup(
+            f"{name}-group",
+            app_name=application.name,
+            deployment_group_name=args.deployment_group_name,
+            service_role_arn=role.arn,
+            autoscaling_groups=[args.group_name],
+            deployment_config_name=config_name,
+            deployment_style={
+                "deployment_option": "WITHOUT_TRAFFIC_CONTROL",
+                "deployment_type": "IN_PLACE",
+            },
+            auto_rollback_configuration={
+                "enabled": dep.auto_rollback,
+                "events": ROLLBACK_EVENTS if dep.auto_rollback else None,
+            },
+            # Instances launched during a deployment get the new revision too.
+            outdated_instances_strategy="UPDATE",
+            tags={**args.tags, "Name": args.deployment_group_name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[managed, launch]),
+        )
+        self.application_name = application.name
+        self.deployment_group_name = group.deployment_group_name
+        self.register_outputs(
+            {
+                "applicationName": self.application_name,
+                "deploymentGroupName": self.deployment_group_name,
+            }
+        )

@@ -1,0 +1,161 @@
+"""Identity: the instance role and profile, allowing exactly what the hooks and the CodeDeploy
+agent need. The hooks' actions come from ``hooks.permissions`` so the two never drift apart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from hooks import permissions
+
+
+@dataclass
+class InstanceIdentityArgs:
+    region: str
+    group_name: str
+    revision_bucket_arn: pulumi.Input[str]
+    target_group_arns: list[pulumi.Input[str]] = field(default_factory=list)
+    classic_elb_arn: pulumi.Input[str] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def group_arn_pattern(partition: str, region: str, account: str, group_name: str) -> str:
+    """The ARN of the group called ``group_name``; a group ARN embeds a UUID, hence the ``*``."""
+    return (
+        f"arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*"
+        f":autoScalingGroupName/{group_name}"
+    )
+
+
+def instance_policy(
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    group_name: str,
+    revision_bucket_arn: str,
+    target_group_arns: list[str],
+    classic_elb_arn: str | None,
+) -> dict[str, Any]:
+    """The instance role's policy document. Mutating actions are scoped to this stack's group
+    and load balancer; only the describe calls, which IAM cannot scope, get ``*``."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadRevisions",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [
+                f"{revision_bucket_arn}/*",
+                # The agent's own installer and updates come from the regional CodeDeploy bucket.
+                f"arn:{partition}:s3:::aws-codedeploy-{region}/*",
+            ],
+        },
+        {
+            "Sid": "ListRevisions",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [revision_bucket_arn],
+        },
+        {
+            "Sid": "HooksDescribe",
+            "Effect": "Allow",
+            "Action": list(permissions.DESCRIBE_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "HooksOwnGroup",
+            "Effect": "Allow",
+            "Action": list(permissions.GROUP_ACTIONS),
+            "Resource": [group_arn_pattern(partition, region, account, group_name)],
+        },
+    ]
+    if target_group_arns:
+        statements.append(
+            {
+                "Sid": "HooksOwnTargetGroup",
+                "Effect": "Allow",
+                "Action": list(permissions.TARGET_GROUP_ACTIONS),
+                "Resource": list(target_group_arns),
+            }
+        )
+    if classic_elb_arn:
+        statements.append(
+            {
+                "Sid": "HooksOwnClassicLoadBalancer",
+                "Effect": "Allow",
+                "Action": list(permissions.CLASSIC_ELB_ACTIONS),
+                "Resource": [classic_elb_arn],
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class InstanceIdentity(pulumi.ComponentResource):
+    """Role (assumed by EC2), its inline policy and the profile the launch template uses."""
+
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    profile_arn: pulumi.Output[str]
+    profile_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: InstanceIdentityArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("cutover:identity:InstanceIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            description="Cutover instances: CodeDeploy agent and deployment hooks",
+            tags={**args.tags, "Name": f"{name}-role"},
+            opts=child,
+        )
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        document = pulumi.Output.all(
+            partition=partition.partition,
+            account=identity.account_id,
+            bucket=args.revision_bucket_arn,
+            target_groups=pulumi.Output.all(*args.target_group_arns),
+            classic=args.classic_elb_arn,
+        ).apply(
+            lambda v: json.dumps(
+                instance_policy(
+                    partition=v["partition"],
+                    region=args.region,
+                    account=v["account"],
+                    group_name=args.group_name,
+                    revision_bucket_arn=v["bucket"],
+                    target_group_arns=list(v["target_groups"]),
+                    classic_elb_arn=v["classic"],
+                )
+            )
+        )
+        policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=document, opts=child)
+        profile = aws.iam.InstanceProfile(
+            f"{name}-profile",
+            role=role.name,
+            tags={**args.tags, "Name": f"{name}-profile"},
+            opts=child,
+        )
+        self.role_arn, self.role_name = role.arn, role.name
+        self.profile_arn, self.profile_name = profile.arn, profile.name
+        # Instances must not start before their permissions exist: the fleet depends on these.
+        self.resources: list[pulumi.Resource] = [policy, profile]
+        self.register_outputs({"roleArn": self.role_arn, "profileArn": self.profile_arn})

@@ -1,0 +1,149 @@
+"""Offline preview: what a stack would create, evaluated under Pulumi mocks (no cloud account).
+
+    python -m infra.preview STACK [--config FILE] [--json]
+
+Prints a table of every resource (type, logical name, key inputs) and the stack outputs, or with
+``--json`` a JSON array of ``{"type", "name", "inputs"}`` (inputs as the engine receives them).
+Invalid config exits with status 2 and one line on stderr naming the key and the rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from infra.config import (
+    ConfigError,
+    load_stack_file,
+    read_stack_file,
+    stack_file_path,
+    to_pulumi_values,
+)
+
+# Inputs worth a column in the table, per type token (others: none).
+KEY_INPUTS: dict[str, tuple[str, ...]] = {
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone"),
+    "aws:ec2/natGateway:NatGateway": ("connectivityType",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName",),
+    "aws:ec2/securityGroup:SecurityGroup": ("description",),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
+        "fromPort",
+        "cidrIpv4",
+        "referencedSecurityGroupId",
+    ),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (
+        "fromPort",
+        "cidrIpv4",
+        "referencedSecurityGroupId",
+    ),
+    "aws:lb/loadBalancer:LoadBalancer": ("loadBalancerType", "internal"),
+    "aws:lb/targetGroup:TargetGroup": ("protocol", "port", "deregistrationDelay"),
+    "aws:lb/listener:Listener": ("protocol", "port"),
+    "aws:elb/loadBalancer:LoadBalancer": ("connectionDrainingTimeout",),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("instanceType", "imageId"),
+    "aws:autoscaling/group:Group": (
+        "name",
+        "minSize",
+        "desiredCapacity",
+        "maxSize",
+        "healthCheckType",
+    ),
+    "aws:autoscaling/policy:Policy": ("policyType",),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("comparisonOperator", "threshold"),
+    "aws:codedeploy/deploymentGroup:DeploymentGroup": (
+        "deploymentGroupName",
+        "deploymentConfigName",
+    ),
+    "aws:codedeploy/application:Application": ("computePlatform",),
+    "aws:sqs/queue:Queue": ("visibilityTimeoutSeconds",),
+    "aws:rds/instance:Instance": ("engine", "engineVersion", "instanceClass", "multiAz"),
+}
+
+
+def evaluate(stack: str, config_path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every resource of ``stack`` as ``{"type", "name", "inputs"}``; raises ``ConfigError``."""
+    return [r.to_json() for r in evaluate_stack(stack, config_path).resources]
+
+
+def evaluate_stack(stack: str, config_path: str | Path | None = None):  # -> mocks.Evaluation
+    """Validate the stack file, then run the real program on it under the mocks."""
+    path = Path(config_path) if config_path else stack_file_path(stack)
+    cfg = load_stack_file(path, stack=stack)  # errors name the file
+    values = to_pulumi_values(read_stack_file(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from infra import __main__ as program
+        from infra import mocks
+
+        return mocks.evaluate(
+            lambda: program.main(program.load_pulumi_config()),
+            stack=stack,
+            values=values,
+            region=cfg.region,
+        )
+
+
+def _summary(inputs: dict[str, Any], keys: tuple[str, ...]) -> str:
+    parts = []
+    for key in keys:
+        value = inputs.get(key)
+        if value not in (None, "", []):
+            shown = json.dumps(value) if isinstance(value, bool) else value
+            parts.append(f"{key}={shown}")
+    return " ".join(parts)
+
+
+def display_type(type_token: str) -> str:
+    """``aws:s3/bucketPolicy:BucketPolicy`` -> ``aws:s3:BucketPolicy`` (as the Pulumi CLI shows)."""
+    package, module, kind = type_token.split(":", 2)
+    return f"{package}:{module.split('/')[0]}:{kind}"
+
+
+def render_table(evaluation) -> str:
+    rows = [
+        (display_type(r.type), r.name, _summary(r.inputs, KEY_INPUTS.get(r.type, ())))
+        for r in evaluation.resources
+    ]
+    width_type = max(len(row[0]) for row in rows)
+    width_name = max(len(row[1]) for row in rows)
+    lines = [f"{'TYPE':<{width_type}}  {'NAME':<{width_name}}  KEY INPUTS"]
+    lines += [f"{t:<{width_type}}  {n:<{width_name}}  {s}".rstrip() for t, n, s in rows]
+    custom = sum(1 for r in evaluation.resources if r.custom)
+    lines.append(
+        f"\n{len(rows)} resources ({custom} AWS resources, {len(rows) - custom} components)"
+    )
+    lines.append("Outputs:")
+    lines += [f"  {key}: {value}" for key, value in sorted(evaluation.outputs.items())]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.preview", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("stack", help="stack name, e.g. staging or production")
+    parser.add_argument(
+        "--config", help="stack file (default: Pulumi.STACK.yaml at the repository root)"
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON array of resources")
+    args = parser.parse_args(argv)
+    try:
+        evaluation = evaluate_stack(args.stack, args.config)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([r.to_json() for r in evaluation.resources], indent=2, default=str))
+    else:
+        print(f"Stack {args.stack}: what `pulumi up` would create (offline, under mocks)\n")
+        print(render_table(evaluation))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
