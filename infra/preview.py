@@ -1,10 +1,12 @@
 """Offline preview: what a stack would create, evaluated under Pulumi mocks (no cloud account).
 
-    python -m infra.preview STACK [--config FILE] [--json]
+    python -m infra.preview STACK [--config FILE] [--json] [--check]
 
 Prints a table of every resource (type, logical name, key inputs) and the stack outputs, or with
 ``--json`` a JSON array of ``{"type", "name", "inputs"}`` (inputs as the engine receives them).
 Invalid config exits with status 2 and one line on stderr naming the key and the rule.
+``--check`` also runs the policy pack's rules (``policy/``) over the resources and exits with
+status 1 when any is violated, as ``pulumi preview --policy-pack policy`` would.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from typing import Any
 
 from infra.config import (
     ConfigError,
+    StackConfig,
     load_stack_file,
     read_stack_file,
     stack_file_path,
     to_pulumi_values,
 )
+from policy.rules import Resource, Settings, Violation, check
 
 # Inputs worth a column in the table, per type token (others: none).
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
@@ -88,6 +92,19 @@ def evaluate_stack(stack: str, config_path: str | Path | None = None):  # -> moc
         )
 
 
+def check_stack(evaluation, cfg: StackConfig) -> list[Violation]:
+    """The policy pack's violations for an evaluated stack (inputs plus the mocked ids/ARNs)."""
+    resources = [
+        Resource(r.type, r.name, {**r.outputs, **r.inputs})
+        for r in evaluation.resources
+        if r.custom
+    ]
+    settings = Settings(
+        deregister_timeout=cfg.deployment.deregister_timeout, environment=cfg.environment
+    )
+    return check(resources, settings)
+
+
 def _summary(inputs: dict[str, Any], keys: tuple[str, ...]) -> str:
     parts = []
     for key in keys:
@@ -131,9 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         "--config", help="stack file (default: Pulumi.STACK.yaml at the repository root)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON array of resources")
+    parser.add_argument(
+        "--check", action="store_true", help="run the policy pack's rules; exit 1 on a violation"
+    )
     args = parser.parse_args(argv)
     try:
         evaluation = evaluate_stack(args.stack, args.config)
+        cfg = load_stack_file(args.config or stack_file_path(args.stack), stack=args.stack)
+        violations = check_stack(evaluation, cfg) if args.check else []
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -142,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"Stack {args.stack}: what `pulumi up` would create (offline, under mocks)\n")
         print(render_table(evaluation))
+    if args.check:
+        for violation in violations:
+            print(f"policy violation: {violation}", file=sys.stderr)
+        verdict = f"{len(violations)} violation(s)" if violations else "all rules pass"
+        print(f"Policy pack on {args.stack}: {verdict}", file=sys.stderr)
+        return 1 if violations else 0
     return 0
 
 

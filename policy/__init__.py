@@ -1,0 +1,1 @@
+"""Cutover's CrossGuard policy pack: the rules live in `policy.rules`."""

@@ -1,0 +1,127 @@
+"""The policy rules on the resources the real program registers for the shipped stacks.
+
+Each failing case changes one resource the way a careless edit of the program would, so the
+rules' joins (group -> subnets, deployment group -> group, launch template -> security group,
+bucket -> public access block) are exercised on the program's real resource shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from infra import config as infra_config
+from infra.config import load_stack_file, stack_file_path
+from infra.preview import check_stack, evaluate_stack
+from policy import rules
+from policy.rules import Resource, Settings
+
+GROUP = "aws:autoscaling/group:Group"
+
+
+@pytest.fixture(scope="module")
+def production() -> tuple[list[Resource], Settings]:
+    evaluation = evaluate_stack("production")
+    resources = [
+        Resource(r.type, r.name, {**r.outputs, **r.inputs})
+        for r in evaluation.resources
+        if r.custom
+    ]
+    return resources, Settings(deregister_timeout=400, environment="production")
+
+
+def _one(resources: list[Resource], type_: str) -> Resource:
+    (found,) = [r for r in resources if r.type == type_]
+    return found
+
+
+def _change(resources: list[Resource], target: Resource, **props) -> list[Resource]:
+    return [replace(r, props={**r.props, **props}) if r is target else r for r in resources]
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_both_shipped_stacks_pass_every_rule(stack):
+    cfg = load_stack_file(stack_file_path(stack), stack=stack)
+    assert check_stack(evaluate_stack(stack), cfg) == []
+
+
+def test_preview_check_exits_zero_and_says_so():
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.preview", "staging", "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Policy pack on staging: all rules pass" in result.stderr
+
+
+def test_the_margin_matches_the_config_rule():
+    assert rules.HOOK_MARGIN_SECONDS == infra_config.DEREGISTER_HOOK_MARGIN
+
+
+def test_a_group_in_one_zone_is_caught_through_its_subnets(production):
+    resources, settings = production
+    group = _one(resources, GROUP)
+    one_zone = _change(resources, group, vpcZoneIdentifiers=group.props["vpcZoneIdentifiers"][:1])
+    assert [v.message for v in rules.check(one_zone, settings)] == [
+        "spans 1 availability zone(s); needs >= 2"
+    ]
+
+
+def test_a_one_instance_production_group_breaks_capacity_and_the_deployment_floor(production):
+    resources, settings = production
+    group = _one(resources, GROUP)
+    found = {v.policy for v in rules.check(_change(resources, group, minSize=1), settings)}
+    assert found == {"production-group-capacity", "deployment-keeps-a-healthy-instance"}
+
+
+def test_the_app_port_opened_to_the_internet_on_the_instances_is_caught(production):
+    resources, settings = production
+    template = _one(resources, rules.LAUNCH_TEMPLATE)
+    instance_sg_ids = list(rules._strings(template.props.get("vpcSecurityGroupIds")))
+    for nic in template.props.get("networkInterfaces") or []:
+        instance_sg_ids += list(rules._strings(nic.get("securityGroups")))
+    assert instance_sg_ids, "the launch template names the instances' security group"
+    opened = Resource(
+        rules.SG_INGRESS_RULE,
+        "app-from-anywhere",
+        {
+            "securityGroupId": instance_sg_ids[0],
+            "ipProtocol": "tcp",
+            "fromPort": 80,
+            "toPort": 80,
+            "cidrIpv4": "0.0.0.0/0",
+        },
+    )
+    violations = rules.check([*resources, opened], settings)
+    assert [v.policy for v in violations] == ["no-internet-ingress-to-instances"]
+
+
+def test_a_revision_bucket_without_its_public_access_block_is_caught(production):
+    resources, settings = production
+    without = [r for r in resources if r.type != rules.BUCKET_PUBLIC_ACCESS_BLOCK]
+    violations = rules.check(without, settings)
+    assert [v.policy for v in violations] == ["revision-bucket-private-encrypted"]
+
+
+def test_a_wildcard_standby_grant_in_the_instance_policy_is_caught(production):
+    resources, settings = production
+    policies = [r for r in resources if r.type in rules.IAM_POLICIES]
+    assert policies, "the program declares the instance policy"
+    widened = Resource(
+        "aws:iam/rolePolicy:RolePolicy",
+        "widened",
+        {
+            "policy": json.dumps(
+                {"Statement": [{"Effect": "Allow", "Action": "autoscaling:*", "Resource": "*"}]}
+            )
+        },
+    )
+    assert [v.policy for v in rules.check([*resources, widened], settings)] == [
+        "no-wildcard-mutations"
+    ]
