@@ -1,0 +1,53 @@
+"""The instance's own record of the load balancers it was taken out of.
+
+After deregistration no load balancer lists the instance any more, so register needs this record
+to bring it back to target groups and classic ELBs that are not attached to its Auto Scaling
+group (or when it is in no group). It lives on the instance's disk (not /tmp: it must survive a
+reboot), one JSON file per instance, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hooks.balancers import Balancers
+from hooks.errors import HookError
+
+
+class MembershipRecord:
+    def __init__(self, state_dir: str, instance_id: str) -> None:
+        self.path = Path(state_dir) / f"balancers-{instance_id}.json"
+
+    def load(self) -> Balancers | None:
+        try:
+            body = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise HookError(f"cannot read {self.path}: {error}") from error
+        return Balancers.from_json(body.get("balancers", {}))
+
+    def save(self, balancers: Balancers, deployment_id: str) -> None:
+        body = {"deployment": deployment_id, "balancers": balancers.to_json()}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".balancers-")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(body, out, separators=(",", ":"))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except OSError as error:
+            raise HookError(
+                f"cannot write {self.path}: {error}; set CUTOVER_STATE_DIR to a writable folder"
+            ) from error
+
+    def forget(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise HookError(f"cannot remove {self.path}: {error}") from error

@@ -1,0 +1,149 @@
+"""What real AWS enforces and moto does not, emulated through botocore's event system: the hooks
+must respect it. Also: every call the hooks make is allowed by hooks.permissions."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from hooks.permissions import ALL_ACTIONS
+from hooks.runbook import check_floor, enter_standby, find_load_balancers, locate_instance, start
+from hooks.settings import from_environment
+
+from .conftest import fast_session, record_calls
+
+
+class _Refused:
+    status_code = 400
+
+
+def enforce_standby_minimum(session, fleet, refusals: list[str]) -> None:
+    """Answer EnterStandby like AWS does when Desired-1 would fall below MinSize."""
+
+    def before_call(model: Any, **kwargs: Any):
+        if model.name != "EnterStandby":
+            return None
+        min_size, _, desired = fleet.capacity()
+        if desired - 1 >= min_size:
+            return None
+        refusals.append(f"{desired - 1} < {min_size}")
+        message = (
+            "AutoScalingGroup cannot have desired capacity less than min size "
+            f"({desired - 1} < {min_size})"
+        )
+        return _Refused(), {"Error": {"Code": "ValidationError", "Message": message}}
+
+    session.events.register("before-call.auto-scaling.EnterStandby", before_call)
+
+
+def test_min_size_is_lowered_before_enter_standby(make_fleet, hook):
+    fleet = make_fleet(1, 2, 1, allow_downtime=True)
+    session, refusals = fast_session(), []
+    enforce_standby_minimum(session, fleet, refusals)
+
+    hook("deregister", fleet.instance_ids[0], session=session)
+    hook("register", fleet.instance_ids[0], session=session)
+
+    assert refusals == []
+    assert fleet.capacity() == (1, 2, 1)
+
+
+def test_concurrent_deregisters_respect_the_standby_minimum(make_fleet, hook):
+    fleet = make_fleet(4, 4, 4)
+    batch = fleet.instance_ids[:3]
+    refusals: list[str] = []
+    errors: list[BaseException] = []
+
+    def cycle(iid: str) -> None:
+        session = fast_session()
+        enforce_standby_minimum(session, fleet, refusals)
+        try:
+            hook("deregister", iid, session=session)
+            hook("register", iid, session=session)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=cycle, args=(i,)) for i in batch]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    # A refusal may happen in a race (another instance raised MinSize between our read and
+    # its write); the hook then lowers again and retries, so every cycle still succeeds.
+    assert errors == []
+    assert fleet.capacity() == (4, 4, 4)
+    assert set(fleet.lifecycle().values()) == {"InService"}
+
+
+def test_enter_standby_refusal_is_retried_after_lowering_again(make_fleet, hook):
+    fleet = make_fleet(2, 3, 2)
+    iid = fleet.instance_ids[0]
+    session, refusals = fast_session(), []
+    enforce_standby_minimum(session, fleet, refusals)
+    # Run up to lower_min_size (MinSize 2 -> 1), then let "another instance" raise MinSize
+    # back between our reading of the group and our EnterStandby.
+    hook("deregister", iid, session=session, stop_after=5)
+    assert fleet.capacity() == (1, 3, 2)
+
+    run = start(from_environment("deregister", instance_id=iid, region="us-east-1"), session)
+    for step in (locate_instance, find_load_balancers, check_floor):
+        step(run)
+    fleet.autoscaling.update_auto_scaling_group(AutoScalingGroupName=fleet.asg, MinSize=2)
+    enter_standby(run)
+
+    assert refusals == ["1 < 2"]
+    assert fleet.lifecycle()[iid] == "Standby"
+    hook("deregister", iid, session=session)
+    hook("register", iid, session=session)
+    assert fleet.capacity() == (2, 3, 2)
+
+
+def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypatch):
+    session = fast_session()
+    calls = record_calls(session)
+    grouped = make_fleet(2, 3, 2, classic=True)
+    lone = make_fleet(desired=2, classic=True, in_group=False)
+
+    for iid in (grouped.instance_ids[0], lone.instance_ids[0]):
+        hook("deregister", iid, session=session)
+        hook("register", iid, session=session)
+    hook("deregister", grouped.instance_ids[1], session=session)
+    monkeypatch.delenv("DEPLOYMENT_ID")
+    hook("reconcile", asg=grouped.asg, session=session)
+
+    made = set(calls)
+    assert made - set(ALL_ACTIONS) == set()
+    # The policy lists nothing the hooks never call (least privilege).
+    assert set(ALL_ACTIONS) - made == set()
+
+
+class _Ok:
+    status_code = 200
+
+
+def test_launching_instance_is_left_to_the_group(make_fleet, hook):
+    """On scale-out CodeDeploy deploys while the instance waits in Pending:Wait (moto has no
+    launch lifecycle hooks, so the answer is emulated): both hooks must leave it alone."""
+    fleet = make_fleet(1, 3, 2)
+    iid = fleet.instance_ids[0]
+    session = fast_session()
+    calls = record_calls(session)  # first: the emulated answer below ends the handler chain
+
+    def pending_wait(model: Any, **kwargs: Any):
+        if model.name != "DescribeAutoScalingInstances":
+            return None
+        item = {"InstanceId": iid, "AutoScalingGroupName": fleet.asg}
+        return _Ok(), {"AutoScalingInstances": [{**item, "LifecycleState": "Pending:Wait"}]}
+
+    session.events.register("before-call", pending_wait)  # same level: runs after recording
+
+    hook("deregister", iid, session=session)
+    hook("register", iid, session=session)
+
+    assert set(calls) == {
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeAutoScalingGroups",
+    }
+    assert fleet.capacity() == (1, 3, 2)
+    assert fleet.hook_tags() == {}

@@ -1,0 +1,285 @@
+"""Deploy cycles of an Auto Scaling group behind a target group: the field's failure cases."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from hooks.errors import EXIT_REFUSED, HookError
+from hooks.runbook import DEREGISTER_STEPS, REGISTER_STEPS
+
+from .conftest import fast_session
+
+
+def assert_back_to(fleet, capacity, instances=None):
+    assert fleet.capacity() == capacity
+    assert fleet.hook_tags() == {}
+    lifecycle = fleet.lifecycle()
+    assert set(lifecycle.values()) == {"InService"}
+    assert sorted(lifecycle) == sorted(instances or fleet.instance_ids)
+    assert fleet.live_instances() == set(instances or fleet.instance_ids)
+    if fleet.target_group_arn:
+        targets = fleet.targets()
+        assert {i: targets.get(i) for i in lifecycle} == dict.fromkeys(lifecycle, "healthy")
+
+
+def test_single_instance_group_cycle_ends_at_original_capacity(make_fleet, hook):
+    fleet = make_fleet(1, 2, 1, allow_downtime=True)
+    (iid,) = fleet.instance_ids
+
+    hook("deregister", iid)
+
+    assert fleet.lifecycle() == {iid: "Standby"}
+    assert fleet.capacity() == (0, 2, 0)
+    assert iid not in fleet.targets()  # deregistered by the hook, not by moto's Standby
+    assert fleet.tags()["cutover:baseline"] == '{"min":1,"max":2,"desired":1,"d":"d-TEST00001"}'
+    assert f"cutover:standby:{iid}" in fleet.tags()
+
+    hook("register", iid)
+
+    assert_back_to(fleet, (1, 2, 1))
+
+
+def test_failed_deployment_then_successful_one_restores_min_size(make_fleet, hook, monkeypatch):
+    fleet = make_fleet(1, 2, 1, allow_downtime=True)
+    (iid,) = fleet.instance_ids
+    hook("deregister", iid)  # the deployment fails after BeforeInstall: no register
+
+    monkeypatch.setenv("DEPLOYMENT_ID", "d-TEST00002")
+    hook("deregister", iid)
+    assert fleet.capacity() == (0, 2, 0)
+    hook("register", iid)
+
+    assert_back_to(fleet, (1, 2, 1))
+
+
+def test_min_size_lowered_only_as_far_as_needed(make_fleet, hook):
+    fleet = make_fleet(2, 5, 4)
+    iid = fleet.instance_ids[0]
+
+    hook("deregister", iid)
+    assert fleet.capacity() == (2, 5, 3)  # 4-1 >= 2: MinSize untouched
+
+    hook("register", iid)
+    assert_back_to(fleet, (2, 5, 4))
+
+
+def test_deregister_refuses_below_the_healthy_floor(make_fleet, hook):
+    fleet = make_fleet(1, 2, 1)
+    (iid,) = fleet.instance_ids
+
+    with pytest.raises(HookError) as error:
+        hook("deregister", iid)
+
+    assert error.value.exit_code == EXIT_REFUSED
+    assert "refusing to take" in str(error.value)
+    assert "cutover:allow-downtime" in str(error.value)
+    assert_back_to(fleet, (1, 2, 1))  # nothing changed, nothing recorded
+
+
+def test_floor_counts_instances_already_out(make_fleet, hook):
+    fleet = make_fleet(2, 4, 2)
+    first, second = fleet.instance_ids
+    hook("deregister", first)
+
+    with pytest.raises(HookError, match=f"still out from a deployment: {first}"):
+        hook("deregister", second)
+
+    assert fleet.lifecycle()[second] == "InService"
+    hook("register", first)
+    assert_back_to(fleet, (2, 4, 2))
+
+
+def test_allow_downtime_option_lifts_the_floor(make_fleet, hook):
+    fleet = make_fleet(1, 1, 1)
+    (iid,) = fleet.instance_ids
+
+    hook("deregister", iid, allow_downtime=True)
+    assert fleet.lifecycle() == {iid: "Standby"}
+    hook("register", iid)
+
+    assert_back_to(fleet, (1, 1, 1))
+
+
+def test_higher_floor_is_configurable(make_fleet, hook):
+    fleet = make_fleet(3, 3, 3)
+    with pytest.raises(HookError, match="fewer than 3 other"):
+        hook("deregister", fleet.instance_ids[0], min_healthy=3)
+    assert_back_to(fleet, (3, 3, 3))
+
+
+@pytest.mark.parametrize("concurrent", [2, 3])
+def test_concurrent_instances_end_at_original_capacity(make_fleet, hook, concurrent):
+    fleet = make_fleet(4, 6, 4)
+    deploying = fleet.instance_ids[:concurrent]
+    errors: list[BaseException] = []
+
+    def cycle(iid: str) -> None:
+        try:
+            hook("deregister", iid)
+            hook("register", iid)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=cycle, args=(i,)) for i in deploying]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    assert errors == []
+    assert_back_to(fleet, (4, 6, 4))  # no extra instance launched, none lost
+
+
+def test_concurrent_deregisters_then_registers_end_exact(make_fleet, hook):
+    """HalfAtATime: all of a batch deregister, then all register, interleaved."""
+    fleet = make_fleet(4, 8, 6)
+    batch = fleet.instance_ids[:3]
+
+    def all_at_once(command: str) -> None:
+        threads = [threading.Thread(target=hook, args=(command, i)) for i in batch]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+
+    all_at_once("deregister")
+    assert fleet.capacity() == (3, 8, 3)
+    assert sorted(i for i, s in fleet.lifecycle().items() if s == "Standby") == sorted(batch)
+    all_at_once("register")
+
+    assert_back_to(fleet, (4, 8, 6))
+
+
+@pytest.mark.parametrize("killed_after", range(1, len(DEREGISTER_STEPS)))
+def test_deregister_killed_after_each_step_converges(make_fleet, hook, killed_after):
+    fleet = make_fleet(1, 3, 2)
+    iid = fleet.instance_ids[0]
+
+    hook("deregister", iid, stop_after=killed_after)
+    hook("deregister", iid)
+    assert fleet.lifecycle()[iid] == "Standby"
+    assert iid not in fleet.targets()
+    hook("register", iid)
+
+    assert_back_to(fleet, (1, 3, 2))
+
+
+@pytest.mark.parametrize("killed_after", range(1, len(REGISTER_STEPS)))
+def test_register_killed_after_each_step_converges(make_fleet, hook, killed_after):
+    fleet = make_fleet(2, 3, 2)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+
+    hook("register", iid, stop_after=killed_after)
+    hook("register", iid)
+
+    assert_back_to(fleet, (2, 3, 2))
+
+
+def test_running_each_hook_twice_is_harmless(make_fleet, hook):
+    fleet = make_fleet(2, 3, 2)
+    iid = fleet.instance_ids[1]
+    hook("deregister", iid)
+    hook("deregister", iid)
+    assert fleet.capacity() == (1, 3, 1)
+    hook("register", iid)
+    hook("register", iid)
+    assert_back_to(fleet, (2, 3, 2))
+
+
+def test_reconcile_repairs_a_stuck_group(make_fleet, hook, monkeypatch):
+    fleet = make_fleet(2, 4, 3)
+    stuck = fleet.instance_ids[:2]
+    hook("deregister", stuck[0])
+    hook("deregister", stuck[1])
+    assert fleet.capacity() == (1, 4, 1)
+
+    monkeypatch.delenv("DEPLOYMENT_ID")  # an operator, outside any deployment
+    hook("reconcile", asg=fleet.asg)
+    assert_back_to(fleet, (2, 4, 3))
+
+    hook("reconcile", asg=fleet.asg)  # idempotent
+    assert_back_to(fleet, (2, 4, 3))
+
+
+def test_reconcile_keeps_instances_of_the_live_deployment(make_fleet, hook):
+    fleet = make_fleet(2, 4, 3)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+
+    hook("reconcile", asg=fleet.asg)  # DEPLOYMENT_ID is the same deployment: it is live
+
+    assert fleet.lifecycle()[iid] == "Standby"
+    assert fleet.capacity() == (2, 4, 2)
+    hook("register", iid)
+    assert_back_to(fleet, (2, 4, 3))
+
+
+def test_reconcile_drops_an_instance_that_left_the_group(make_fleet, hook, monkeypatch):
+    fleet = make_fleet(1, 3, 2)
+    gone, kept = fleet.instance_ids
+    hook("deregister", gone)
+    fleet.autoscaling.detach_instances(
+        AutoScalingGroupName=fleet.asg, InstanceIds=[gone], ShouldDecrementDesiredCapacity=False
+    )
+    monkeypatch.delenv("DEPLOYMENT_ID")
+
+    hook("reconcile", asg=fleet.asg)
+
+    assert fleet.hook_tags() == {}
+    assert fleet.capacity()[:2] == (1, 3)
+    assert fleet.lifecycle()[kept] == "InService"
+
+
+def test_scaling_during_deployment_is_kept(make_fleet, hook):
+    fleet = make_fleet(2, 6, 3)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    # A scale-out policy fires while the instance is out.
+    fleet.autoscaling.set_desired_capacity(AutoScalingGroupName=fleet.asg, DesiredCapacity=4)
+
+    hook("register", iid)
+
+    assert fleet.capacity() == (2, 6, 5)
+    assert fleet.hook_tags() == {}
+
+
+def test_reconcile_repairs_a_deregister_killed_after_lowering_min_size(
+    make_fleet, hook, monkeypatch
+):
+    fleet = make_fleet(2, 2, 2)
+    iid = fleet.instance_ids[0]
+    lowered = [name for name, _ in DEREGISTER_STEPS].index("lower_min_size") + 1
+    hook("deregister", iid, stop_after=lowered)
+    assert fleet.capacity() == (1, 2, 2)
+
+    monkeypatch.delenv("DEPLOYMENT_ID")
+    hook("reconcile", asg=fleet.asg)
+
+    assert_back_to(fleet, (2, 2, 2))
+
+
+def test_deployment_starting_while_the_last_one_finishes_keeps_its_baseline(make_fleet, hook):
+    """B marks itself in flight after A decided it was the last one but before A deleted the
+    baseline: A must put the baseline back, or B could never restore MinSize."""
+    fleet = make_fleet(3, 3, 3)
+    a, b = fleet.instance_ids[:2]
+    hook("deregister", a)
+    session, interleaved = fast_session(), []
+
+    def b_starts(model, **kwargs):
+        if model.name == "DeleteTags" and not interleaved:
+            interleaved.append(b)
+            hook("deregister", b, stop_after=3)  # locate, find, record_state: sees baseline
+
+    session.events.register("before-call", b_starts)
+    hook("register", a, session=session)
+    assert interleaved == [b]
+    assert "cutover:baseline" in fleet.tags()
+
+    hook("deregister", b)
+    assert fleet.capacity() == (2, 3, 2)
+    hook("register", b)
+    assert_back_to(fleet, (3, 3, 3))
