@@ -29,7 +29,7 @@ from infra.security import SecurityGroups, SecurityGroupsArgs  # noqa: E402
 
 def main(cfg: StackConfig) -> None:
     prefix = cfg.resource_prefix
-    tags = {**cfg.tags, "cutover:stack": cfg.stack, "cutover:environment": cfg.environment}
+    tags = cfg.resource_tags
     public_cidrs, private_cidrs = cfg.network.subnet_cidrs()
     network = Network(
         prefix,

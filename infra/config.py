@@ -245,6 +245,11 @@ class StackConfig:
         return f"{PROJECT}-{self.stack}"
 
     @property
+    def resource_tags(self) -> dict[str, str]:
+        """Tags on every resource: the configured ones plus the stack and its environment."""
+        return {**self.tags, "cutover:stack": self.stack, "cutover:environment": self.environment}
+
+    @property
     def group_name(self) -> str:
         """The Auto Scaling group's name; fixed so IAM can scope the hooks' calls to it."""
         return f"{self.resource_prefix}-fleet"

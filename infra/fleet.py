@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +29,16 @@ class FleetArgs:
     classic_elb_name: pulumi.Input[str] | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+
+
+def group_tags(group_name: str, tags: dict[str, str], allow_downtime: bool) -> list[dict[str, Any]]:
+    """The Auto Scaling group's tags (the rehearsal gives its emulated group the same ones)."""
+    found = [{"key": "Name", "value": group_name, "propagate_at_launch": True}]
+    found += [{"key": k, "value": v, "propagate_at_launch": True} for k, v in tags.items()]
+    if allow_downtime:
+        # Read by the deregister hook: this group may lose its last in-service instance.
+        found.append({"key": ALLOW_DOWNTIME_TAG, "value": "true", "propagate_at_launch": False})
+    return found
 
 
 def user_data(region: str) -> str:
@@ -118,11 +129,7 @@ class Fleet(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-template"},
             opts=child,
         )
-        tags = [{"key": "Name", "value": args.group_name, "propagate_at_launch": True}]
-        tags += [{"key": k, "value": v, "propagate_at_launch": True} for k, v in args.tags.items()]
-        if fleet.allow_downtime:
-            # Read by the deregister hook: this group may lose its last in-service instance.
-            tags.append({"key": ALLOW_DOWNTIME_TAG, "value": "true", "propagate_at_launch": False})
+        tags = group_tags(args.group_name, args.tags, fleet.allow_downtime)
         group = aws.autoscaling.Group(
             f"{name}-group",
             name=args.group_name,

@@ -49,9 +49,10 @@ DEFAULT_DEREGISTRATION_DELAY = 300
 HOOK_MARGIN_SECONDS = 60
 DEFAULT_DEREGISTER_TIMEOUT = 400
 # Instances each predefined CodeDeploy config keeps healthy in a fleet of n (in-place).
+# HalfAtATime deploys to at most half, rounded down: it keeps the larger half.
 PREDEFINED_DEPLOYMENT_CONFIGS: dict[str, Callable[[int], int]] = {
     "CodeDeployDefault.OneAtATime": lambda n: n - 1,
-    "CodeDeployDefault.HalfAtATime": lambda n: n // 2,
+    "CodeDeployDefault.HalfAtATime": lambda n: n - n // 2,
     "CodeDeployDefault.AllAtOnce": lambda n: 0,
 }
 BLOCK_PUBLIC_ACCESS_FLAGS = (
@@ -167,6 +168,27 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
+def instances_kept_healthy(
+    config: str, minimum_healthy_hosts: Mapping[str, Any] | None, fleet: int
+) -> int:
+    """How many of `fleet` instances an in-place deployment with `config` keeps in service.
+
+    `minimum_healthy_hosts` ({"type": HOST_COUNT | FLEET_PERCENT, "value": n}) describes a custom
+    config; CodeDeploy rounds a percentage up to whole instances. A deployment takes at least one
+    instance out, so a one-instance fleet keeps none, whatever the config.
+    """
+    if minimum_healthy_hosts is not None:
+        value = _int(minimum_healthy_hosts.get("value"), 0)
+        if minimum_healthy_hosts.get("type") == "FLEET_PERCENT":
+            value = math.ceil(fleet * value / 100)
+        kept = value
+    elif config in PREDEFINED_DEPLOYMENT_CONFIGS:
+        kept = PREDEFINED_DEPLOYMENT_CONFIGS[config](fleet)
+    else:
+        raise ValueError(f"unknown deployment config {config!r}")
+    return max(0, min(kept, fleet - 1))
+
+
 # --- the rules -------------------------------------------------------------------------------
 
 
@@ -220,20 +242,12 @@ def deployment_keeps_healthy_instance(stack: Stack, settings: Settings) -> list[
             if _allows_downtime(group):
                 continue
             fleet = _int(group.props.get("minSize"), 0)
-            if config in PREDEFINED_DEPLOYMENT_CONFIGS:
-                kept = PREDEFINED_DEPLOYMENT_CONFIGS[config](fleet)
-            elif config in custom:
-                hosts = custom[config]
-                value = _int(hosts.get("value"), 0)
-                if hosts.get("type") == "FLEET_PERCENT":
-                    kept = math.ceil(fleet * value / 100)
-                else:
-                    kept = value
-            else:
+            if config not in PREDEFINED_DEPLOYMENT_CONFIGS and config not in custom:
                 found.append(
                     Violation(name, deployment.name, f"unknown deployment config {config!r}")
                 )
                 continue
+            kept = instances_kept_healthy(config, custom.get(config), fleet)
             if kept < 1:
                 found.append(
                     Violation(

@@ -342,3 +342,25 @@ def test_instance_policy_has_no_wildcard_mutations(statement, fails):
     document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     resources = _with(_good_stack(), "instance-policy", policy=document)
     assert bool(_messages(resources, "no-wildcard-mutations")) is fails
+
+
+@pytest.mark.parametrize(
+    ("config", "hosts", "fleet", "kept"),
+    [
+        ("CodeDeployDefault.OneAtATime", None, 3, 2),
+        ("CodeDeployDefault.HalfAtATime", None, 5, 3),  # deploys to 2: half, rounded down
+        ("CodeDeployDefault.HalfAtATime", None, 4, 2),
+        ("CodeDeployDefault.AllAtOnce", None, 4, 0),
+        ("custom", {"type": "FLEET_PERCENT", "value": 50}, 3, 2),  # 1.5 rounds up to 2
+        ("custom", {"type": "FLEET_PERCENT", "value": 100}, 3, 2),  # one must go out to deploy
+        ("custom", {"type": "HOST_COUNT", "value": 2}, 5, 2),
+        ("CodeDeployDefault.OneAtATime", None, 1, 0),
+    ],
+)
+def test_instances_kept_healthy(config, hosts, fleet, kept):
+    assert rules.instances_kept_healthy(config, hosts, fleet) == kept
+
+
+def test_an_unknown_predefined_config_is_an_error():
+    with pytest.raises(ValueError, match="CodeDeployDefault.Typo"):
+        rules.instances_kept_healthy("CodeDeployDefault.Typo", None, 3)
