@@ -13,10 +13,24 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
-## demo: the main job on the embedded sample, no cloud account needed
+## demo: the main job on the embedded sample estate, no cloud account needed
 demo: $(STAMP)
-	$(BIN)/python -m infra.preview staging
-	$(BIN)/python -m infra.preview production
+	rm -rf out && mkdir -p out
+	@echo "== 1/5 inventory of the sample Azure estate (az CLI and ARM exports, two subscriptions)"
+	$(BIN)/python -m migrate inventory --from-export migrate/sample -o out/inventory.json
+	@echo "== 2/5 plan of the AWS side, and the reports"
+	$(BIN)/python -m migrate plan out/inventory.json -o out/plan.json
+	for f in md html csv json; do $(BIN)/python -m migrate report out/plan.json --format $$f -o out/report.$$f || exit 1; done
+	@echo "== 3/5 stack config for the web workload, merged into copies of the shipped stack files"
+	cp Pulumi.staging.yaml Pulumi.production.yaml out/
+	$(BIN)/python -m migrate stack-config out/plan.json --workload web --stack staging -o out/Pulumi.staging.yaml
+	$(BIN)/python -m migrate stack-config out/plan.json --workload web --stack production -o out/Pulumi.production.yaml
+	@echo "== 4/5 offline preview of the planned stacks, with the policy pack's rules"
+	$(BIN)/python -m infra.preview staging --config out/Pulumi.staging.yaml --check
+	$(BIN)/python -m infra.preview production --config out/Pulumi.production.yaml --check
+	@echo "== 5/5 rehearsal of a deployment to each planned stack, with the real hooks"
+	$(BIN)/python -m infra.rehearse staging --config out/Pulumi.staging.yaml
+	$(BIN)/python -m infra.rehearse production --config out/Pulumi.production.yaml
 
 ## test: lint and the whole test suite
 test: $(STAMP)

@@ -1,0 +1,1 @@
+"""Azure inventory -> neutral model -> AWS plan -> reports and Pulumi stack config."""

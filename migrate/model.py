@@ -1,0 +1,269 @@
+"""The neutral inventory model: what the Azure estate *is*, independent of how it was read.
+
+Source adapters (``migrate.sources``) build these dataclasses from SDK responses or export files;
+nothing past the adapters sees an SDK object. ``Inventory.to_json`` / ``Inventory.from_json`` give
+``inventory.json`` (camelCase keys).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+INVENTORY_SCHEMA_VERSION = 1
+
+
+def id_key(resource_id: str) -> str:
+    """Azure resource ids are case-insensitive (autoscale and network APIs differ in case)."""
+    return resource_id.lower()
+
+
+def subscription_of(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "subscriptions":
+            return parts[i + 1]
+    return ""
+
+
+def resource_group_of(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "resourcegroups":
+            return parts[i + 1]
+    return ""
+
+
+@dataclass(slots=True)
+class VmSize:
+    """An Azure VM size as the SKU catalog describes it."""
+
+    name: str
+    vcpus: int
+    memory_gb: float
+    architecture: str = "x64"  # x64 | Arm64
+    gpus: float = 0
+    gpu_model: str = ""
+    family: str = ""
+
+
+@dataclass(slots=True)
+class VirtualMachine:
+    id: str
+    name: str
+    location: str
+    vm_size: str
+    source: str
+    zones: list[str] = field(default_factory=list)
+    os_type: str = ""  # Linux | Windows | "" (unknown)
+    image: str = ""
+    priority: str = "Regular"  # Regular | Spot | Low
+    availability_set_id: str = ""
+    scale_set_id: str = ""  # set for VMs of a Flexible scale set
+    nic_ids: list[str] = field(default_factory=list)
+    private_ips: list[str] = field(default_factory=list)
+    power_state: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ScaleSet:
+    id: str
+    name: str
+    location: str
+    vm_size: str
+    capacity: int
+    source: str
+    zones: list[str] = field(default_factory=list)
+    os_type: str = ""
+    image: str = ""
+    priority: str = "Regular"
+    orchestration_mode: str = "Uniform"
+    lb_pool_ids: list[str] = field(default_factory=list)
+    agw_pool_ids: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AutoscaleRule:
+    metric_name: str
+    metric_resource_id: str
+    operator: str  # GreaterThan | GreaterThanOrEqual | LessThan | LessThanOrEqual | ...
+    threshold: float
+    statistic: str  # Average | Min | Max | Sum
+    time_aggregation: str
+    time_grain_s: int
+    time_window_s: int
+    direction: str  # Increase | Decrease | None
+    change_type: str  # ChangeCount | PercentChangeCount | ExactCount | ServiceAllowedNextValue
+    change_value: int
+    cooldown_s: int
+
+
+@dataclass(slots=True)
+class AutoscaleProfile:
+    name: str
+    minimum: int
+    maximum: int
+    default: int
+    rules: list[AutoscaleRule] = field(default_factory=list)
+    recurrence: dict[str, Any] | None = None
+    fixed_date: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class AutoscaleSetting:
+    id: str
+    name: str
+    location: str
+    enabled: bool
+    target_resource_id: str
+    source: str
+    profiles: list[AutoscaleProfile] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BackendPool:
+    id: str
+    name: str
+    # NIC or scale-set ip-configuration ids, as Azure lists them for the pool.
+    member_ids: list[str] = field(default_factory=list)
+    # Backend addresses given as IPs or FQDNs instead of ip configurations.
+    addresses: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Probe:
+    id: str
+    name: str
+    protocol: str  # Http | Https | Tcp
+    port: int
+    path: str = ""
+    interval_s: int = 15
+    timeout_s: int = 0  # 0: Azure does not say (load balancer probes)
+    unhealthy_threshold: int = 2
+    healthy_threshold: int = 1
+    status_codes: str = ""  # application-gateway probes: e.g. "200-399"; "" = Azure's default
+
+
+@dataclass(slots=True)
+class LoadBalancingRule:
+    name: str
+    protocol: str  # Tcp | Udp | All | Http | Https
+    frontend_port: int
+    backend_port: int
+    pool_id: str
+    probe_id: str = ""
+    has_certificate: bool = False
+    deregistration_delay_s: int | None = None
+
+
+@dataclass(slots=True)
+class LoadBalancer:
+    """An Azure load balancer or application gateway, reduced to what a target group needs.
+
+    Application gateways are normalised here too: their listeners + routing rules + HTTP settings
+    become ``rules``; their custom probes become ``probes``.
+    """
+
+    id: str
+    name: str
+    location: str
+    kind: str  # loadBalancer | applicationGateway
+    sku: str
+    source: str
+    pools: list[BackendPool] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    rules: list[LoadBalancingRule] = field(default_factory=list)
+    inbound_nat_rules: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SubscriptionResult:
+    id: str
+    status: str = "ok"  # ok | failed
+    error: str = ""
+
+
+@dataclass(slots=True)
+class OtherResource:
+    """A resource found in an export that Cutover does not migrate (kept so nothing is lost)."""
+
+    id: str
+    type: str
+    source: str
+
+
+@dataclass
+class Inventory:
+    vms: list[VirtualMachine] = field(default_factory=list)
+    scale_sets: list[ScaleSet] = field(default_factory=list)
+    autoscale: list[AutoscaleSetting] = field(default_factory=list)
+    load_balancers: list[LoadBalancer] = field(default_factory=list)
+    vm_sizes: dict[str, VmSize] = field(default_factory=dict)
+    subscriptions: list[SubscriptionResult] = field(default_factory=list)
+    other_resources: list[OtherResource] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        body = _to_json(self)
+        return {"schemaVersion": INVENTORY_SCHEMA_VERSION, **body}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Inventory:
+        data = {k: v for k, v in data.items() if k != "schemaVersion"}
+        return _from_json(cls, data)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {_camel(f.name): _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _from_json(tp: Any, value: Any) -> Any:
+    if dataclasses.is_dataclass(tp):
+        hints = _HINTS.get(tp)
+        if hints is None:
+            hints = _HINTS[tp] = typing.get_type_hints(tp)
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object for {tp.__name__}, got {type(value).__name__}")
+        kwargs = {}
+        for key, item in value.items():
+            name = _snake(key)
+            if name in hints:
+                kwargs[name] = _from_json(hints[name], item)
+        return tp(**kwargs)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is list:
+        return [_from_json(args[0], v) for v in value]
+    if origin is dict:
+        return {k: _from_json(args[1], v) for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _from_json(inner[0], value)
+    return value

@@ -1,0 +1,21 @@
+"""Source adapters: live Azure (SDK clients) and exports (az CLI / ARM JSON) -> ``Inventory``."""
+
+from __future__ import annotations
+
+from migrate import catalog
+from migrate.model import Inventory, VmSize
+
+
+def attach_sizes(inventory: Inventory, discovered: dict[str, VmSize] | None = None) -> None:
+    """Record vCPUs/memory for every size the inventory uses: discovered SKUs first, else the
+    embedded catalog. Sizes found in neither are left out; the plan skips their workloads."""
+    discovered = {k.lower(): v for k, v in (discovered or {}).items()}
+    embedded = catalog.azure_sizes()
+    used = {vm.vm_size for vm in inventory.vms} | {ss.vm_size for ss in inventory.scale_sets}
+    for name in sorted(n for n in used if n):
+        size = discovered.get(name.lower()) or embedded.get(name.lower())
+        if size is not None:
+            known = embedded.get(name.lower())
+            if known is not None and not size.gpu_model:
+                size.gpu_model = known.gpu_model  # resource SKUs count GPUs but do not name them
+            inventory.vm_sizes[name] = size

@@ -1,0 +1,104 @@
+"""Export adapter: ``az ... list`` output or ARM REST bodies in a file or a folder -> Inventory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import MigrateError
+from migrate.model import (
+    Inventory,
+    OtherResource,
+    SubscriptionResult,
+    VmSize,
+    id_key,
+    subscription_of,
+)
+from migrate.sources import arm, attach_sizes
+
+
+def _items(body: Any, source: str) -> list[dict[str, Any]]:
+    if isinstance(body, list):
+        items = body
+    elif isinstance(body, dict) and isinstance(body.get("value"), list):
+        items = body["value"]  # an ARM list response (one page)
+    elif isinstance(body, dict) and (body.get("id") or body.get("resourceType")):
+        items = [body]  # a single ARM resource
+    else:
+        raise MigrateError(
+            f'{source}: not an `az ... list` array, an ARM list body ({{"value": [...]}}) or an '
+            "ARM resource (no 'id')"
+        )
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise MigrateError(f"{source}: item {i} is a {type(item).__name__}, expected an object")
+    return items
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.json") if p.is_file())
+        if not files:
+            raise MigrateError(f"{path}: no .json file in this folder")
+        return files
+    if path.is_file():
+        return [path]
+    raise MigrateError(f"{path}: no such file or folder")
+
+
+def load_export(path: Path | str) -> Inventory:
+    """Read every JSON file under ``path``; the first copy of a resource id wins."""
+    inventory = Inventory()
+    skus: dict[str, VmSize] = {}
+    seen: dict[str, str] = {}
+    for file in _files(Path(path)):
+        try:
+            body = json.loads(file.read_text(encoding="utf-8-sig"))
+        except json.JSONDecodeError as exc:
+            raise MigrateError(
+                f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from exc
+        except OSError as exc:
+            raise MigrateError(f"{file}: cannot read ({exc.strerror})") from exc
+        for i, item in enumerate(_items(body, str(file))):
+            if "resourceType" in item and "id" not in item:
+                size = arm.parse_resource_sku(item)
+                if size is not None:
+                    skus[size.name.lower()] = size
+                continue
+            _add(inventory, item, f"{file}[{i}]", seen)
+    subs = {subscription_of(r.id) for r in _all(inventory)} - {""}
+    inventory.subscriptions = [SubscriptionResult(id=s) for s in sorted(subs)]
+    attach_sizes(inventory, skus)
+    return inventory
+
+
+def _all(inventory: Inventory) -> list[Any]:
+    return [*inventory.vms, *inventory.scale_sets, *inventory.autoscale, *inventory.load_balancers]
+
+
+def _add(inventory: Inventory, item: dict[str, Any], source: str, seen: dict[str, str]) -> None:
+    rtype = arm.resource_type(item)
+    rid = item.get("id")
+    if not rid:
+        raise MigrateError(f"{source}: resource {item.get('name') or '(unnamed)'} has no 'id'")
+    key = id_key(rid)
+    if key in seen:
+        inventory.notes.append(f"{rid} appears in {seen[key]} and {source}: the first copy is used")
+        return
+    seen[key] = source
+    if rtype not in arm.PARSERS:
+        inventory.other_resources.append(
+            OtherResource(id=rid, type=rtype or "unknown", source=source)
+        )
+        return
+    resource = arm.parse(rtype, item, source)
+    target = {
+        arm.VM_TYPE: inventory.vms,
+        arm.VMSS_TYPE: inventory.scale_sets,
+        arm.AUTOSCALE_TYPE: inventory.autoscale,
+        arm.LB_TYPE: inventory.load_balancers,
+        arm.AGW_TYPE: inventory.load_balancers,
+    }[rtype]
+    target.append(resource)

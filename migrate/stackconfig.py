@@ -1,0 +1,424 @@
+"""plan.json workload -> ``Pulumi.<stack>.yaml`` in exactly the keys infra reads.
+
+Merges into an existing stack file with ruamel.yaml's round trip: keys this module does not
+write (and their comments) stay as they are. What the plan cannot express in infra's schema is
+adjusted to a value infra accepts and said so, in a YAML comment beside the key and in the
+returned notes. Before writing, the result is validated with ``infra.config`` when it is
+importable, so a file infra rejects is never written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from migrate import catalog
+from migrate.errors import MigrateError
+
+NS = "cutover:"
+# infra's defaults (infra/README.md) for the keys a new file needs and the plan does not give.
+DEFAULT_DEPLOYMENT = {
+    "config": "CodeDeployDefault.OneAtATime",
+    "deregisterTimeout": 400,
+    "registerTimeout": 300,
+    "autoRollback": True,
+}
+DEREGISTER_HOOK_MARGIN = 60  # infra.config: drain + margin < deployment.deregisterTimeout
+DEFAULT_DEREGISTRATION_DELAY = 60
+
+
+@dataclass
+class _Values:
+    """The sections to write, plus comments (section, key) -> text and notes for the user."""
+
+    sections: dict[str, Any] = field(default_factory=dict)
+    comments: dict[tuple[str, ...], str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, where: tuple[str, ...], text: str) -> None:
+        self.comments[where] = text
+        self.notes.append(f"{'.'.join(where)}: {text}")
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    return yaml
+
+
+def find_workload(plan: dict[str, Any], name: str) -> dict[str, Any]:
+    for workload in plan.get("workloads", []):
+        if workload.get("name") == name:
+            return workload
+    names = ", ".join(w.get("name", "?") for w in plan.get("workloads", [])) or "none"
+    raise MigrateError(f"plan has no workload '{name}' (workloads: {names})")
+
+
+def _is_production(stack: str, existing: CommentedMap) -> bool:
+    return str(existing.get(f"{NS}environment", stack)) == "production"
+
+
+def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _Values) -> None:
+    aws = workload["aws"]
+    low, high, desired = aws["minSize"], aws["maxSize"], aws["desiredCapacity"]
+    fleet: dict[str, Any] = {
+        "instanceType": aws["instanceType"],
+        "ami": old.get("ami", ""),
+        "minSize": low,
+        "maxSize": max(high, 1),
+        "desiredCapacity": desired,
+        "appPort": aws.get("targetPort") or old.get("appPort", 80),
+        "rootVolumeSizeGb": old.get("rootVolumeSizeGb", 30),
+        "healthCheckGracePeriod": old.get("healthCheckGracePeriod", 300),
+        "allowDowntime": low < 2,
+    }
+    v.comments[(f"{NS}fleet", "instanceType")] = (
+        f"Azure {workload['azure']['vmSize']} (migrate plan)"
+    )
+    if production and low < 2:
+        fleet.update(
+            minSize=2, maxSize=max(high, 2), desiredCapacity=max(desired, 2), allowDowntime=False
+        )
+        v.note(
+            (f"{NS}fleet", "minSize"),
+            f"Azure runs MinSize {low}; production needs >= 2 for zero-downtime deployments",
+        )
+    elif low < 2:
+        v.note(
+            (f"{NS}fleet", "allowDowntime"),
+            f"MinSize {low}: deployments take the only instance out",
+        )
+    v.sections[f"{NS}fleet"] = fleet
+
+
+def _step(policy: dict[str, Any], key: str) -> dict[str, Any]:
+    return {
+        key: int(round(policy["threshold"])),
+        "adjustment": policy["adjustment"],
+        "cooldown": policy["cooldown"],
+        "evaluationPeriods": policy["evaluationPeriods"],
+        "period": policy["period"]
+        if policy["period"] in (10, 30)
+        else max(60, policy["period"] // 60 * 60),
+    }
+
+
+def _scaling(workload: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
+    where = (f"{NS}scaling", "mode")
+    policies = [
+        p for p in workload["aws"].get("scalingPolicies", []) if p.get("metric") == "CPUUtilization"
+    ]
+    outs = [
+        p for p in policies if p["direction"] == "out" and p["adjustmentType"] == "ChangeInCapacity"
+    ]
+    ins = [
+        p for p in policies if p["direction"] == "in" and p["adjustmentType"] == "ChangeInCapacity"
+    ]
+    if len(outs) + len(ins) < len(policies) or len(outs) > 1 or len(ins) > 1:
+        v.notes.append(
+            "scaling: only the first ChangeInCapacity CPU policy per direction fits infra's "
+            "step mode"
+        )
+    if not outs or not ins:
+        scaling = {"mode": "targetTracking", "targetCpu": old.get("targetCpu", 50)}
+        fixed = workload["aws"]["minSize"] == workload["aws"]["maxSize"]
+        v.note(
+            where,
+            "no CPU scale-out/scale-in pair in Azure: target tracking"
+            + (
+                " (inert: MinSize = MaxSize)"
+                if fixed
+                else "; review, Azure scaled on other metrics"
+            ),
+        )
+    else:
+        scale_out, scale_in = _step(outs[0], "cpuAbove"), _step(ins[0], "cpuBelow")
+        if scale_in["cpuBelow"] >= scale_out["cpuAbove"]:
+            raise MigrateError(
+                f"workload {workload['name']}: scale-in threshold {scale_in['cpuBelow']} is "
+                "not below "
+                f"scale-out {scale_out['cpuAbove']}; fix the autoscale rules or the plan"
+            )
+        scaling = {"mode": "step", "scaleOut": scale_out, "scaleIn": scale_in}
+        v.comments[where] = "from the Azure autoscale CPU rules (migrate plan)"
+    v.sections[f"{NS}scaling"] = scaling
+
+
+def _listeners(
+    workload: dict[str, Any], lb_type: str, certificate: str, v: _Values
+) -> list[dict[str, Any]]:
+    out = []
+    allowed = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "TLS")}[lb_type]
+    for listener in workload["aws"].get("listeners", []):
+        protocol, port = listener["protocol"], listener["port"]
+        if protocol == "HTTPS" and not certificate:
+            v.note(
+                (f"{NS}loadBalancer", "listeners"),
+                f"HTTPS listener on {port} left out: rerun with --certificate-arn",
+            )
+            continue
+        if protocol not in allowed:
+            v.note(
+                (f"{NS}loadBalancer", "listeners"),
+                f"{protocol} listener on {port} not supported by infra: left out",
+            )
+            continue
+        out.append({"protocol": protocol, "port": port})
+    return out
+
+
+def _load_balancer(
+    workload: dict[str, Any], old: dict[str, Any], certificate: str, v: _Values
+) -> None:
+    aws = workload["aws"]
+    key = f"{NS}loadBalancer"
+    lb_type = aws.get("loadBalancerType")
+    if lb_type is None:
+        lb_type = "application"
+        v.note(
+            (key, "type"),
+            "no load balancer in Azure; infra always builds one: check listeners and health check",
+        )
+    listeners = _listeners(workload, lb_type, certificate, v)
+    if not listeners:
+        listeners = [{"protocol": "HTTP" if lb_type == "application" else "TCP", "port": 80}]
+        if aws.get("listeners"):
+            v.note(
+                (key, "listeners"),
+                "no mapped listener fits infra: a plain listener on port 80 stands in",
+            )
+    check = dict(
+        aws.get("healthCheck") or {"protocol": "HTTP" if lb_type == "application" else "TCP"}
+    )
+    probe_port = check.pop("port", None)
+    if probe_port and aws.get("targetPort") and probe_port != aws["targetPort"]:
+        v.note(
+            (key, "healthCheck"),
+            f"Azure probes port {probe_port}; the target group checks the app port",
+        )
+    if lb_type == "application" and check.get("protocol") == "TCP":
+        check = {"protocol": "HTTP", "path": "/"}
+    lb: dict[str, Any] = {"type": lb_type, "listeners": listeners, "healthCheck": check}
+    if certificate:
+        lb["certificateArn"] = certificate
+    delay = aws.get("deregistrationDelay")
+    lb["deregistrationDelay"] = (
+        delay if delay is not None else old.get("deregistrationDelay", DEFAULT_DEREGISTRATION_DELAY)
+    )
+    v.sections[key] = lb
+
+
+def _deployment(lb: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
+    """Keep the existing deployment settings; raise the hook timeouts only when the load
+    balancer settings would not fit them (infra's cross-section rules)."""
+    key = f"{NS}deployment"
+    deployment = {**DEFAULT_DEPLOYMENT, **old}
+    need_dereg = lb["deregistrationDelay"] + DEREGISTER_HOOK_MARGIN + 1
+    if int(deployment["deregisterTimeout"]) < need_dereg:
+        deployment["deregisterTimeout"] = need_dereg
+        v.note((key, "deregisterTimeout"), f"raised so the {lb['deregistrationDelay']}s drain fits")
+    check = lb["healthCheck"]
+    need_reg = (check.get("healthyThreshold", 2) + 1) * check.get("interval", 15) + 30
+    if int(deployment["registerTimeout"]) <= need_reg - 30:
+        deployment["registerTimeout"] = need_reg
+        v.note((key, "registerTimeout"), "raised so a registered instance has time to turn healthy")
+    v.sections[key] = deployment
+
+
+def _region(workload: dict[str, Any], existing: CommentedMap, region: str | None) -> str:
+    if region:
+        return region
+    if existing.get("aws:region"):
+        return str(existing["aws:region"])
+    location = workload["azure"].get("location", "")
+    mapped = catalog.mapping()["regions"].get(location.lower())
+    if not mapped:
+        raise MigrateError(f"no AWS region mapped for Azure location '{location}': pass --region")
+    return mapped
+
+
+def build_values(
+    plan: dict[str, Any],
+    workload_name: str,
+    stack: str,
+    existing: CommentedMap,
+    *,
+    region: str | None,
+    certificate_arn: str | None,
+) -> tuple[dict[str, Any], _Values]:
+    workload = find_workload(plan, workload_name)
+    config = existing.get("config") or CommentedMap()
+    production = _is_production(stack, config)
+    v = _Values()
+
+    def old(name: str) -> dict[str, Any]:
+        value = config.get(NS + name)
+        return dict(value) if isinstance(value, dict) else {}
+
+    _fleet(workload, production, old("fleet"), v)
+    _scaling(workload, old("scaling"), v)
+    _load_balancer(
+        workload,
+        old("loadBalancer"),
+        certificate_arn or old("loadBalancer").get("certificateArn", ""),
+        v,
+    )
+    _deployment(v.sections[f"{NS}loadBalancer"], old("deployment"), v)
+    zones = max(2, len(workload["azure"].get("zones") or []))
+    network = old("network") or {
+        "vpcCidr": "10.20.0.0/16",
+        "availabilityZones": zones,
+        "natGateways": "single",
+    }
+    if production and int(network.get("availabilityZones", 2)) < 2:
+        network["availabilityZones"] = 2
+    top: dict[str, Any] = {
+        "aws:region": _region(workload, config, region),
+        f"{NS}environment": config.get(
+            f"{NS}environment", stack if re.fullmatch(r"[a-z][a-z0-9-]{0,31}", stack) else "staging"
+        ),
+        f"{NS}network": network,
+        **v.sections,
+        f"{NS}queue": old("queue") or {"enabled": False},
+        f"{NS}database": old("database") or {"enabled": False},
+        f"{NS}tags": {**old("tags"), "workload": workload["name"]},
+    }
+    return top, v
+
+
+def _set(target: CommentedMap, key: str, value: Any, replace: bool) -> None:
+    """Assign in place so untouched keys keep their comments; ``replace`` drops stale keys."""
+    current = target.get(key)
+    if isinstance(value, dict) and isinstance(current, CommentedMap):
+        for sub_key, sub_value in value.items():
+            # Nested mappings (healthCheck, scaleOut/scaleIn) are written whole: stale keys go.
+            _set(current, sub_key, sub_value, replace=True)
+        if replace:
+            for stale in [k for k in current if k not in value]:
+                del current[stale]
+    elif isinstance(value, (dict, list)):
+        target[key] = _commented(value)
+    elif current != value or type(current) is not type(value):
+        target[key] = value
+
+
+def _ours_or_none(node: CommentedMap, key: str) -> bool:
+    """Comment a key only if it has no comment yet or the comment is one of ours."""
+    entry = node.ca.items.get(key)
+    token = entry[2] if entry and len(entry) > 2 else None
+    return token is None or "migrate" in token.value or "Azure" in token.value
+
+
+def _commented(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = _commented(v)
+        return out
+    if isinstance(value, list):
+        return CommentedSeq([_commented(v) for v in value])
+    return value
+
+
+def render(
+    plan: dict[str, Any],
+    workload: str,
+    stack: str,
+    existing_text: str | None,
+    *,
+    source: str = "",
+    region: str | None = None,
+    certificate_arn: str | None = None,
+) -> tuple[str, list[str]]:
+    """The stack file text (merged into ``existing_text`` when given) and the notes."""
+    yaml = _yaml()
+    if existing_text:
+        try:
+            document = yaml.load(existing_text)
+        except YAMLError as exc:
+            raise MigrateError(f"{source}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        if not isinstance(document, CommentedMap):
+            raise MigrateError(f"{source}: expected a mapping with a config: section")
+    else:
+        document = CommentedMap()
+        document.yaml_set_start_comment(
+            f"Generated by `python -m migrate stack-config` for workload {workload}.\n"
+            "Keys and defaults: infra/README.md. Re-running merges; other keys and comments stay."
+        )
+    if document.get("config") is None:
+        document["config"] = CommentedMap()
+    values, extra = build_values(
+        plan, workload, stack, document, region=region, certificate_arn=certificate_arn
+    )
+    config = document["config"]
+    for key, value in values.items():
+        _set(config, key, value, replace=False)
+    for (section, *rest), text in extra.comments.items():
+        node = config[section]
+        if (
+            rest
+            and isinstance(node, CommentedMap)
+            and rest[0] in node
+            and _ours_or_none(node, rest[0])
+        ):
+            node.yaml_add_eol_comment(text, rest[0])
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue(), extra.notes
+
+
+def validate_with_infra(text: str, stack: str, source: str) -> None:
+    """Run infra's own validation on the text (skipped when infra is not importable)."""
+    try:
+        from infra.config import ConfigError, load_mapping
+    except ImportError:
+        return
+    import yaml as pyyaml
+
+    values = (pyyaml.safe_load(text) or {}).get("config") or {}
+    try:
+        load_mapping(values, stack=stack, source=source)
+    except ConfigError as exc:
+        raise MigrateError(
+            f"generated config is not accepted by infra ({exc}); nothing written"
+        ) from exc
+
+
+def write_stack_config(
+    plan: dict[str, Any],
+    workload: str,
+    stack: str,
+    output: Path,
+    *,
+    region: str | None = None,
+    certificate_arn: str | None = None,
+) -> list[str]:
+    """Write (or merge into) ``output``; returns the notes about adjusted values."""
+    existing = None
+    if output.exists():
+        try:
+            existing = output.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MigrateError(f"{output}: cannot read ({exc.strerror})") from exc
+    text, notes = render(
+        plan,
+        workload,
+        stack,
+        existing,
+        source=str(output),
+        region=region,
+        certificate_arn=certificate_arn,
+    )
+    validate_with_infra(text, stack, str(output))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    return notes
