@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from hooks.group import ALLOW_DOWNTIME_TAG
 from infra.config import FleetConfig
 
-ALLOW_DOWNTIME_TAG = "cutover:allow-downtime"
 AMAZON_OWNER = "amazon"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 

@@ -15,6 +15,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# The contract the rules check: the hooks' downtime tag, and the time the deregister hook needs
+# on top of the drain (the margin infra.config applies to the stack's settings).
+from hooks.group import ALLOW_DOWNTIME_TAG
+from infra.config import DEREGISTER_HOOK_MARGIN
+
 GROUP = "aws:autoscaling/group:Group"
 SUBNET = "aws:ec2/subnet:Subnet"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -37,16 +42,12 @@ IAM_POLICIES = (
     "aws:iam/rolePolicy:RolePolicy",
 )
 
-ALLOW_DOWNTIME_TAG = "cutover:allow-downtime"
 ENVIRONMENT_TAG = "cutover:environment"
 INTERNET = ("0.0.0.0/0", "::/0")
 ADMIN_PORTS = (22, 3389)
 PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
 # Target groups drain for 300 s unless told otherwise (the AWS default).
 DEFAULT_DEREGISTRATION_DELAY = 300
-# What the deregister hook needs on top of the drain (find the group, enter Standby, deregister);
-# the same margin infra.config applies to the stack's settings.
-HOOK_MARGIN_SECONDS = 60
 DEFAULT_DEREGISTER_TIMEOUT = 400
 # Instances each predefined CodeDeploy config keeps healthy in a fleet of n (in-place).
 # HalfAtATime deploys to at most half, rounded down: it keeps the larger half.
@@ -265,7 +266,7 @@ def deregistration_delay_fits_hook(stack: Stack, settings: Settings) -> list[Vio
     """Draining finishes inside the deregister hook's timeout (with room for its own calls)."""
     found = []
     name = "deregistration-delay-fits-hook"
-    budget = settings.deregister_timeout - HOOK_MARGIN_SECONDS - 1
+    budget = settings.deregister_timeout - DEREGISTER_HOOK_MARGIN - 1
     delays = [
         (tg, _int(tg.props.get("deregistrationDelay"), DEFAULT_DEREGISTRATION_DELAY))
         for tg in stack.of_type(*TARGET_GROUPS)

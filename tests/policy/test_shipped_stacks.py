@@ -60,8 +60,29 @@ def test_preview_check_exits_zero_and_says_so():
     assert "Policy pack on staging: all rules pass" in result.stderr
 
 
-def test_the_margin_matches_the_config_rule():
-    assert rules.HOOK_MARGIN_SECONDS == infra_config.DEREGISTER_HOOK_MARGIN
+def test_config_and_policy_draw_the_drain_limit_at_the_same_place():
+    # The largest deregistration delay infra.config accepts passes the policy rule; one second
+    # more is refused by both.
+    def verdicts(delay: int) -> tuple[bool, bool]:
+        values = {
+            "aws:region": "eu-central-1",
+            "cutover:loadBalancer": {"deregistrationDelay": delay},
+            "cutover:deployment": {"deregisterTimeout": 400},
+        }
+        try:
+            infra_config.load_mapping(values, stack="qa")
+            config_accepts = True
+        except infra_config.ConfigError:
+            config_accepts = False
+        target_group = Resource(rules.TARGET_GROUPS[0], "tg", {"deregistrationDelay": delay})
+        policy_accepts = not rules.deregistration_delay_fits_hook(
+            rules.Stack([target_group]), Settings(deregister_timeout=400)
+        )
+        return config_accepts, policy_accepts
+
+    limit = 400 - infra_config.DEREGISTER_HOOK_MARGIN - 1
+    assert verdicts(limit) == (True, True)
+    assert verdicts(limit + 1) == (False, False)
 
 
 def test_a_group_in_one_zone_is_caught_through_its_subnets(production):
