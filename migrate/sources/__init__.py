@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from migrate import catalog
 from migrate.model import Inventory, VmSize
+from migrate.sources import arm
+
+
+def collection(inventory: Inventory, rtype: str) -> list[Any] | None:
+    """The inventory list that holds resources of ARM type `rtype` (None: not one we model)."""
+    return {
+        arm.VM_TYPE: inventory.vms,
+        arm.VMSS_TYPE: inventory.scale_sets,
+        arm.AUTOSCALE_TYPE: inventory.autoscale,
+        arm.LB_TYPE: inventory.load_balancers,
+        arm.AGW_TYPE: inventory.load_balancers,
+    }.get(rtype)
 
 
 def attach_sizes(inventory: Inventory, discovered: dict[str, VmSize] | None = None) -> None:

@@ -15,7 +15,7 @@ from migrate.model import (
     id_key,
     subscription_of,
 )
-from migrate.sources import arm, attach_sizes
+from migrate.sources import arm, attach_sizes, collection
 
 
 def _items(body: Any, source: str) -> list[dict[str, Any]]:
@@ -88,17 +88,10 @@ def _add(inventory: Inventory, item: dict[str, Any], source: str, seen: dict[str
         inventory.notes.append(f"{rid} appears in {seen[key]} and {source}: the first copy is used")
         return
     seen[key] = source
-    if rtype not in arm.PARSERS:
+    target = collection(inventory, rtype)
+    if target is None:
         inventory.other_resources.append(
             OtherResource(id=rid, type=rtype or "unknown", source=source)
         )
         return
-    resource = arm.parse(rtype, item, source)
-    target = {
-        arm.VM_TYPE: inventory.vms,
-        arm.VMSS_TYPE: inventory.scale_sets,
-        arm.AUTOSCALE_TYPE: inventory.autoscale,
-        arm.LB_TYPE: inventory.load_balancers,
-        arm.AGW_TYPE: inventory.load_balancers,
-    }[rtype]
-    target.append(resource)
+    target.append(arm.parse(rtype, item, source))

@@ -38,7 +38,7 @@ from azure.mgmt.network import NetworkManagementClient
 
 from migrate.errors import MigrateError
 from migrate.model import Inventory, SubscriptionResult, VmSize
-from migrate.sources import arm, attach_sizes
+from migrate.sources import arm, attach_sizes, collection
 
 
 @dataclass(frozen=True)
@@ -303,13 +303,7 @@ def _assemble(
         if outcome.error or (outcome.listing.kind != SKUS.kind and outcome.subscription in errors):
             continue
         skus.update(outcome.skus)
-        target = {
-            arm.VM_TYPE: inventory.vms,
-            arm.VMSS_TYPE: inventory.scale_sets,
-            arm.AUTOSCALE_TYPE: inventory.autoscale,
-            arm.LB_TYPE: inventory.load_balancers,
-            arm.AGW_TYPE: inventory.load_balancers,
-        }.get(outcome.listing.rtype)
+        target = collection(inventory, outcome.listing.rtype)
         if target is not None:
             target.extend(outcome.items)
     for sub in subs:
