@@ -154,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         evaluation = evaluate_stack(args.stack, args.config)
-        cfg = load_stack_file(args.config or stack_file_path(args.stack), stack=args.stack)
-        violations = check_stack(evaluation, cfg) if args.check else []
+        violations = []
+        if args.check:
+            cfg = load_stack_file(args.config or stack_file_path(args.stack), stack=args.stack)
+            violations = check_stack(evaluation, cfg)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -105,13 +105,11 @@ class Agent:
     def __init__(
         self,
         revision: Revision,
-        cfg: StackConfig,
         environment: Callable[[str, str, str], dict[str, str]],
         log: TextIO,
         install_seconds: float = 0.2,
     ) -> None:
         self._revision = revision
-        self._cfg = cfg
         self._environment = environment
         self._log = log
         self._log_lock = threading.Lock()

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 WIDTH = 960
 PANEL_HEIGHT = 190
 LEFT, RIGHT, TOP, GAP, BOTTOM = 50, 40, 34, 44, 40
-IN_SERVICE = ("in_service", "in service and healthy behind the load balancer", "#1b7f3b", "")
+SERVING = (
+    ("registered", "healthy targets of the load balancer (any lifecycle state)", "#9b59b6", "3 3"),
+    ("in_service", "InService and healthy behind the load balancer", "#1b7f3b", ""),
+)
 CAPACITY = (
     ("max_size", "MaxSize", "#7f8c8d", "8 3 2 3"),
     ("desired_capacity", "DesiredCapacity", "#2c6fbb", ""),
@@ -95,7 +98,7 @@ def render(title: str, samples: Sequence[Sample], marks: Sequence[Mark], floor: 
     def x(t: float) -> float:
         return LEFT + (WIDTH - LEFT - RIGHT) * t / end
 
-    served = _Panel(TOP, PANEL_HEIGHT, max([s.in_service for s in samples] + [floor]), x)
+    served = _Panel(TOP, PANEL_HEIGHT, max([s.registered for s in samples] + [floor]), x)
     capacity = _Panel(
         TOP + PANEL_HEIGHT + GAP, PANEL_HEIGHT, max([s.max_size for s in samples] + [1]), x
     )
@@ -122,7 +125,7 @@ def render(title: str, samples: Sequence[Sample], marks: Sequence[Mark], floor: 
         f'<text x="{WIDTH - RIGHT - 4}" y="{served.y(floor) - 4:.1f}" text-anchor="end" '
         f'fill="#e67e22">promised floor {floor}</text>'
     )
-    svg.append(served.series(samples, *IN_SERVICE[::2], IN_SERVICE[3]))
+    svg += [served.series(samples, a, colour, dash) for a, _, colour, dash in SERVING]
     svg += [capacity.series(samples, a, colour, dash) for a, _, colour, dash in CAPACITY]
     svg.append("</svg>")
     lowest = min((s.in_service for s in samples), default=0)
@@ -132,7 +135,7 @@ def render(title: str, samples: Sequence[Sample], marks: Sequence[Mark], floor: 
         "<style>body{font-family:sans-serif;margin:1.5em}ul{list-style:none;padding:0}"
         "li{display:inline-block;margin-right:1.5em}h1{font-size:1.3em}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{''.join(svg)}"
-        f"<ul>{_legend([IN_SERVICE])}{_legend(CAPACITY)}</ul>"
+        f"<ul>{_legend(SERVING)}{_legend(CAPACITY)}</ul>"
         f"<p>{len(samples)} samples over {end:.1f} s; lowest in service {lowest}, "
         f"promised floor {floor}.</p></body></html>"
     )

@@ -116,21 +116,21 @@ def _fmt(capacity: Capacity) -> str:
     return "/".join(str(v) for v in capacity)
 
 
-def promised_floor(cfg: StackConfig, fleet_size: int) -> int:
-    """In-service instances the stack promises during a deployment."""
-    if cfg.fleet.allow_downtime:
-        return 0
+def _kept(cfg: StackConfig, fleet_size: int) -> int:
+    """Instances the stack's deployment config keeps in service (as the policy pack reckons)."""
     hosts = cfg.deployment.minimum_healthy_hosts
     custom = {"type": hosts.type, "value": hosts.value} if hosts else None
-    return max(1, instances_kept_healthy(cfg.deployment.config, custom, fleet_size))
+    return instances_kept_healthy(cfg.deployment.config, custom, fleet_size)
+
+
+def promised_floor(cfg: StackConfig, fleet_size: int) -> int:
+    """In-service instances the stack promises during a deployment."""
+    return 0 if cfg.fleet.allow_downtime else max(1, _kept(cfg, fleet_size))
 
 
 def batches(cfg: StackConfig, order: list[str]) -> list[list[str]]:
     """Split the deployment order as the stack's deployment config does."""
-    hosts = cfg.deployment.minimum_healthy_hosts
-    custom = {"type": hosts.type, "value": hosts.value} if hosts else None
-    kept = instances_kept_healthy(cfg.deployment.config, custom, len(order))
-    size = max(1, len(order) - kept)
+    size = max(1, len(order) - _kept(cfg, len(order)))
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
@@ -171,7 +171,7 @@ def rehearse(cfg: StackConfig, options: Options, log: TextIO, progress: TextIO) 
                 cfg,
                 options.poll_interval,
             )
-            agent = Agent(revision, cfg, environment, log, options.install_seconds)
+            agent = Agent(revision, environment, log, options.install_seconds)
             before = _group(clients, fleet)
             observer = Observer(clients, fleet, options.sample_interval)
             observer.start()
