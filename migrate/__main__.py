@@ -1,3 +1,5 @@
+import sys
+
 from migrate.cli import main
 
-main()
+sys.exit(main())

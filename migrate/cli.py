@@ -1,30 +1,33 @@
-"""``python -m migrate``: inventory, plan, report, stack-config, catalog refresh-ec2.
+"""python -m migrate: inventory, plan, report, stack-config, catalog refresh-ec2.
 
-Every MigrateError becomes one line on stderr and a non-zero exit code (2; 3 for an inventory
-that is written but misses failed subscriptions).
+Exit codes (the convention of every Cutover command, README.md): 0 ok; 2 bad input or usage
+(one line naming the file, key or resource and what to do); 3 environment (an output that cannot
+be written, an unreachable endpoint, subscriptions that could not be read); 70 an unexpected
+error (one line; the traceback with --debug).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
+from cutover.exitcodes import ENVIRONMENT
+from cutover.files import ensure_writable, read_text, write_text
+from cutover.main import run
+from migrate import schemas
 from migrate.errors import MigrateError
 from migrate.model import Inventory
-from migrate.plan import PLAN_SCHEMA_VERSION, PlanOptions, build_plan
+from migrate.plan import PlanOptions, build_plan
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-catalog_app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Maintain the embedded catalogs."
-)
-app.add_typer(catalog_app, name="catalog")
-
-PARTIAL_EXIT = 3
+PROG = "python -m migrate"
+STDOUT = "-"
+FORMATS = ("md", "html", "csv", "json")
 
 
 def _say(message: str) -> None:
@@ -32,85 +35,110 @@ def _say(message: str) -> None:
 
 
 def read_json(path: Path) -> Any:
+    """The JSON document in ``path`` (any Unicode encoding with a byte-order mark)."""
+    text = read_text(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MigrateError(f"{path}: no such file") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise MigrateError(
             f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
-    except OSError as exc:
-        raise MigrateError(f"{path}: cannot read ({exc.strerror})") from exc
 
 
-def write_text(path: Path | None, text: str) -> None:
-    if path is None or str(path) == "-":
-        sys.stdout.write(text)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def _kind(body: Any) -> str | None:
+    """'plan' or 'inventory' by the top-level keys, None for anything else."""
+    if isinstance(body, dict) and "workloads" in body:
+        return "plan"
+    if isinstance(body, dict) and "vms" in body:
+        return "inventory"
+    return None
 
 
 def load_inventory(path: Path) -> Inventory:
     body = read_json(path)
-    if not isinstance(body, dict) or "vms" not in body:
+    if _kind(body) != "inventory":
         raise MigrateError(
-            f"{path}: not an inventory.json (no 'vms'); create one with `migrate inventory`"
+            f"{path}: not an inventory.json (no 'vms' list); create one with `migrate inventory`"
         )
-    try:
-        return Inventory.from_json(body)
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise MigrateError(f"{path}: inventory.json does not match the model ({exc})") from exc
+    return _inventory(body, path)
+
+
+def _inventory(body: dict[str, Any], path: Path) -> Inventory:
+    schemas.check(body, "inventory", path)
+    return Inventory.from_json(body)
 
 
 def load_plan(path: Path, group_tag: str = "workload") -> dict[str, Any]:
-    """A plan.json, or an inventory.json planned on the fly."""
+    """A plan.json, or an inventory.json planned on the fly; either checked against its schema."""
     body = read_json(path)
-    if isinstance(body, dict) and "workloads" in body:
-        if body.get("schemaVersion") != PLAN_SCHEMA_VERSION:
-            raise MigrateError(
-                f"{path}: plan schemaVersion {body.get('schemaVersion')!r}, expected "
-                f"{PLAN_SCHEMA_VERSION}"
-            )
+    kind = _kind(body)
+    if kind == "plan":
+        schemas.check(body, "plan", path)
         return body
-    return build_plan(load_inventory(path), PlanOptions(group_tag=group_tag))
+    if kind == "inventory":
+        inventory = _inventory(body, path)
+        return with_source(build_plan(inventory, PlanOptions(group_tag=group_tag)), body, path)
+    raise MigrateError(
+        f"{path}: neither a plan.json (no 'workloads') nor an inventory.json (no 'vms'); "
+        "create them with `migrate inventory` and `migrate plan`"
+    )
 
 
-@app.command()
-def inventory(
-    output: Annotated[Path, typer.Option("-o", "--output", help="inventory.json to write")],
-    subscription: Annotated[
-        list[str] | None,
-        typer.Option("--subscription", help="Subscription id (repeat); default: all visible"),
-    ] = None,
-    from_export: Annotated[
-        Path | None,
-        typer.Option("--from-export", help="az/ARM JSON file or folder instead of live Azure"),
-    ] = None,
-    max_workers: Annotated[int, typer.Option(help="Parallel list calls (live)")] = 100,
-) -> None:
-    """Read the Azure estate (live with DefaultAzureCredential, or from exported JSON)."""
-    if from_export is not None and subscription:
+def with_source(plan: dict[str, Any], inventory: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The plan with a ``source`` block: where its inventory came from and when (for reports)."""
+    source = dict(inventory.get("source") or {})
+    source.setdefault("inventory", str(path))
+    subscriptions = inventory.get("subscriptions") or []
+    source.setdefault("subscriptions", subscriptions)
+    source["plannedAt"] = _now()
+    return {**plan, "source": source}
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _emit(output: Path | None, text: str) -> None:
+    if output is None or str(output) == STDOUT:
+        sys.stdout.write(text)
+        return
+    write_text(output, text)
+
+
+def _check_output(output: Path | None) -> None:
+    """Fail before any long work if the output cannot be written."""
+    if output is not None and str(output) != STDOUT:
+        ensure_writable(output)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_inventory(args: argparse.Namespace) -> int:
+    if args.from_export is not None and args.subscription:
         raise MigrateError("give --subscription (live) or --from-export (offline), not both")
-    if from_export is not None:
+    _check_output(args.output)
+    if args.from_export is not None:
         from migrate.sources.export import load_export
 
-        result = load_export(from_export)
+        result = load_export(args.from_export)
+        origin = {"kind": "export", "path": str(args.from_export)}
     else:
         from migrate.sources.live import inventory_live
 
         # azure-identity logs every credential it tries as a warning; the summary says enough.
         logging.getLogger("azure").setLevel(logging.ERROR)
-
-        result = inventory_live(subscription or None, max_workers=max_workers)
-    write_text(output, json.dumps(result.to_json(), indent=1) + "\n")
+        result = inventory_live(args.subscription or None, max_workers=args.max_workers)
+        origin = {"kind": "live", "subscriptions": args.subscription or "every visible one"}
+    body = result.to_json()
+    body["source"] = {**origin, "inventoriedAt": _now()}
+    _emit(args.output, json.dumps(body, indent=1) + "\n")
     failed = [s for s in result.subscriptions if s.status != "ok"]
     _say(
         f"inventory: {len(result.vms)} VMs, {len(result.scale_sets)} scale sets, "
         f"{len(result.autoscale)} "
         f"autoscale settings, {len(result.load_balancers)} load balancers/gateways from "
-        f"{len(result.subscriptions) - len(failed)} subscription(s) -> {output}"
+        f"{len(result.subscriptions) - len(failed)} subscription(s) -> {args.output}"
     )
     for sub in failed:
         _say(f"  FAILED subscription {sub.id}: {sub.error}")
@@ -119,87 +147,208 @@ def inventory(
             f"{len(failed)} subscription(s) failed (Reader role on each subscription is "
             "needed); the others were written"
         )
-        raise typer.Exit(PARTIAL_EXIT)
+        return ENVIRONMENT
+    return 0
 
 
-@app.command()
-def plan(
-    inventory_file: Annotated[Path, typer.Argument(help="inventory.json")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="plan.json to write")],
-    group_tag: Annotated[
-        str, typer.Option(help="Tag whose value groups plain VMs into a workload")
-    ] = "workload",
-) -> None:
-    """Map the inventory to AWS workloads (plan.json)."""
-    result = build_plan(load_inventory(inventory_file), PlanOptions(group_tag=group_tag))
-    write_text(output, json.dumps(result, indent=1) + "\n")
-    _say(
-        f"plan: {len(result['workloads'])} workloads, {len(result['skipped'])} skipped -> {output}"
+def cmd_plan(args: argparse.Namespace) -> int:
+    _check_output(args.output)
+    body = read_json(args.inventory_file)
+    if _kind(body) != "inventory":
+        raise MigrateError(
+            f"{args.inventory_file}: not an inventory.json (no 'vms' list); create one with "
+            "`migrate inventory`"
+        )
+    inventory = _inventory(body, args.inventory_file)
+    result = with_source(
+        build_plan(inventory, PlanOptions(group_tag=args.group_tag)), body, args.inventory_file
     )
+    _emit(args.output, json.dumps(result, indent=1) + "\n")
+    _say(
+        f"plan: {len(result['workloads'])} workloads, {len(result['skipped'])} skipped "
+        f"-> {args.output}"
+    )
+    return 0
 
 
-@app.command()
-def report(
-    input_file: Annotated[Path, typer.Argument(help="plan.json or inventory.json")],
-    format: Annotated[str, typer.Option("--format", help="md | html | csv | json")] = "md",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="File to write (default stdout)")
-    ] = None,
-) -> None:
-    """Render the plan as Markdown, HTML, CSV or JSON."""
-    from migrate.report import FORMATS, render
+def cmd_report(args: argparse.Namespace) -> int:
+    from migrate.report import Context, render
 
-    if format not in FORMATS:
-        raise MigrateError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
-    write_text(output, render(load_plan(input_file), format))
+    _check_output(args.output)
+    plan = load_plan(args.input_file)
+    context = Context(plan_file=str(args.input_file), generated_at=_now())
+    _emit(args.output, render(plan, args.format, context))
+    return 0
 
 
-@app.command("stack-config")
-def stack_config(
-    plan_file: Annotated[Path, typer.Argument(help="plan.json (or inventory.json)")],
-    workload: Annotated[str, typer.Option(help="Workload name from the plan")],
-    stack: Annotated[str, typer.Option(help="Pulumi stack name, e.g. staging")],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Default: Pulumi.STACK.yaml")
-    ] = None,
-    region: Annotated[
-        str | None, typer.Option(help="AWS region (default: the file's, else mapped)")
-    ] = None,
-    certificate_arn: Annotated[
-        str | None, typer.Option(help="ACM certificate for HTTPS listeners")
-    ] = None,
-) -> None:
-    """Write or merge Pulumi.<stack>.yaml for one workload, in the keys infra reads."""
+def cmd_stack_config(args: argparse.Namespace) -> int:
     from migrate.stackconfig import write_stack_config
 
-    target = output or Path(f"Pulumi.{stack}.yaml")
-    notes = write_stack_config(
-        load_plan(plan_file),
-        workload,
-        stack,
+    target = args.output or Path(f"Pulumi.{args.stack}.yaml")
+    if str(target) != STDOUT:
+        ensure_writable(target)
+    result = write_stack_config(
+        load_plan(args.plan_file),
+        args.workload,
+        args.stack,
         target,
-        region=region,
-        certificate_arn=certificate_arn,
+        region=args.region,
+        certificate_arn=args.certificate_arn,
+        force=args.force,
+        plan_capacity=args.plan_capacity,
     )
-    _say(f"stack-config: workload {workload} -> {target}")
-    for note in notes:
-        _say(f"  note: {note}")
+    if str(target) == STDOUT:
+        sys.stdout.write(result.text)
+    _say(f"stack-config: workload {args.workload} -> {target}")
+    for line in result.summary():
+        _say(f"  {line}")
+    return 0
 
 
-@catalog_app.command("refresh-ec2")
-def refresh_ec2(
-    region: Annotated[str, typer.Option(help="Region to describe")] = "us-east-1",
-) -> None:
-    """Rewrite migrate/catalog/ec2_instance_types.json from `ec2 describe-instance-types`."""
+def cmd_refresh_ec2(args: argparse.Namespace) -> int:
     from migrate import catalog
 
-    count = catalog.refresh_ec2(region)
+    count = catalog.refresh_ec2(args.region)
     _say(f"catalog: {count} EC2 instance types -> {catalog.EC2_TYPES_FILE}")
+    return 0
 
 
-def main() -> None:
-    try:
-        app()
-    except MigrateError as exc:
-        _say(f"error: {exc}")
-        sys.exit(exc.exit_code)
+# -- the parser -------------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback of an unexpected error"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog=PROG,
+        description="Azure inventory -> AWS plan -> reports and Pulumi stack config.",
+        epilog="Exit codes: 0 ok, 2 bad input or usage, 3 environment (unwritable output, "
+        "unreachable endpoint, subscriptions not read), 70 unexpected error. "
+        "Details: migrate/README.md.",
+    )
+    _common(top)
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub = commands.add_parser(
+        "inventory",
+        help="read the Azure estate (live, or from exported JSON) into inventory.json",
+        description="Read the Azure estate: live with DefaultAzureCredential (Reader role), or "
+        "offline from `az ... list` / ARM JSON files.",
+    )
+    sub.add_argument("-o", "--output", type=Path, required=True, help="inventory.json to write")
+    sub.add_argument(
+        "--subscription",
+        action="append",
+        metavar="ID",
+        help="subscription id to read (repeat); default: every enabled one you can see",
+    )
+    sub.add_argument(
+        "--from-export",
+        type=Path,
+        metavar="PATH",
+        help="a JSON file or a folder of them, instead of live Azure",
+    )
+    sub.add_argument(
+        "--max-workers", type=int, default=100, help="parallel list calls, live (default: 100)"
+    )
+    _common(sub)
+    sub.set_defaults(run=cmd_inventory)
+
+    sub = commands.add_parser(
+        "plan",
+        help="map the inventory to AWS workloads (plan.json)",
+        description="Map the inventory to workloads, one future Auto Scaling group each. Fails "
+        "if a resource is not accounted for.",
+    )
+    sub.add_argument("inventory_file", type=Path, metavar="INVENTORY", help="inventory.json")
+    sub.add_argument("-o", "--output", type=Path, required=True, help="plan.json to write")
+    sub.add_argument(
+        "--group-tag",
+        default="workload",
+        metavar="TAG",
+        help="tag whose value groups plain VMs into one workload (default: workload)",
+    )
+    _common(sub)
+    sub.set_defaults(run=cmd_plan)
+
+    sub = commands.add_parser(
+        "report",
+        help="render the plan as Markdown, HTML, CSV or JSON",
+        description="Render the plan (or an inventory, planned on the fly).",
+    )
+    sub.add_argument("input_file", type=Path, metavar="PLAN", help="plan.json (or inventory.json)")
+    sub.add_argument("--format", choices=FORMATS, default="md", help="report format (default: md)")
+    sub.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="file to write (default: stdout)"
+    )
+    _common(sub)
+    sub.set_defaults(run=cmd_report)
+
+    sub = commands.add_parser(
+        "stack-config",
+        help="write or merge Pulumi.STACK.yaml for one workload",
+        description="Write Pulumi.STACK.yaml for one workload in the keys infra reads, or merge "
+        "into an existing stack file (other keys and comments stay). Refuses to write into a "
+        "file that is not a Pulumi stack file unless --force.",
+    )
+    sub.add_argument("plan_file", type=Path, metavar="PLAN", help="plan.json (or inventory.json)")
+    sub.add_argument("--workload", required=True, metavar="NAME", help="workload from the plan")
+    sub.add_argument("--stack", required=True, metavar="STACK", help="Pulumi stack, e.g. staging")
+    sub.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="stack file to write or merge into (default: Pulumi.STACK.yaml; - for stdout)",
+    )
+    sub.add_argument(
+        "--region", metavar="REGION", help="AWS region (default: the file's, else mapped)"
+    )
+    sub.add_argument("--certificate-arn", metavar="ARN", help="ACM certificate for HTTPS listeners")
+    sub.add_argument(
+        "--plan-capacity",
+        action="store_true",
+        help="take Min/Desired/Max from the plan even for a stack that accepts downtime "
+        "(fleet.allowDowntime: true), which otherwise keeps its own",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an output that is not a Pulumi stack file (malformed YAML, a list, "
+        "a mapping without config:)",
+    )
+    _common(sub)
+    sub.set_defaults(run=cmd_stack_config)
+
+    catalog = commands.add_parser(
+        "catalog", help="maintain the embedded catalogs", description="Maintain the catalogs."
+    )
+    _common(catalog)
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="COMMAND")
+    catalog_commands.required = True
+    sub = catalog_commands.add_parser(
+        "refresh-ec2",
+        help="rewrite catalog/ec2_instance_types.json from ec2 describe-instance-types",
+        description="Rewrite migrate/catalog/ec2_instance_types.json from "
+        "`ec2 describe-instance-types` (boto3's default session; honours AWS_ENDPOINT_URL).",
+    )
+    sub.add_argument(
+        "--region", default="us-east-1", help="region to describe (default: us-east-1)"
+    )
+    _common(sub)
+    sub.set_defaults(run=cmd_refresh_ec2)
+    return top
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every error becomes one line and an exit code (README.md)."""
+    return run("migrate", lambda: _dispatch(argv), argv)

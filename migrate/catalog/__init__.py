@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cutover.exitcodes import ENVIRONMENT
+from cutover.files import write_text
 from migrate.errors import MigrateError
 from migrate.model import VmSize
 
@@ -112,11 +114,13 @@ def refresh_ec2(region: str, path: Path = EC2_TYPES_FILE) -> int:
         for page in client.get_paginator("describe_instance_types").paginate():
             rows.extend(ec2_row(item) for item in page["InstanceTypes"])
     except (BotoCoreError, ClientError) as exc:
-        raise MigrateError(f"ec2 describe-instance-types in {region} failed: {exc}") from exc
+        raise MigrateError(
+            f"ec2 describe-instance-types in {region} failed: {exc}", ENVIRONMENT
+        ) from exc
     if not rows:
         raise MigrateError(f"ec2 describe-instance-types in {region} returned no instance type")
     rows.sort(key=lambda r: r["instanceType"])
     body = {"source": f"ec2 describe-instance-types ({region})", "instanceTypes": rows}
-    path.write_text(json.dumps(body, separators=(",", ":")).replace("},{", "},\n{") + "\n")
+    write_text(path, json.dumps(body, separators=(",", ":")).replace("},{", "},\n{") + "\n")
     ec2_types.cache_clear()
     return len(rows)

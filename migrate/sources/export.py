@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cutover.files import read_text
 from migrate.errors import MigrateError
 from migrate.model import (
     Inventory,
@@ -53,14 +54,14 @@ def load_export(path: Path | str) -> Inventory:
     skus: dict[str, VmSize] = {}
     seen: dict[str, str] = {}
     for file in _files(Path(path)):
+        # UTF-8 with or without BOM, UTF-16/32 with BOM (PowerShell 5's `az ... > file.json`).
+        text = read_text(file)
         try:
-            body = json.loads(file.read_text(encoding="utf-8-sig"))
+            body = json.loads(text)
         except json.JSONDecodeError as exc:
             raise MigrateError(
                 f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             ) from exc
-        except OSError as exc:
-            raise MigrateError(f"{file}: cannot read ({exc.strerror})") from exc
         for i, item in enumerate(_items(body, str(file))):
             if "resourceType" in item and "id" not in item:
                 size = arm.parse_resource_sku(item)

@@ -64,13 +64,13 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert (
         result.stderr.count("\n") == 1
-        and result.stderr.startswith("error: ")
+        and result.stderr.startswith("migrate: error: ")
         and "vms.json" in result.stderr
     )
     assert "Traceback" not in result.stderr
 
     result = _migrate("report", str(tmp_path / "nothing.json"), "--format", "pdf")
-    assert result.returncode == 2 and "--format 'pdf'" in result.stderr
+    assert result.returncode == 2 and "invalid choice: 'pdf'" in result.stderr
 
 
 def test_unknown_workload_names_the_known_ones(tmp_path: Path) -> None:

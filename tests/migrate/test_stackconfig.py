@@ -52,13 +52,14 @@ def test_merge_keeps_other_keys_and_comments(plan: dict, tmp_path: Path) -> None
     assert config["cutover:tags"] == {"team": "platform", "workload": "web"}
     assert config["aws:region"] == "eu-central-1"  # the stack's region is kept
     fleet = config["cutover:fleet"]
+    # Staging accepts downtime: it keeps its one-instance capacity; the type comes from the plan.
     assert (
         fleet["instanceType"],
         fleet["minSize"],
         fleet["desiredCapacity"],
         fleet["maxSize"],
-    ) == ("m7i.xlarge", 2, 3, 10)
-    assert fleet["allowDowntime"] is False
+    ) == ("m7i.xlarge", 1, 1, 2)
+    assert fleet["allowDowntime"] is True
     scaling = config["cutover:scaling"]
     assert scaling["mode"] == "step"
     assert scaling["scaleOut"] == {
@@ -89,7 +90,7 @@ def test_rerun_is_idempotent(plan: dict, tmp_path: Path) -> None:
 
 def test_production_needs_min_two_and_says_so(plan: dict, tmp_path: Path) -> None:
     target = tmp_path / "Pulumi.production.yaml"
-    notes = write_stack_config(plan, "legacy", "production", target)
+    notes = write_stack_config(plan, "legacy", "production", target).notes
     fleet = _config(target)["cutover:fleet"]
     assert (
         fleet["minSize"],
@@ -162,8 +163,9 @@ def test_infra_preview_accepts_the_generated_config(
     groups = [r for r in resources if r["type"] == "aws:autoscaling/group:Group"]
     assert len(groups) == 1
     expected = next(w for w in plan["workloads"] if w["name"] == workload)["aws"]
-    assert groups[0]["inputs"]["maxSize"] == max(
-        expected["maxSize"], 2 if stack == "production" else 1
+    # staging keeps its own capacity (it accepts downtime); production takes the plan's
+    assert groups[0]["inputs"]["maxSize"] == (
+        max(expected["maxSize"], 2) if stack == "production" else 2
     )
     templates = [r for r in resources if r["type"] == "aws:ec2/launchTemplate:LaunchTemplate"]
     assert templates[0]["inputs"]["instanceType"] == expected["instanceType"]
