@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -423,8 +424,8 @@ def merge(
     if not created and _character_changed(before, _plain(config)):
         _add_header_line(
             document,
-            f"migrate stack-config: capacity and allowDowntime now come from the plan (workload "
-            f"{workload}); a description above may no longer hold.",
+            f"Changed by migrate stack-config --plan-capacity (workload {workload}): capacity "
+            "and allowDowntime now come from the plan; the description above may no longer hold.",
         )
     out = io.StringIO()
     yaml.dump(document, out)
@@ -476,15 +477,15 @@ def _character_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
 
 
 def _add_header_line(document: CommentedMap, text: str) -> None:
-    """Append a line to the file's header comment (kept once on re-runs)."""
+    """Append ``text`` to the file's header comment, wrapped (once, also on re-runs)."""
+    lines = [f"# {line}\n" for line in textwrap.wrap(text, 96)]
     if document.ca.comment is None or not document.ca.comment[1]:
-        document.yaml_set_start_comment(text)
+        document.yaml_set_start_comment("\n".join(line[2:-1] for line in lines))
         return
     tokens = document.ca.comment[1]
-    line = f"# {text}\n"
-    if any(getattr(t, "value", None) == line for t in tokens):
+    if any(getattr(t, "value", None) == lines[0] for t in tokens):
         return
-    tokens.append(CommentToken(line, CommentMark(0), None))
+    tokens.extend(CommentToken(line, CommentMark(0), None) for line in lines)
 
 
 def _plain(node: Any) -> Any:
