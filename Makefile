@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.requirements-installed
 
 .PHONY: demo test lint format bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutover needs Python 3.11+ (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .    # the `cutover` command
 	@touch $(STAMP)
 
 ## demo: the main job on the embedded sample estate, no cloud account needed

@@ -223,8 +223,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    # Under the console script (`cutover migrate ...`) the usage names that command.
+    prog = sys.argv[0] if sys.argv and sys.argv[0].startswith("cutover ") else PROG
     top = argparse.ArgumentParser(
-        prog=PROG,
+        prog=prog,
         description="Azure inventory -> AWS plan -> reports and Pulumi stack config.",
         epilog="Exit codes: 0 ok, 2 bad input or usage, 3 environment (unwritable output, "
         "unreachable endpoint, subscriptions not read), 70 unexpected error. "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 BLOCKER, ACTION, NOTE = "blocker", "action", "note"
@@ -67,10 +67,13 @@ def _classify(text: str, table: tuple[tuple[str, str], ...]) -> str:
     return ACTION
 
 
+# Large estates repeat the same sentences thousands of times: classify each once.
+@lru_cache(maxsize=65536)
 def warning_severity(text: str) -> str:
     return _classify(text, WARNING_RULES)
 
 
+@lru_cache(maxsize=65536)
 def skipped_severity(reason: str) -> str:
     return _classify(reason, SKIPPED_RULES)
 

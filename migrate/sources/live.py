@@ -36,6 +36,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.network import NetworkManagementClient
 
+from cutover.exitcodes import ENVIRONMENT
 from migrate.errors import MigrateError
 from migrate.model import Inventory, SubscriptionResult, VmSize
 from migrate.sources import arm, attach_sizes, collection
@@ -131,7 +132,8 @@ class AzureConnection:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MigrateError(
                 f"no usable Azure credential ({first}): sign in with `az login`, or set "
-                "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (migrate/README.md)"
+                "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (migrate/README.md)",
+                ENVIRONMENT,
             ) from exc
 
     def subscription_ids(self) -> list[str]:
@@ -141,7 +143,8 @@ class AzureConnection:
         except ImportError as exc:
             raise MigrateError(
                 "listing subscriptions needs azure-mgmt-resource-subscriptions "
-                "(pip install azure-mgmt-resource-subscriptions), or pass --subscription ID"
+                "(pip install azure-mgmt-resource-subscriptions), or pass --subscription ID",
+                ENVIRONMENT,
             ) from exc
         try:
             with SubscriptionClient(self.credential, **self._kwargs()) as client:
@@ -152,7 +155,7 @@ class AzureConnection:
                     if getattr(s.state, "value", s.state) in (None, "Enabled")
                 ]
         except (HttpResponseError, ServiceRequestError) as exc:
-            raise MigrateError(f"cannot list subscriptions: {_short(exc)}") from exc
+            raise MigrateError(f"cannot list subscriptions: {_short(exc)}", ENVIRONMENT) from exc
         return [s.subscription_id for s in subs if s.subscription_id]
 
 

@@ -232,6 +232,7 @@ def test_missing_credential_is_one_clear_error(sample_arm: FakeArm) -> None:
 
     connection = connection_for(sample_arm)
     connection.credential = NoCredential()
-    with pytest.raises(MigrateError, match="no usable Azure credential .*az login"):
+    with pytest.raises(MigrateError, match="no usable Azure credential .*az login") as caught:
         inventory_live([PROD], connection, progress=False)
+    assert caught.value.exit_code == 3  # the environment, not the input
     assert not sample_arm.log  # nothing was sent

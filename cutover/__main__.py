@@ -1,0 +1,5 @@
+import sys
+
+from cutover.cli import main
+
+sys.exit(main())
