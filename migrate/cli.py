@@ -105,10 +105,17 @@ def _emit(output: Path | None, text: str) -> None:
     write_text(output, text)
 
 
-def _check_output(output: Path | None) -> None:
-    """Fail before any long work if the output cannot be written."""
-    if output is not None and str(output) != STDOUT:
-        ensure_writable(output)
+def _check_output(output: Path | None, *inputs: Path | None) -> None:
+    """Fail before any long work if the output cannot be written, or is one of the inputs."""
+    if output is None or str(output) == STDOUT:
+        return
+    for source in inputs:
+        if source is not None and output.exists() and source.exists() and source.samefile(output):
+            raise MigrateError(
+                f"{output}: is also the input; writing it would replace what is being "
+                "read: choose another -o"
+            )
+    ensure_writable(output)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -117,7 +124,7 @@ def _check_output(output: Path | None) -> None:
 def cmd_inventory(args: argparse.Namespace) -> int:
     if args.from_export is not None and args.subscription:
         raise MigrateError("give --subscription (live) or --from-export (offline), not both")
-    _check_output(args.output)
+    _check_output(args.output, args.from_export)
     if args.from_export is not None:
         from migrate.sources.export import load_export
 
@@ -152,7 +159,7 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    _check_output(args.output)
+    _check_output(args.output, args.inventory_file)
     body = read_json(args.inventory_file)
     if _kind(body) != "inventory":
         raise MigrateError(
@@ -174,7 +181,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from migrate.report import Context, render
 
-    _check_output(args.output)
+    _check_output(args.output, args.input_file)
     plan = load_plan(args.input_file)
     context = Context(plan_file=str(args.input_file), generated_at=_now())
     _emit(args.output, render(plan, args.format, context))

@@ -297,3 +297,16 @@ def test_a_missing_input_is_bad_input(tmp_path: Path) -> None:
 def test_debug_is_accepted_everywhere(plan_file: Path) -> None:
     result = _migrate("report", str(plan_file), "--format", "csv", "--debug")
     assert result.returncode == 0 and result.stdout.startswith("status,")
+
+
+def test_an_output_that_is_the_input_is_refused(
+    inventory_file: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    for args, kept in (
+        (["plan", str(inventory_file), "-o", str(inventory_file)], inventory_file),
+        (["report", str(plan_file), "--format", "md", "-o", str(plan_file)], plan_file),
+    ):
+        before = kept.read_bytes()
+        result = _migrate(*args)
+        _one_line(result, exitcodes.BAD_INPUT, str(kept), "is also the input")
+        assert kept.read_bytes() == before
