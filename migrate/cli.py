@@ -240,7 +240,9 @@ def parser() -> argparse.ArgumentParser:
         "Details: migrate/README.md.",
     )
     _common(top)
-    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = top.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, title="commands"
+    )
 
     sub = commands.add_parser(
         "inventory",

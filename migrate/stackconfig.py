@@ -470,8 +470,14 @@ def _keep_character(
 
 
 def _character_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """True when a stack that accepted downtime got the plan's capacity (--plan-capacity): its
+    header comment, written for that character, may no longer hold."""
     old, new = before.get(f"{NS}fleet"), after.get(f"{NS}fleet")
-    if not isinstance(old, dict) or not isinstance(new, dict):
+    if (
+        not isinstance(old, dict)
+        or not isinstance(new, dict)
+        or old.get("allowDowntime") is not True
+    ):
         return False
     return any(k in old and old[k] != new.get(k) for k in CHARACTER_KEYS)
 

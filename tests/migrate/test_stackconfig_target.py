@@ -167,3 +167,10 @@ def test_cli_refuses_the_plan_itself_as_output_and_keeps_it(tmp_path: Path) -> N
         text=True,
     )
     assert result.returncode == 0 and yaml.safe_load(result.stdout)["config"]["aws:region"]
+
+
+def test_production_header_is_left_alone(plan: dict, tmp_path: Path) -> None:
+    target = tmp_path / "Pulumi.production.yaml"
+    shutil.copy(REPO / "Pulumi.production.yaml", target)
+    write_stack_config(plan, "web", "production", target)
+    assert "Changed by migrate" not in target.read_text()  # Max 6 -> 10 keeps "at least two"
