@@ -31,7 +31,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#1b1f24;
 max-width:1300px}table{border-collapse:collapse;width:100%;margin:.75rem 0}
 th,td{border:1px solid #d0d7de;padding:.3rem .45rem;text-align:left;vertical-align:top;
-font-size:.86rem}th{background:#f6f8fa;position:sticky;top:0}
+font-size:.86rem}th{background:#f6f8fa}
 code{font-size:.78rem;word-break:break-all;background:#f6f8fa;padding:0 .2rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem}dt{font-weight:600}
 dd{margin:0}

@@ -7,6 +7,9 @@ import html
 import io
 import json
 import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 
 import pytest
 
@@ -192,3 +195,95 @@ def test_csv_has_vcpus_memory_and_types_for_both_clouds(plan: dict) -> None:
     )
     assert web["targetRegion"] == "eu-west-1" and web["severity"] == "action"
     assert rows["lb-internal-old"]["severity"] == "note"
+
+
+class _Filterable(HTMLParser):
+    """The page's filterable elements (``data-f``): tag, attributes and text content."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict] = []
+        self._open: list[tuple[str, dict, int]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._open and self._open[-1][0] == tag:
+            self._open[-1] = (tag, self._open[-1][1], self._open[-1][2] + 1)
+        if "data-f" in dict(attrs):
+            record = {"tag": tag, "attrs": {k: v or "" for k, v in attrs}, "text": ""}
+            self.found.append(record)
+            self._open.append((tag, record, 0))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1][0] == tag:
+            name, record, depth = self._open[-1]
+            if depth:
+                self._open[-1] = (name, record, depth - 1)
+            else:
+                self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for _, record, _ in self._open:
+            record["text"] += data
+
+
+# A minimal DOM for the page's own script: the elements it filters and its three controls.
+_DOM = """
+const els = JSON.parse(process.argv[1]).map(e => ({
+  tag: e.tag, textContent: e.text, hidden: false,
+  getAttribute: k => (k in e.attrs ? e.attrs[k] : null)}));
+const control = () => ({value: '', on: {}, textContent: '',
+  addEventListener(kind, f) { this.on[kind] = f; }});
+const controls = {q: control(), status: control(), severity: control(), shown: control()};
+global.document = {
+  querySelectorAll: s => s === '[data-f]' ? els
+    : els.filter(e => e.tag === 'tr' && e.getAttribute('data-w') !== null),
+  getElementById: id => controls[id]};
+new Function(process.argv[2])();
+const [q, status, severity] = JSON.parse(process.argv[3]);
+controls.q.value = q; controls.status.value = status; controls.severity.value = severity;
+controls.q.on.input(); controls.status.on.change();
+setTimeout(() => console.log(JSON.stringify({
+  shown: controls.shown.textContent,
+  visible: els.filter(e => !e.hidden).map(e => [e.textContent, e.getAttribute('data-sev')])
+})), 300);
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+@pytest.mark.parametrize(
+    ("query", "state", "severity", "expect"),
+    [
+        ("web", "", "", {"workloads": 1, "must": ["web"]}),
+        ("", "blocked", "", {"workloads": 2, "must": ["gpu-01", "reporting"]}),
+        ("nat rule", "", "action", {"workloads": 0, "must": ["inbound NAT rule"]}),
+        ("", "", "", {"workloads": 7, "must": ["worker"]}),
+    ],
+)
+def test_the_page_search_and_filters_select_what_they_say(
+    plan: dict, query: str, state: str, severity: str, expect: dict
+) -> None:
+    page = render(plan, "html", CONTEXT)
+    parser = _Filterable()
+    parser.feed(page)
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    done = subprocess.run(
+        [
+            "node",
+            "-e",
+            _DOM,
+            json.dumps(parser.found),
+            script,
+            json.dumps([query, state, severity]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["shown"] == f"{expect['workloads']} of 7 workloads shown"
+    for needle in expect["must"]:
+        assert any(needle in text for text, _ in result["visible"]), needle
+    for text, sev in result["visible"]:
+        assert all(word in text.lower() for word in query.split())
+        assert not severity or sev in (None, severity)
