@@ -67,11 +67,26 @@ def read_text(path: str | os.PathLike[str]) -> str:
     return decode(data, path)
 
 
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The nearest existing ancestor of ``folder`` (itself included) if it is not a folder."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
+
+
 def ensure_writable(path: str | os.PathLike[str]) -> None:
     """Fail now, before long work, if ``path`` cannot be written (its folder is created)."""
     target = Path(path)
     if target.is_dir():
         raise FileProblem(f"{target}: is a folder; name a file to write", BAD_INPUT)
+    blocker = _file_in_the_way(target.parent)
+    if blocker is not None:
+        raise FileProblem(
+            f"{target}: cannot write there ({blocker} is a file, not a folder); "
+            "choose another path",
+            ENVIRONMENT,
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=target.parent):

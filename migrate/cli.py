@@ -215,6 +215,7 @@ def cmd_stack_config(args: argparse.Namespace) -> int:
 def cmd_refresh_ec2(args: argparse.Namespace) -> int:
     from migrate import catalog
 
+    ensure_writable(catalog.EC2_TYPES_FILE)
     count = catalog.refresh_ec2(args.region)
     _say(f"catalog: {count} EC2 instance types -> {catalog.EC2_TYPES_FILE}")
     return 0

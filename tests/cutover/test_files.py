@@ -110,3 +110,12 @@ def test_run_turns_errors_into_one_line_and_the_convention(capsys):
     assert err.count("\n") == 1 and "KeyError" in err and "Traceback" not in err
     assert run("prog", bug, ["--debug"]) == exitcodes.UNEXPECTED
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_the_file_in_the_way_is_named(tmp_path):
+    blocker = tmp_path / "out"
+    blocker.write_text("")
+    with pytest.raises(FileProblem) as caught:
+        ensure_writable(blocker / "deeper" / "plan.json")
+    assert f"({blocker} is a file, not a folder)" in str(caught.value)
+    assert caught.value.exit_code == exitcodes.ENVIRONMENT

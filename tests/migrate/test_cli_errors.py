@@ -107,7 +107,7 @@ def test_an_unwritable_output_is_an_environment_error_before_any_work(
         "stack-config": [str(plan_file), "--workload", "web", "--stack", "staging"],
     }[command]
     result = _migrate(command, *args, "-o", str(out))
-    _one_line(result, exitcodes.ENVIRONMENT, str(out), "cannot write")
+    _one_line(result, exitcodes.ENVIRONMENT, str(out), "cannot write", "is a file, not a folder")
 
 
 def test_writability_is_checked_before_reading_the_estate(tmp_path: Path) -> None:
