@@ -44,6 +44,13 @@ def _cause(error: OSError) -> str:
 def decode(data: bytes, source: str | os.PathLike[str]) -> str:
     """Text of ``data`` read from ``source`` (named in the error), by its byte-order mark."""
     encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data[:4096]:
+        # NUL bytes are valid UTF-8 but never in text: UTF-16/32 saved without its mark.
+        raise FileProblem(
+            f"{source}: looks like UTF-16 or UTF-32 without a byte-order mark: save it as UTF-8 "
+            "(or UTF-16/UTF-32 with a byte-order mark)",
+            BAD_INPUT,
+        )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:

@@ -119,3 +119,12 @@ def test_the_file_in_the_way_is_named(tmp_path):
         ensure_writable(blocker / "deeper" / "plan.json")
     assert f"({blocker} is a file, not a folder)" in str(caught.value)
     assert caught.value.exit_code == exitcodes.ENVIRONMENT
+
+
+def test_utf16_without_a_byte_order_mark_is_named_as_such(tmp_path):
+    path = tmp_path / "vms.json"
+    path.write_bytes(TEXT.encode("utf-16-le"))
+    with pytest.raises(FileProblem) as caught:
+        read_text(path)
+    assert "UTF-16 or UTF-32 without a byte-order mark" in str(caught.value)
+    assert caught.value.exit_code == exitcodes.BAD_INPUT
