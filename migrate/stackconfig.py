@@ -6,31 +6,35 @@ adjusted to a value infra accepts and said so, in a YAML comment beside the key 
 returned notes. Before writing, the result is validated with ``infra.config`` when it is
 importable, so a file infra rejects is never written.
 
-The write path (``write_stack_config``) writes only into a new file or a Pulumi stack file (a
-mapping with ``config:``, or empty); anything else is refused unless ``force``. The file is
-replaced atomically. A stack that opts out of the zero-downtime floor (``fleet.allowDowntime:
-true``, not production) keeps its own capacity unless ``plan_capacity``; what changed and what was
-kept is returned for the user.
+``write_stack_config`` writes only into a new file or a Pulumi stack file (``migrate.stackfile``
+says which files are; anything else is refused unless ``force``), atomically. A stack that opts
+out of the zero-downtime floor (``fleet.allowDowntime: true``, not production) keeps its own
+capacity unless ``plan_capacity``; what changed and what was kept is returned for the user.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark, YAMLError
-from ruamel.yaml.tokens import CommentToken
 
 from cutover.files import read_text, write_text
 from migrate import catalog
 from migrate.errors import MigrateError
+from migrate.stackfile import (
+    CHARACTER_KEYS,
+    Merged,
+    add_header_line,
+    changes,
+    character_changed,
+    plain,
+    stack_document,
+)
 
 NS = "cutover:"
 # infra's defaults (infra/README.md) for the keys a new file needs and the plan does not give.
@@ -355,31 +359,12 @@ def render(
         plan,
         workload,
         stack,
-        _stack_document(existing_text, source, force=False)[0],
+        stack_document(existing_text, source, _yaml(), force=False)[0],
         region=region,
         certificate_arn=certificate_arn,
         plan_capacity=plan_capacity,
     )
     return merged.text, merged.notes
-
-
-@dataclass
-class Merged:
-    """A stack file as written, with what the user should hear about it."""
-
-    text: str
-    notes: list[str] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)
-    created: bool = False
-
-    def summary(self) -> list[str]:
-        """One line per note, then per changed key (``key: old -> new``)."""
-        lines = [f"note: {n}" for n in self.notes]
-        if self.created:
-            lines.append("new stack file: every key from the plan and infra's defaults")
-        else:
-            lines += self.changes or ["no key changed"]
-        return lines
 
 
 def merge(
@@ -403,7 +388,7 @@ def merge(
         )
     if document.get("config") is None:
         document["config"] = CommentedMap()
-    before = _plain(document["config"])
+    before = plain(document["config"])
     values, extra = build_values(
         plan, workload, stack, document, region=region, certificate_arn=certificate_arn
     )
@@ -420,21 +405,19 @@ def merge(
             and _ours_or_none(node, rest[0])
         ):
             node.yaml_add_eol_comment(text, rest[0])
-    changes = _changes(before, _plain(config))
-    if not created and _character_changed(before, _plain(config)):
-        _add_header_line(
+    after = plain(config)
+    if not created and character_changed(before, after, f"{NS}fleet"):
+        add_header_line(
             document,
             f"Changed by migrate stack-config --plan-capacity (workload {workload}): capacity "
             "and allowDowntime now come from the plan; the description above may no longer hold.",
         )
     out = io.StringIO()
     yaml.dump(document, out)
-    return Merged(out.getvalue(), extra.notes, changes, created)
+    return Merged(out.getvalue(), extra.notes, changes(before, after), created)
 
 
-# -- what the stack is (capacity, downtime) and what changed ------------------------------------
-
-CHARACTER_KEYS = ("minSize", "maxSize", "desiredCapacity", "allowDowntime")
+# -- the stack's character ------------------------------------------------------------------------
 
 
 def _keep_character(
@@ -467,110 +450,6 @@ def _keep_character(
         f"accepts downtime); the plan says {planned['minSize']}/{planned['desiredCapacity']}/"
         f"{planned['maxSize']}: rerun with --plan-capacity to apply it"
     )
-
-
-def _character_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """True when a stack that accepted downtime got the plan's capacity (--plan-capacity): its
-    header comment, written for that character, may no longer hold."""
-    old, new = before.get(f"{NS}fleet"), after.get(f"{NS}fleet")
-    if (
-        not isinstance(old, dict)
-        or not isinstance(new, dict)
-        or old.get("allowDowntime") is not True
-    ):
-        return False
-    return any(k in old and old[k] != new.get(k) for k in CHARACTER_KEYS)
-
-
-def _add_header_line(document: CommentedMap, text: str) -> None:
-    """Append ``text`` to the file's header comment, wrapped (once, also on re-runs)."""
-    lines = [f"# {line}\n" for line in textwrap.wrap(text, 96)]
-    if document.ca.comment is None or not document.ca.comment[1]:
-        document.yaml_set_start_comment("\n".join(line[2:-1] for line in lines))
-        return
-    tokens = document.ca.comment[1]
-    if any(getattr(t, "value", None) == lines[0] for t in tokens):
-        return
-    tokens.extend(CommentToken(line, CommentMark(0), None) for line in lines)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
-def _changes(old: Any, new: Any, path: str = "") -> list[str]:
-    """``changed key: old -> new``, ``added key: value``, ``removed key`` (a whole new or removed
-    mapping is one line; lists compare whole)."""
-    show = json.dumps
-    if isinstance(old, dict) and isinstance(new, dict):
-        lines = []
-        for key in new:
-            where = f"{path}.{key}" if path else str(key)
-            if key in old:
-                lines += _changes(old[key], new[key], where)
-            else:
-                lines.append(f"added {where}: {show(new[key])}")
-        lines += [
-            f"removed {path}.{key}" if path else f"removed {key}" for key in old if key not in new
-        ]
-        return lines
-    if old != new or isinstance(old, bool) != isinstance(new, bool):
-        return [f"changed {path}: {show(old)} -> {show(new)}"]
-    return []
-
-
-# -- the file written -----------------------------------------------------------------------------
-
-# Top-level keys of a Pulumi stack file (Pulumi.<stack>.yaml) besides config:.
-STACK_FILE_KEYS = frozenset(
-    {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
-)
-
-
-def _stack_document(
-    text: str | None, source: str, *, force: bool
-) -> tuple[CommentedMap | None, str]:
-    """The stack file's mapping to merge into (None: write a new file) and, when ``force``
-    replaced something that is not a stack file, a note saying so.
-
-    Refused (MigrateError, exit 2) unless ``force``: malformed YAML, a list or scalar, a mapping
-    without ``config:`` (a plan.json, a compose file), ``config:`` that is not a mapping."""
-    if text is None or not text.strip():
-        return None, ""
-    try:
-        document = _yaml().load(text)
-    except YAMLError as exc:
-        problem = f"not valid YAML ({str(exc).splitlines()[0]})"
-    else:
-        problem = _not_a_stack_file(document)
-        if not problem:
-            return document, ""
-    if force:
-        return None, f"{source}: {problem}: replaced (--force)"
-    raise MigrateError(
-        f"{source}: {problem}; refusing to overwrite it: name a Pulumi.<stack>.yaml (or a new "
-        "file), or pass --force to replace it"
-    )
-
-
-def _not_a_stack_file(document: Any) -> str:
-    """Why ``document`` is not a Pulumi stack file ('' when it is one, or is empty)."""
-    if document is None:
-        return ""
-    if not isinstance(document, CommentedMap):
-        return f"not a Pulumi stack file (a YAML {type(document).__name__}, not a mapping)"
-    if "config" in document:
-        if document["config"] is None or isinstance(document["config"], CommentedMap):
-            return ""
-        return "not a Pulumi stack file (config: is not a mapping)"
-    if set(map(str, document)) <= STACK_FILE_KEYS:
-        return ""
-    keys = ", ".join(list(map(str, document))[:4])
-    return f"not a Pulumi stack file (a mapping without config:, with keys {keys})"
 
 
 def validate_with_infra(text: str, stack: str, source: str) -> None:
@@ -606,7 +485,7 @@ def write_stack_config(
     Refuses an existing file that is not a Pulumi stack file unless ``force``."""
     to_stdout = str(output) == "-"
     existing = None if to_stdout or not output.exists() else read_text(output)
-    document, replaced = _stack_document(existing, str(output), force=force)
+    document, replaced = stack_document(existing, str(output), _yaml(), force=force)
     merged = merge(
         plan,
         workload,
