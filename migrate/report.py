@@ -286,6 +286,10 @@ def value_text(value: Any) -> str:
         return value
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict) and all(
+        isinstance(v, (str, int, float, bool)) for v in value.values()
+    ):
+        return "; ".join(f"{k}: {value_text(v)}" for k, v in value.items())
     return json.dumps(value, sort_keys=True, default=str)
 
 

@@ -37,6 +37,9 @@ def test_the_chain_runs_on_the_sample_estate(tmp_path: Path) -> None:
             == 0
         )
     assert len(list(csv.DictReader((tmp_path / "report.csv").open()))) == 11
+    report = (tmp_path / "report.md").read_text()
+    assert f"- Source: exported JSON {SAMPLE}, inventory {inventory}, inventoried 20" in report
+    assert f"- Plan: {plan}" in report and "- Generated: 20" in report
     target = tmp_path / "Pulumi.staging.yaml"
     shutil.copy(REPO / "Pulumi.staging.yaml", target)
     result = _migrate(

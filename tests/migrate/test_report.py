@@ -169,7 +169,8 @@ def test_plan_fields_the_report_does_not_know_are_shown(plan: dict) -> None:
         text = render(plan, fmt, CONTEXT)
         text = _page_text(text) if fmt == "html" else text
         assert "AWS scheme: internet-facing" in text
-        assert "HTTP probe /health" in text and "AWS runnerUp: m6i.xlarge" in text
+        assert "AWS loadBalancerChoice: type: application; reason: HTTP probe /health" in text
+        assert "AWS runnerUp: m6i.xlarge" in text
 
 
 def test_html_has_an_offline_search_and_filters(plan: dict) -> None:
