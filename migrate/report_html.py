@@ -68,6 +68,10 @@ var total=document.querySelectorAll('tr[data-w]').length;
 function later(){clearTimeout(timer);timer=setTimeout(apply,120);}
 q.addEventListener('input',later);st.addEventListener('change',apply);
 sv.addEventListener('change',apply);apply();
+// A link from the workload table opens that workload's collapsed details.
+function openTarget(){var d=document.getElementById(location.hash.slice(1));
+ if(d&&d.tagName==='DETAILS'){d.open=true;}}
+if(typeof window!=='undefined'){window.addEventListener('hashchange',openTarget);openTarget();}
 })();
 """
 
