@@ -54,13 +54,14 @@ def _kind(body: Any) -> str | None:
     return None
 
 
-def load_inventory(path: Path) -> Inventory:
+def read_inventory(path: Path) -> tuple[dict[str, Any], Inventory]:
+    """An inventory.json, checked against its schema: the document and the model."""
     body = read_json(path)
     if _kind(body) != "inventory":
         raise MigrateError(
             f"{path}: not an inventory.json (no 'vms' list); create one with `migrate inventory`"
         )
-    return _inventory(body, path)
+    return body, _inventory(body, path)
 
 
 def _inventory(body: dict[str, Any], path: Path) -> Inventory:
@@ -160,13 +161,7 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     _check_output(args.output, args.inventory_file)
-    body = read_json(args.inventory_file)
-    if _kind(body) != "inventory":
-        raise MigrateError(
-            f"{args.inventory_file}: not an inventory.json (no 'vms' list); create one with "
-            "`migrate inventory`"
-        )
-    inventory = _inventory(body, args.inventory_file)
+    body, inventory = read_inventory(args.inventory_file)
     result = with_source(
         build_plan(inventory, PlanOptions(group_tag=args.group_tag)), body, args.inventory_file
     )
