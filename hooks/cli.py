@@ -28,6 +28,8 @@ from hooks.timing import (
     DEFAULT_REGISTER_TIMEOUT,
 )
 
+# One line in the CodeDeploy log, however long AWS's message was.
+MAX_MESSAGE = 1000
 EXIT_CODES_HELP = (
     "exit codes: 0 ok, 1 failed (AWS refused), 2 usage or bad input, 3 deadline passed, "
     "4 refused by the zero-downtime floor, 5 environment (AWS or the metadata service "
@@ -191,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except HookError as error:
         error = classified(error)
-        print(f"{prefix} {error}", file=sys.stderr, flush=True)
+        print(f"{prefix} {one_line(error, MAX_MESSAGE)}", file=sys.stderr, flush=True)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"{prefix} interrupted", file=sys.stderr)
@@ -201,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hooks.clients import last_call
 
             failure = aws_error(error, last_call.describe())
-            print(f"{prefix} {failure}", file=sys.stderr, flush=True)
+            print(f"{prefix} {one_line(failure, MAX_MESSAGE)}", file=sys.stderr, flush=True)
             return failure.exit_code
         if debug:
             traceback.print_exc()

@@ -78,10 +78,24 @@ def _names(error: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(error).__mro__}
 
 
+def _raised_in_parser(error: BaseException) -> bool:
+    """True for a KeyError & co. raised inside botocore's response parsers: well-formed XML
+    that is not the answer botocore expects (an XHTML page from a proxy) fails there."""
+    tb, last = error.__traceback__, None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    filename = last.tb_frame.f_code.co_filename if last is not None else ""
+    return "botocore" in filename and filename.endswith("parsers.py")
+
+
 def is_aws_error(error: BaseException) -> bool:
     """Anything botocore raises: its exception tree, and its parser's errors (which are not)."""
     module = type(error).__module__ or ""
-    return module.startswith("botocore") or "ResponseParserError" in _names(error)
+    return (
+        module.startswith("botocore")
+        or "ResponseParserError" in _names(error)
+        or _raised_in_parser(error)
+    )
 
 
 def aws_error(error: BaseException, operation: str | None = None) -> HookError:
@@ -89,9 +103,19 @@ def aws_error(error: BaseException, operation: str | None = None) -> HookError:
     names = _names(error)
     what = f"AWS {operation}" if operation else "an AWS call"
     if "ClientError" in names:
-        info = getattr(error, "response", {}).get("Error", {})
-        code, message = info.get("Code", "?"), one_line(info.get("Message") or "")
+        response = getattr(error, "response", {})
+        info = response.get("Error", {})
+        code, message = info.get("Code") or "", one_line(info.get("Message") or "")
         op = getattr(error, "operation_name", None) or operation or "call"
+        if not code:
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            return HookError(
+                f"AWS {op} got an answer that is not an AWS response (HTTP {status} without an "
+                "AWS error code); something other than AWS answers at the endpoint (a proxy, a "
+                "captive portal, a wrong AWS_ENDPOINT_URL): check AWS_ENDPOINT_URL and "
+                "HTTPS_PROXY/NO_PROXY",
+                EXIT_ENVIRONMENT,
+            )
         if code in _CREDENTIAL_CODES:
             return HookError(
                 f"AWS {op} refused: {code}: {message}; the instance role (or the credentials in "
@@ -106,8 +130,10 @@ def aws_error(error: BaseException, operation: str | None = None) -> HookError:
                 EXIT_ENVIRONMENT,
             )
         return HookError(f"AWS {op} failed: {code}: {message}", EXIT_FAILED)
-    if "ResponseParserError" in names:
+    if "ResponseParserError" in names or _raised_in_parser(error):
         body = one_line(str(error).split("\n", 1)[-1], _SNIPPET)
+        if not isinstance(error, Exception) or "ResponseParserError" not in names:
+            body = f"botocore could not read it: {type(error).__name__}: {one_line(error, 80)}"
         return HookError(
             f"{what} got an answer that is not an AWS response ({body}); something other than "
             "AWS answers at the endpoint (a proxy, a captive portal, a wrong AWS_ENDPOINT_URL): "
@@ -130,14 +156,13 @@ def aws_error(error: BaseException, operation: str | None = None) -> HookError:
 
 
 def classified(error: HookError) -> HookError:
-    """`error`, with the exit code of its AWS cause when a step wrapped a botocore error as a
-    plain failure (runbook wraps every botocore error as exit 1)."""
+    """`error`, told again from its AWS cause when a step wrapped a botocore error as a plain
+    failure (`step NAME: AWS Op failed: ...`, exit 1): the cause decides message and code."""
     cause = error.__cause__
     if error.exit_code != EXIT_FAILED or cause is None or not is_aws_error(cause):
         return error
-    code = aws_error(cause).exit_code
-    if code == error.exit_code:
-        return error
-    better = HookError(str(error), code)
+    text = str(error)
+    step = text.split(": ", 1)[0] + ": " if text.startswith("step ") else ""
+    better = HookError(step + str(aws_error(cause)), aws_error(cause).exit_code)
     better.__cause__ = cause
     return better
