@@ -48,7 +48,7 @@ def connect(
     (AWS_ENDPOINT_URL, the instance profile, ...). A caller may pass its own session, e.g. to
     register botocore event handlers on it, and the run's deadline (time.monotonic() based;
     default: now + settings.timeout), which bounds every retry."""
-    check_region(region, "the region")
+    check_region(region, "the region (--region, CUTOVER_REGION, AWS_REGION or IMDS)")
     session = session or boto3.Session()
     config = Config(
         region_name=region,
