@@ -74,6 +74,21 @@ def _hook_parser(commands: argparse._SubParsersAction, name: str, text: str) -> 
             type=float,
             help="keep instances marked in flight less than this many seconds ago",
         )
+        sub.add_argument(
+            "--force",
+            action="store_true",
+            default=None,
+            help="also return instances whose deployment may still be running",
+        )
+    if name == "deregister":
+        sub.add_argument(
+            "--ignore-suspended",
+            action="store_true",
+            default=None,
+            help="go on although the group's Launch process is suspended",
+        )
+    if name == "heal":
+        sub.add_argument("--since", type=float, required=True, help=argparse.SUPPRESS)
     sub.add_argument("--debug", action="store_true", help="print the traceback of a bug")
 
 
@@ -144,6 +159,7 @@ def parser() -> argparse.ArgumentParser:
         ("deregister", "take this instance out of its load balancers and into Standby"),
         ("register", "bring this instance back and restore the group's capacity"),
         ("reconcile", "repair a group left by a failed or aborted deployment"),
+        ("heal", "the self-healing watchdog deregister starts (not run by hand)"),
     ):
         _hook_parser(commands, name, text)
     _bundle_parser(commands)

@@ -36,6 +36,7 @@ class Clients:
     autoscaling: Any
     elbv2: Any
     elb: Any
+    ec2: Any
 
 
 def connect(
@@ -65,7 +66,7 @@ def connect(
         settings.retry_max_delay,
     )
     clients = []
-    for service in ("autoscaling", "elbv2", "elb"):
+    for service in ("autoscaling", "elbv2", "elb", "ec2"):
         client = session.client(service, config=config)
         client.meta.events.register("needs-retry", retry)
         client.meta.events.register("before-call", _remember(client.meta.endpoint_url))

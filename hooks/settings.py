@@ -19,6 +19,9 @@ from hooks.timing import DEFAULT_DEADLINES
 
 # Kept for callers that imported it from here.
 DEFAULT_TIMEOUTS = DEFAULT_DEADLINES
+# Self-healing waits this long after deregister before returning an instance whose register
+# never ran; reconcile leaves entries younger than this (see README "Self-healing").
+DEFAULT_HEAL_AFTER = 3600.0
 ETC_ENV_FILE = "/etc/cutover/hooks.env"
 # `bundle` writes the revision's defaults beside the package: cutover-hooks/{hooks/,*.env}.
 BUNDLED_ENV_FILE = Path(__file__).resolve().parent.parent / "cutover-hooks.env"
@@ -59,6 +62,12 @@ class Settings:
     state_dir: str = "/var/lib/cutover"
     deployment_id: str = field(default="manual")
     stale_after: float = 0.0
+    force: bool = False
+    ignore_suspended: bool = False
+    discover_target_groups: bool = True
+    heal: bool = True
+    heal_after: float = DEFAULT_HEAL_AFTER
+    heal_since: float = 0.0
     # Where the deadline came from ("--timeout", "CUTOVER_TIMEOUT from the environment", ...).
     timeout_source: str = "default"
 
@@ -116,8 +125,9 @@ def settings_files() -> list[Path]:
 
 
 def load_layers(environ: dict[str, str] | os._Environ[str] | None = None) -> Layers:
-    """The environment, then the settings files that exist. Variables the environment does not
-    set are also exported from the files (AWS_ENDPOINT_URL, HTTPS_PROXY, ... reach boto3)."""
+    """The environment, then the settings files that exist. Other variables than CUTOVER_* that
+    the environment does not set are exported from the files (AWS_ENDPOINT_URL, HTTPS_PROXY,
+    ... reach boto3)."""
     environ = os.environ if environ is None else environ
     layers: list[tuple[str, Mapping[str, str]]] = [(ENVIRONMENT, dict(environ))]
     for path in settings_files():
@@ -125,7 +135,9 @@ def load_layers(environ: dict[str, str] | os._Environ[str] | None = None) -> Lay
             values = read_env_file(path)
             layers.append((str(path), values))
             for key, value in values.items():
-                if not environ.get(key, "").strip():
+                # CUTOVER_* stay in their layer: exported, a child hook process (the heal
+                # watchdog) would see them as its environment, above the instance's file.
+                if not key.startswith("CUTOVER_") and not environ.get(key, "").strip():
                     environ[key] = value
     return Layers(tuple(layers))
 
@@ -194,6 +206,14 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         raise HookError(
             f"CUTOVER_ALLOW_DOWNTIME must be true or false, got {allow_env!r}", EXIT_USAGE
         )
+
+    def switch(env: str, default: str, allowed: tuple[str, str]) -> str:
+        value = layers.get(env, default)
+        if value not in allowed:
+            raise HookError(f"{env} must be {' or '.join(allowed)}, got {value!r}", EXIT_USAGE)
+        return value
+
+    heal_after = number("", "CUTOVER_HEAL_AFTER", str(DEFAULT_HEAL_AFTER))
     retry_mode = layers.get("CUTOVER_RETRY_MODE", "adaptive")
     if retry_mode not in RETRY_MODES:
         raise HookError(
@@ -219,6 +239,15 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         imds_timeout=number("", "CUTOVER_IMDS_TIMEOUT", "2"),
         state_dir=layers.get("CUTOVER_STATE_DIR", "/var/lib/cutover"),
         deployment_id=layers.get("DEPLOYMENT_ID", "manual"),
+        # hooks-core makes this default heal_after with the self-healing runbook.
         stale_after=number("stale_after", "CUTOVER_STALE_AFTER", "0"),
+        force=bool(options.get("force")),
+        ignore_suspended=bool(options.get("ignore_suspended"))
+        or switch("CUTOVER_IGNORE_SUSPENDED", "false", ("true", "false")) == "true",
+        discover_target_groups=switch("CUTOVER_DISCOVER_TARGET_GROUPS", "on", ("on", "off"))
+        == "on",
+        heal=switch("CUTOVER_HEAL", "on", ("on", "off")) == "on",
+        heal_after=heal_after,
+        heal_since=number("since", "CUTOVER_HEAL_SINCE", "0"),
         timeout_source=timeout_source,
     )

@@ -33,6 +33,7 @@ DEFAULT_DEADLINES = {
     "deregister": float(DEFAULT_DEREGISTER_TIMEOUT - DEREGISTER_MARGIN),
     "register": float(DEFAULT_REGISTER_TIMEOUT - REGISTER_MARGIN),
     "reconcile": 300.0,
+    "heal": 300.0,
 }
 
 
