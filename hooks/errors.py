@@ -156,10 +156,18 @@ def aws_error(error: BaseException, operation: str | None = None) -> HookError:
 
 
 def classified(error: HookError) -> HookError:
-    """`error`, told again from its AWS cause when a step wrapped a botocore error as a plain
-    failure (`step NAME: AWS Op failed: ...`, exit 1): the cause decides message and code."""
+    """`error`, told again from its cause when a step wrapped a botocore error (`step NAME: AWS
+    Op failed: ...`) or an OSError as a plain failure (exit 1): the cause decides the code (and
+    for AWS the message)."""
     cause = error.__cause__
-    if error.exit_code != EXIT_FAILED or cause is None or not is_aws_error(cause):
+    if error.exit_code != EXIT_FAILED or cause is None:
+        return error
+    if isinstance(cause, OSError) and not is_aws_error(cause):
+        # A folder the hook cannot write, a disk that is full: the instance, not the group.
+        better = HookError(str(error), EXIT_ENVIRONMENT)
+        better.__cause__ = cause
+        return better
+    if not is_aws_error(cause):
         return error
     text = str(error)
     step = text.split(": ", 1)[0] + ": " if text.startswith("step ") else ""

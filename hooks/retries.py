@@ -55,7 +55,8 @@ class RetryUntilDeadline:
 
     def __call__(self, **kwargs: Any) -> float | None:
         context = self._adapter.create_retry_context(**kwargs)
-        throttled = self._throttling.is_throttling_error_from_context(context)
+        # is_throttling_error(**kwargs): the form older botocore releases (instances') have too.
+        throttled = self._throttling.is_throttling_error(**kwargs)
         if not throttled and not self._transient.is_retryable(context):
             return None
         attempt = context.attempt_number

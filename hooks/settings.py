@@ -119,9 +119,15 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def settings_files() -> list[Path]:
-    """The instance's file, then the revision's bundled defaults (highest precedence first)."""
-    etc = os.environ.get("CUTOVER_ETC_ENV", "").strip() or ETC_ENV_FILE
-    return [Path(etc), BUNDLED_ENV_FILE]
+    """The instance's file, then the revision's bundled defaults (highest precedence first).
+    Either may be absent, except a file CUTOVER_ETC_ENV names on purpose."""
+    etc = os.environ.get("CUTOVER_ETC_ENV", "").strip()
+    if etc and not Path(etc).is_file():
+        raise HookError(
+            f"CUTOVER_ETC_ENV names {etc}, which is not a file; create it or unset the variable",
+            EXIT_USAGE,
+        )
+    return [Path(etc or ETC_ENV_FILE), BUNDLED_ENV_FILE]
 
 
 def load_layers(environ: dict[str, str] | os._Environ[str] | None = None) -> Layers:

@@ -195,3 +195,20 @@ def test_an_unexpected_error_is_one_line_and_exit_70_with_the_traceback_on_reque
     assert debug.returncode == EXIT_UNEXPECTED
     assert "Traceback (most recent call last)" in debug.stderr
     assert run_cli(*args, env={**env, "CUTOVER_DEBUG": "1"}).stderr.startswith("Traceback")
+
+
+def test_an_unwritable_state_folder_is_an_environment_error(make_fleet, tmp_path):
+    fleet = make_fleet(1, 2, 1, allow_downtime=True)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the state folder should be\n")
+    out = run_cli(
+        "deregister",
+        "--instance-id",
+        fleet.instance_ids[0],
+        "--region",
+        REGION,
+        env={"CUTOVER_STATE_DIR": str(blocked / "state")},
+    )
+
+    err = assert_one_line(out, EXIT_ENVIRONMENT)
+    assert str(blocked) in err

@@ -30,10 +30,13 @@ def revision(tmp_path: Path) -> Path:
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of the agent's script: no CUTOVER_* left over from the test run."""
+    etc = tmp_path / "etc-hooks.env"
+    if not etc.exists():
+        etc.write_text("# nothing set on this instance\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CUTOVER_", "AWS_"))}
     env.update(
         CUTOVER_PYTHON=sys.executable,
-        CUTOVER_ETC_ENV=str(tmp_path / "etc-hooks.env"),  # absent unless a test writes it
+        CUTOVER_ETC_ENV=str(etc),
         # Nothing answers there: the hook stops right after logging its settings.
         AWS_EC2_METADATA_SERVICE_ENDPOINT=f"http://127.0.0.1:{free_port()}",
         PYTHONPATH="",
@@ -138,6 +141,13 @@ def test_deadline_from_the_environment_is_the_one_the_hook_keeps(make_fleet, hoo
 
     assert out.returncode == EXIT_DEADLINE, out.stderr
     assert "timed out after 0.5s waiting for InService and healthy targets" in out.stderr
+
+
+def test_a_settings_file_named_on_purpose_must_exist(revision, tmp_path):
+    env = clean_env(tmp_path, CUTOVER_ETC_ENV=str(tmp_path / "typo.env"))
+    out = wrapper(revision / "deregister.sh", env)
+    assert out.returncode == EXIT_USAGE
+    assert f"CUTOVER_ETC_ENV names {tmp_path / 'typo.env'}, which is not a file" in out.stderr
 
 
 def test_settings_files_read_like_the_shell_would():
