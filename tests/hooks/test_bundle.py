@@ -449,3 +449,34 @@ def test_a_failed_copy_leaves_the_previous_hooks_whole(tmp_path):
     assert {p.name: p.read_bytes() for p in package.iterdir()} == before
     assert (tmp_path / "appspec.yml").read_text() == appspec
     assert [p.name for p in (tmp_path / "cutover-hooks").iterdir() if p.name[0] == "."] == []
+
+
+def test_bundle_and_the_stack_config_draw_the_drain_limit_at_the_same_place(tmp_path):
+    # The largest deregistration delay infra.config accepts for a 400 s deregister timeout is
+    # bundled; one second more is refused by both.
+    from infra import config as infra_config
+
+    def verdicts(delay: int) -> tuple[bool, bool]:
+        values = {
+            "aws:region": "eu-central-1",
+            "cutover:loadBalancer": {"deregistrationDelay": delay},
+            "cutover:deployment": {"deregisterTimeout": 400},
+        }
+        try:
+            infra_config.load_mapping(values, stack="qa")
+            config_accepts = True
+        except infra_config.ConfigError:
+            config_accepts = False
+        stack = tmp_path / f"Pulumi.qa-{delay}.yaml"
+        stack.write_text(yaml.safe_dump({"config": values}))
+        revision = tmp_path / f"revision-{delay}"
+        revision.mkdir()
+        try:
+            bundle(str(revision), stack_config=stack)
+            bundle_accepts = True
+        except HookError:
+            bundle_accepts = False
+        return config_accepts, bundle_accepts
+
+    assert verdicts(339) == (True, True)
+    assert verdicts(340) == (False, False)
