@@ -207,25 +207,15 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
     region, region_source = pick("region", "CUTOVER_REGION", "")
     tg = options.get("target_group_arns") or _list(layers.get("CUTOVER_TARGET_GROUP_ARNS", ""))
     clb = options.get("load_balancer_names") or _list(layers.get("CUTOVER_LOAD_BALANCER_NAMES", ""))
-    allow_env = layers.get("CUTOVER_ALLOW_DOWNTIME", "")
-    if allow_env not in ("", "true", "false"):
-        raise HookError(
-            f"CUTOVER_ALLOW_DOWNTIME must be true or false, got {allow_env!r}", EXIT_USAGE
-        )
 
-    def switch(env: str, default: str, allowed: tuple[str, str]) -> str:
+    def switch(env: str, default: str, allowed: tuple[str, ...]) -> str:
         value = layers.get(env, default)
         if value not in allowed:
             raise HookError(f"{env} must be {' or '.join(allowed)}, got {value!r}", EXIT_USAGE)
         return value
 
+    allow_env = switch("CUTOVER_ALLOW_DOWNTIME", "false", ("true", "false"))
     heal_after = number("", "CUTOVER_HEAL_AFTER", str(DEFAULT_HEAL_AFTER))
-    retry_mode = layers.get("CUTOVER_RETRY_MODE", "adaptive")
-    if retry_mode not in RETRY_MODES:
-        raise HookError(
-            f"CUTOVER_RETRY_MODE must be {' or '.join(RETRY_MODES)}, got {retry_mode!r}",
-            EXIT_USAGE,
-        )
     return Settings(
         command=command,
         instance_id=check_instance_id(instance_id, id_source) if instance_id else None,
@@ -239,7 +229,7 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         poll_interval=number("", "CUTOVER_POLL_INTERVAL", "5"),
         max_retries=int(number("", "CUTOVER_MAX_RETRIES", "4", int)),
         retry_max_delay=number("", "CUTOVER_RETRY_MAX_DELAY", "20"),
-        retry_mode=retry_mode,
+        retry_mode=switch("CUTOVER_RETRY_MODE", "adaptive", RETRY_MODES),
         connect_timeout=number("", "CUTOVER_CONNECT_TIMEOUT", "5"),
         read_timeout=number("", "CUTOVER_READ_TIMEOUT", "30"),
         imds_timeout=number("", "CUTOVER_IMDS_TIMEOUT", "2"),
