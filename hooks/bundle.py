@@ -54,7 +54,7 @@ _BOMS = (
 def stack_config_path(stack: str) -> Path:
     """Pulumi.STACK.yaml in the project this checkout of the hooks belongs to."""
     if not _STACK_NAME.fullmatch(stack):
-        raise HookError(f"bundle: --stack {stack!r} is not a stack name", EXIT_USAGE)
+        raise HookError(f"--stack {stack!r} is not a stack name", EXIT_USAGE)
     return PROJECT_ROOT / f"Pulumi.{stack}.yaml"
 
 
@@ -63,15 +63,15 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise HookError(f"bundle: {path}: no such file", EXIT_USAGE) from None
+        raise HookError(f"{path}: no such file", EXIT_USAGE) from None
     except OSError as error:
-        raise HookError(f"bundle: cannot read {path}: {error.strerror}", EXIT_ENVIRONMENT) from None
+        raise HookError(f"cannot read {path}: {error.strerror}", EXIT_ENVIRONMENT) from None
     encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         raise HookError(
-            f"bundle: {path} is not {encoding} text (byte {error.start}); save it as UTF-8",
+            f"{path} is not {encoding} text (byte {error.start}); save it as UTF-8",
             EXIT_USAGE,
         ) from None
 
@@ -85,15 +85,15 @@ def stack_timeouts(path: str | Path) -> dict[str, int]:
     try:
         doc = yaml.safe_load(read_text(path))
     except yaml.YAMLError as error:
-        raise HookError(f"bundle: {path}: not valid YAML: {error}", EXIT_USAGE) from None
+        raise HookError(f"{path}: not valid YAML: {error}", EXIT_USAGE) from None
     config = doc.get("config") if isinstance(doc, dict) else None
     if not isinstance(config, dict):
-        raise HookError(f"bundle: {path}: expected a Pulumi stack file with 'config:'", EXIT_USAGE)
+        raise HookError(f"{path}: expected a Pulumi stack file with 'config:'", EXIT_USAGE)
 
     def section(key: str) -> dict[str, Any]:
         value = config.get(key) or {}
         if not isinstance(value, dict):
-            raise HookError(f"bundle: {path}: {key} must be a mapping", EXIT_USAGE)
+            raise HookError(f"{path}: {key} must be a mapping", EXIT_USAGE)
         return value
 
     def seconds(section_key: str, values: dict[str, Any], key: str) -> int | None:
@@ -102,8 +102,7 @@ def stack_timeouts(path: str | Path) -> dict[str, int]:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise HookError(
-                f"bundle: {path}: {section_key}.{key} must be a whole number of seconds, "
-                f"got {value!r}",
+                f"{path}: {section_key}.{key} must be a whole number of seconds, got {value!r}",
                 EXIT_USAGE,
             )
         return value
@@ -140,17 +139,16 @@ def bundle(
     (400 s, 120 s, and AWS's 300 s deregistration delay)."""
     root = Path(directory)
     if not root.is_dir():
-        raise HookError(f"bundle: {directory} is not a folder", EXIT_USAGE)
+        raise HookError(f"{directory} is not a folder", EXIT_USAGE)
     if deregister_event not in DEREGISTER_EVENTS:
         raise HookError(
-            f"bundle: deregister cannot run in {deregister_event!r}; use one of "
+            f"deregister cannot run in {deregister_event!r}; use one of "
             f"{', '.join(DEREGISTER_EVENTS)}",
             EXIT_USAGE,
         )
     if register_event not in REGISTER_EVENTS:
         raise HookError(
-            f"bundle: register cannot run in {register_event!r}; use one of "
-            f"{', '.join(REGISTER_EVENTS)}",
+            f"register cannot run in {register_event!r}; use one of {', '.join(REGISTER_EVENTS)}",
             EXIT_USAGE,
         )
     timeouts = _timeouts(deregister_timeout, register_timeout, deregistration_delay, stack_config)
@@ -209,7 +207,7 @@ def _timeouts(
             else ""
         )
         raise HookError(
-            f"bundle: refusing these timeouts{origin}: {'; '.join(problems)}{assumed}",
+            f"refusing these timeouts{origin}: {'; '.join(problems)}{assumed}",
             EXIT_USAGE,
         )
     return timeouts
@@ -217,7 +215,7 @@ def _timeouts(
 
 def _environment_error(path: Path, error: OSError, what: str) -> HookError:
     return HookError(
-        f"bundle: cannot {what} {path}: {error.strerror or error}; appspec.yml is unchanged: "
+        f"cannot {what} {path}: {error.strerror or error}; appspec.yml is unchanged: "
         "choose a revision folder you can write to",
         EXIT_ENVIRONMENT,
     )
@@ -225,6 +223,12 @@ def _environment_error(path: Path, error: OSError, what: str) -> HookError:
 
 def _check_writable(root: Path, target: Path) -> None:
     """Fail before the first write if the revision folder or the bundle folder is read-only."""
+    if target.exists() and not target.is_dir():
+        raise HookError(
+            f"{target} is a file where the bundle folder goes; move it away and run again "
+            "(appspec.yml is unchanged)",
+            EXIT_ENVIRONMENT,
+        )
     for folder in (root, target):
         try:
             folder.mkdir(exist_ok=True)
@@ -281,7 +285,7 @@ def write_atomically(path: Path, text: str) -> None:
         temp = None
     except OSError as error:
         raise HookError(
-            f"bundle: cannot write {path}: {error.strerror or error}; the previous file, if "
+            f"cannot write {path}: {error.strerror or error}; the previous file, if "
             "any, is unchanged",
             EXIT_ENVIRONMENT,
         ) from error

@@ -241,7 +241,7 @@ def test_bundle_refuses_timeouts_too_short_for_the_drain(tmp_path, args, message
     out = bundle_cli(str(tmp_path), *args)
 
     assert out.returncode == EXIT_USAGE
-    assert out.stderr.startswith("cutover-hooks bundle: error: bundle: refusing these timeouts")
+    assert out.stderr.startswith("cutover-hooks bundle: error: refusing these timeouts")
     assert message in out.stderr
     assert out.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []  # nothing written
@@ -408,7 +408,7 @@ def test_an_unwritable_bundle_folder_is_an_environment_error(tmp_path):
 
     assert out.returncode == EXIT_ENVIRONMENT
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
-    assert f"cannot write in {tmp_path / 'cutover-hooks'}" in out.stderr
+    assert f"{tmp_path / 'cutover-hooks'} is a file where the bundle folder goes" in out.stderr
     assert (tmp_path / "appspec.yml").read_text() == EXISTING
 
 
