@@ -212,3 +212,18 @@ def test_an_unwritable_state_folder_is_an_environment_error(make_fleet, tmp_path
 
     err = assert_one_line(out, EXIT_ENVIRONMENT)
     assert str(blocked) in err
+
+
+def test_missing_credentials_point_at_the_instance_profile(aws_env):
+    # No keys, no files; the metadata service (the fake) has no role credentials either.
+    out = run_cli(
+        "deregister",
+        "--instance-id",
+        IID,
+        "--region",
+        REGION,
+        env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+    )
+
+    err = assert_one_line(out, EXIT_ENVIRONMENT)
+    assert "Unable to locate credentials" in err and "instance profile" in err
