@@ -25,6 +25,7 @@ from infra.network import Network, NetworkArgs  # noqa: E402
 from infra.revisions import RevisionBucket, RevisionBucketArgs  # noqa: E402
 from infra.scaling import Scaling, ScalingArgs  # noqa: E402
 from infra.security import SecurityGroups, SecurityGroupsArgs  # noqa: E402
+from infra.traffic import Traffic, TrafficArgs  # noqa: E402
 
 
 def main(cfg: StackConfig) -> None:
@@ -135,6 +136,21 @@ def main(cfg: StackConfig) -> None:
         )
         pulumi.export("databaseEndpoint", db.endpoint)
         pulumi.export("databaseSecretArn", db.secret_arn)
+    if cfg.traffic is not None:
+        traffic = Traffic(
+            f"{prefix}-traffic",
+            TrafficArgs(
+                traffic=cfg.traffic,
+                load_balancer_dns_name=lb.dns_name,
+                load_balancer_zone_id=lb.zone_id,
+                tags=tags,
+            ),
+        )
+        # What `python -m migrate shift` reads with `pulumi stack output --json`.
+        pulumi.export("loadBalancerArn", lb.arn)
+        pulumi.export("trafficZoneId", traffic.zone_id)
+        pulumi.export("trafficRecordName", traffic.record_name)
+        pulumi.export("trafficHealthCheckIds", traffic.health_check_ids)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ class LoadBalancer(pulumi.ComponentResource):
     """
 
     dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]  # the load balancer's own hosted zone, for alias records
+    arn: pulumi.Output[str]
     target_group_arns: list[pulumi.Output[str]]
     classic_name: pulumi.Output[str] | None
     classic_arn: pulumi.Output[str] | None
@@ -49,10 +51,12 @@ class LoadBalancer(pulumi.ComponentResource):
         if args.type == "classic":
             elb = self._classic()
             self.dns_name = elb.dns_name
+            self.zone_id, self.arn = elb.zone_id, elb.arn
             self.classic_name, self.classic_arn = elb.name, elb.arn
         else:
             lb = self._modern()
             self.dns_name = lb.dns_name
+            self.zone_id, self.arn = lb.zone_id, lb.arn
         self.register_outputs(
             {
                 "dnsName": self.dns_name,

@@ -337,7 +337,14 @@ def _partition(m: CutoverMocks, args: dict) -> dict:
     }
 
 
+def _zone(m: CutoverMocks, args: dict) -> dict:
+    name = str(args.get("name", "example.com")).rstrip(".")
+    zone_id = "Z" + _suffix(name).upper() + "PREVIEW"
+    return {"id": zone_id, "zoneId": zone_id, "name": f"{name}.", "privateZone": False}
+
+
 _CALLS: dict[str, Callable[[CutoverMocks, dict], dict]] = {
+    "aws:route53/getZone:getZone": _zone,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:ec2/getAmi:getAmi": _ami,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
