@@ -675,10 +675,14 @@ class TrafficConfig:
 
 
 TRAFFIC_CHECK_PROTOCOLS = ("HTTP", "HTTPS", "TCP")
+# Set identifiers of the two weighted records: infra/traffic.py creates them under these,
+# python -m migrate shift finds them by these.
+AZURE_SET_IDENTIFIER = "azure"
+AWS_SET_IDENTIFIER = "aws"
 # Route 53 limits: a TTL up to 2^31 - 1 (a day is plenty for a record being moved), and health
 # checks every 10 or 30 seconds with a failure threshold of 1..10.
 _DNS_NAME = r"(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?"
-_ZONE_ID = r"(/hostedzone/)?Z[A-Z0-9]{1,31}"
+_ZONE_ID = r"(/hostedzone/)?[A-Z0-9]{1,32}"
 
 
 def _endpoint_check(s: _Section, default: EndpointCheckConfig) -> EndpointCheckConfig:

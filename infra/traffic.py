@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.config import AWS_SET_IDENTIFIER as AWS
+from infra.config import AZURE_SET_IDENTIFIER as AZURE
 from infra.config import EndpointCheckConfig, TrafficConfig
 
-# Set identifiers of the two weighted records; migrate/shift.py finds the records by them.
-AZURE = "azure"
-AWS = "aws"
 INITIAL_WEIGHTS = {AZURE: 100, AWS: 0}
 # What `pulumi up` must leave alone once the shift owns the weights.
 WEIGHT_PROPERTY = "weightedRoutingPolicies"

@@ -1,6 +1,7 @@
-"""python -m migrate: inventory, plan, report, stack-config, catalog refresh-ec2.
+"""python -m migrate: inventory, plan, report, stack-config, shift, catalog refresh-ec2.
 
-Exit codes (the convention of every Cutover command, README.md): 0 ok; 2 bad input or usage
+Exit codes (the convention of every Cutover command, README.md): 0 ok; 1 a check failed (shift:
+a gate breached and the traffic was rolled back); 2 bad input or usage
 (one line naming the file, key or resource and what to do); 3 environment (an output that cannot
 be written, an unreachable endpoint, subscriptions that could not be read); 70 an unexpected
 error (one line; the traceback with --debug).
@@ -207,6 +208,12 @@ def cmd_stack_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shift(args: argparse.Namespace) -> int:
+    from migrate.traffic.command import run_shift
+
+    return run_shift(args)
+
+
 def cmd_refresh_ec2(args: argparse.Namespace) -> int:
     from migrate import catalog
 
@@ -330,6 +337,21 @@ def parser() -> argparse.ArgumentParser:
     )
     _common(sub)
     sub.set_defaults(run=cmd_stack_config)
+
+    sub = commands.add_parser(
+        "shift",
+        help="move the users from Azure to AWS in steps, with health gates and rollback",
+        description="Move the users from Azure to AWS by the weights of the stack's two "
+        "weighted DNS records (cutover:traffic), step by step: after each step wait the TTL and "
+        "the hold, then check the gates (healthy targets, 5xx ratio, Route 53 health check, "
+        "an optional alarm); a breach rolls back at once. Run it again to resume. Exit codes: "
+        "0 done, 1 a gate breached (rolled back), 2 bad input, 3 environment.",
+    )
+    from migrate.traffic.options import add_arguments
+
+    add_arguments(sub)
+    _common(sub)
+    sub.set_defaults(run=cmd_shift)
 
     catalog = commands.add_parser(
         "catalog", help="maintain the embedded catalogs", description="Maintain the catalogs."
