@@ -728,6 +728,12 @@ def _traffic(raw: Any, source: str | None, load_balancer_type: str) -> TrafficCo
             ipaddress.IPv4Address(endpoint)
         except ValueError:
             raise s.error("azureEndpoint", f"{endpoint!r} is not a valid IPv4 address") from None
+    if zone and name == zone and not re.fullmatch(r"[\d.]+", endpoint):
+        raise s.error(
+            "azureEndpoint",
+            "a hostname needs a CNAME, which the zone apex cannot hold: give Azure's IPv4 "
+            "address, or a recordName below the apex (www.)",
+        )
     if endpoint.rstrip(".").lower() == name:
         raise s.error("azureEndpoint", "must not be the record itself (a CNAME to itself loops)")
     if load_balancer_type != "application":

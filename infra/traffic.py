@@ -83,6 +83,9 @@ class Traffic(pulumi.ComponentResource):
             set_identifier=AZURE,
             weighted_routing_policies=[{"weight": INITIAL_WEIGHTS[AZURE]}],
             health_check_id=azure_check.id,
+            # The runbook hands the name over in one Route 53 change (the plain record deleted,
+            # this weighted one created) so users never see a gap; pulumi up then adopts it.
+            allow_overwrite=True,
             opts=weights,
         )
         # An alias record has no TTL of its own: resolvers use the load balancer's (60 s).

@@ -68,6 +68,7 @@ def test_hostname_gets_a_weighted_cname_pair_starting_all_on_azure(hostname):
         "setIdentifier": "azure",
         "weightedRoutingPolicies": [{"weight": 100}],
         "healthCheckId": hostname.outputs["trafficHealthCheckIds"]["azure"],
+        "allowOverwrite": True,  # adopts the record the runbook's hand-over created
     }
     # Route 53 weighs records of one type only, and an ELB alias is A/AAAA: a CNAME pair.
     assert aws["type"] == "CNAME"
@@ -199,6 +200,7 @@ def test_defaults():
         ({"azureEndpoint": "300.1.2.3"}, "azureEndpoint", "not a valid IPv4 address"),
         ({"azureEndpoint": "http://shop"}, "azureEndpoint", "hostname or an IPv4"),
         ({"azureEndpoint": "www.example.com"}, "azureEndpoint", "must not be the record"),
+        ({"recordName": "example.com"}, "azureEndpoint", "the zone apex cannot hold"),
         ({"ttl": -1}, "ttl", "must be >= 0"),
         ({"ttl": "soon"}, "ttl", "whole number"),
         ({"requestInterval": 20}, "requestInterval", "every 10 or 30 seconds"),
