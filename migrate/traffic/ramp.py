@@ -89,14 +89,19 @@ class Ramp:
         records = WeightedRecords(self.route53, zone_id, t.record_name, self.clock)
         records.check_zone()
         live = records.read()
-        self._check_endpoint(live)
         current = live.weights
         self.progress.say(
             f"record {t.record_name} (hosted zone {zone_id}): {current}, "
             f"AWS takes {current.percent_aws}%"
         )
         if o.rollback:
+            try:
+                self._check_endpoints(live, ("azure",))
+            except MigrateError as error:
+                # Rolling back to a name that does not resolve may still beat staying: say so.
+                self.progress.warn(str(error))
             return self._rollback_now(records, live)
+        self._check_endpoints(live, ("azure", "aws"))
         gates = Gates(
             GateSettings(
                 target_group_arn=t.target_group_arn,
@@ -165,18 +170,21 @@ class Ramp:
             )
 
     # -- checks before changing anything -------------------------------------------------------
-    def _check_endpoint(self, live: LiveRecords) -> None:
-        endpoint = live.azure_endpoint
-        if live.azure["Type"] != "CNAME" or not endpoint:
-            return  # an A record holds an address: nothing to resolve
-        try:
-            self.resolve(endpoint)
-        except OSError as error:
-            raise MigrateError(
-                f"azure endpoint {endpoint} (record {self.target.record_name}, set azure) does "
-                f"not resolve ({error}); fix it before moving traffic, a rollback would go there",
-                ENVIRONMENT,
-            ) from None
+    def _check_endpoints(self, live: LiveRecords, sides: tuple[str, ...]) -> None:
+        """Each CNAME target must resolve: a name that does not would lose every user sent
+        there (an A record holds an address, an alias is checked by Route 53 itself)."""
+        if live.azure["Type"] != "CNAME":
+            return
+        for side in sides:
+            endpoint = live.azure_endpoint if side == "azure" else live.aws_endpoint
+            try:
+                self.resolve(endpoint)
+            except OSError as error:
+                raise MigrateError(
+                    f"{side} endpoint {endpoint} (record {self.target.record_name}, set {side}) "
+                    f"does not resolve ({error}); fix it before moving traffic",
+                    ENVIRONMENT,
+                ) from None
 
     # -- changing the weights ------------------------------------------------------------------
     def _set(self, records: WeightedRecords, live: LiveRecords, weights: Weights, why: str) -> str:

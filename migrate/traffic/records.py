@@ -66,14 +66,23 @@ class LiveRecords:
 
     @property
     def azure_endpoint(self) -> str:
-        values = self.azure.get("ResourceRecords") or []
-        if values:
-            return str(values[0]["Value"]).rstrip(".")
-        return str(self.azure.get("AliasTarget", {}).get("DNSName", "")).rstrip(".")
+        return _target(self.azure)
+
+    @property
+    def aws_endpoint(self) -> str:
+        return _target(self.aws)
 
     @property
     def aws_health_check_id(self) -> str | None:
         return self.aws.get("HealthCheckId")
+
+
+def _target(record: dict[str, Any]) -> str:
+    """Where a record sends its users: its (first) value, or its alias target."""
+    values = record.get("ResourceRecords") or []
+    if values:
+        return str(values[0]["Value"]).rstrip(".")
+    return str(record.get("AliasTarget", {}).get("DNSName", "")).rstrip(".")
 
 
 def _fqdn(name: str) -> str:

@@ -24,8 +24,6 @@ from tests.migrate.traffic_estate import (
     resolver,
 )
 
-RESOLVES = resolver({AZURE_HOST: ["20.50.2.10"]})
-
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
@@ -72,7 +70,7 @@ def shift(
     *options: str,
     clock: FakeClock | None = None,
     listener: Callable[[dict[str, Any]], None] | None = None,
-    resolve: Callable[[str], list[str]] = RESOLVES,
+    resolve: Callable[[str], list[str]] | None = None,
     wrap: bool = True,
 ) -> int:
     argv = [
@@ -98,7 +96,7 @@ def shift(
             session=estate.session,
             clock=clock or FakeClock(),
             listener=listener,
-            resolve=resolve,
+            resolve=resolve or estate.resolves(),
             outputs=lambda stack: {},
         )
 
@@ -374,9 +372,27 @@ def test_no_such_record(estate: Estate, capsys) -> None:
 
 def test_azure_endpoint_that_does_not_resolve(estate: Estate, capsys) -> None:
     changes = weight_changes(estate)
-    assert shift(estate, resolve=resolver({})) == 3
-    assert f"azure endpoint {AZURE_HOST}" in one_line(capsys)
+    assert shift(estate, resolve=estate.resolves(estate.load_balancer_dns)) == 3
+    assert f"azure endpoint {AZURE_HOST} (record {estate.record_name}, set azure)" in one_line(
+        capsys
+    )
     assert changes == []
+
+
+def test_aws_endpoint_that_does_not_resolve(estate: Estate, capsys) -> None:
+    changes = weight_changes(estate)
+    assert shift(estate, resolve=estate.resolves(AZURE_HOST)) == 3
+    assert f"aws endpoint {estate.load_balancer_dns}" in one_line(capsys)
+    assert changes == []
+
+
+def test_rollback_goes_ahead_with_a_warning_when_azure_does_not_resolve(
+    estate: Estate, capsys
+) -> None:
+    estate.set_weights(0, 100)
+    assert shift(estate, "--rollback", resolve=resolver({})) == 0
+    assert estate.weights() == (100, 0)
+    assert f"warning: azure endpoint {AZURE_HOST}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

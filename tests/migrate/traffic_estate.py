@@ -65,6 +65,7 @@ class Estate:
     zone_name: str
     record_name: str
     load_balancer_arn: str
+    load_balancer_dns: str
     target_group_arn: str
     health_check_ids: dict[str, str]
     instance_ids: list[str]
@@ -97,6 +98,11 @@ class Estate:
         self.client("route53").change_resource_record_sets(
             HostedZoneId=self.zone_id, ChangeBatch={"Changes": changes}
         )
+
+    def resolves(self, *names: str) -> Any:
+        """A resolver that knows ``names`` (default: Azure's front end and the ALB)."""
+        known = names or (AZURE_HOST, self.load_balancer_dns)
+        return resolver({name: ["192.0.2.10"] for name in known})
 
     @property
     def dimension(self) -> str:
@@ -207,6 +213,7 @@ def build_estate(tmp_path: Path, *, instances: int = 3, min_size: int = 2) -> Es
         zone_name=zone_name,
         record_name=record_name,
         load_balancer_arn=lb["LoadBalancerArn"],
+        load_balancer_dns=lb["DNSName"],
         target_group_arn=tg_arn,
         health_check_ids=checks,
         instance_ids=instance_ids,
