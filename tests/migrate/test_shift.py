@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from moto.server import ThreadedMotoServer
 
 from cutover.main import run
@@ -278,6 +279,8 @@ def test_killed_after_a_step_resumes_from_the_live_weights(estate: Estate, capsy
     with pytest.raises(Killed):
         shift(estate, listener=kill_after_step_2, wrap=False)
     assert estate.weights() == (75, 25)
+    first_run = log_events(estate)
+    assert first_run[-1]["event"] == "held"
     capsys.readouterr()
 
     changes = weight_changes(estate)
@@ -288,6 +291,10 @@ def test_killed_after_a_step_resumes_from_the_live_weights(estate: Estate, capsy
     out = capsys.readouterr().out
     assert "resuming at AWS 25%" in out
     assert "step 1/3: AWS 25%" in out
+    # The log is appended to: the first run's lines are kept, the second run's follow.
+    events = log_events(estate)
+    assert events[: len(first_run)] == first_run
+    assert [e["aws"] for e in events if e["event"] == "change"] == [5, 25, 50, 100]
 
 
 def test_resume_between_steps_takes_the_next_step_up(estate: Estate) -> None:
@@ -443,6 +450,16 @@ def test_aws_side_unhealthy_before_the_shift_changes_nothing(estate: Estate, cap
     assert shift(estate) == 1
     assert changes == []
     assert "not healthy before the shift" in capsys.readouterr().out
+
+
+def test_zone_named_in_the_config_is_looked_up(estate: Estate) -> None:
+    config = yaml.safe_load(estate.stack_file.read_text())
+    traffic = config["config"]["cutover:traffic"]
+    traffic["zoneName"] = estate.zone_name
+    del traffic["zoneId"]
+    estate.stack_file.write_text(yaml.safe_dump(config))
+    assert shift(estate, "--steps", "100") == 0
+    assert estate.weights() == (0, 100)
 
 
 def test_outputs_name_what_the_options_do_not(estate: Estate) -> None:
