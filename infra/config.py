@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hooks.group import ALLOW_DOWNTIME_TAG, BASELINE_TAG, STANDBY_TAG_PREFIX
+from infra import limits
 
 PROJECT = "cutover"
 NAMESPACE = f"{PROJECT}:"
@@ -50,6 +55,16 @@ HEALTH_CHECK_PROTOCOLS = {
 ENCRYPTED_PROTOCOLS = ("HTTPS", "TLS", "SSL")
 NAT_MODES = ("none", "single", "perAz")
 SCALING_MODES = ("targetTracking", "step")
+# The hooks keep their state in tags on the group under this prefix (one home: hooks.group).
+# The program declares none of those keys except the downtime opt-out, and users may not either.
+HOOK_TAG_PREFIX = os.path.commonprefix([ALLOW_DOWNTIME_TAG, BASELINE_TAG, STANDBY_TAG_PREFIX])
+# The program tags each Auto Scaling group with the Security Hub controls its stack file opts
+# out of (space-separated ids): an opt-out is visible on the resource, and the policy pack
+# honours exactly those.
+OPT_OUTS_TAG = "cutover:opt-outs"
+# Amazon Linux 2023, resolved by EC2 at each launch: the launch template never changes when
+# Amazon publishes a new image, so `pulumi up` stays quiet (see fleet.ami).
+AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 
 _TOP_LEVEL_KEYS = (
     "environment",
@@ -60,12 +75,16 @@ _TOP_LEVEL_KEYS = (
     "deployment",
     "queue",
     "database",
+    "revisions",
+    "logs",
     "tags",
 )
 
 
 class ConfigError(Exception):
     """A stack setting breaks a rule. ``str(error)`` is one line: ``[file: ]key: rule``."""
+
+    exit_code = 2  # bad input (the exit-code convention of every Cutover command)
 
     def __init__(self, key: str, rule: str, source: str | None = None) -> None:
         self.key = key
@@ -84,6 +103,7 @@ class NetworkConfig:
     vpc_cidr: str = "10.0.0.0/16"
     availability_zones: int = 2
     nat_gateways: str = "single"
+    flow_logs: bool = True
 
     def subnet_cidrs(self) -> tuple[list[str], list[str]]:
         """Public and private subnet CIDRs, one of each per AZ, carved as /(vpc+4) blocks."""
@@ -103,23 +123,50 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class FleetConfig:
     instance_type: str = "t3.small"
+    instance_types: tuple[str, ...] = ()
+    single_instance_type: bool = False
+    on_demand_base_capacity: int = 2
+    on_demand_percentage_above_base: int = 100
     ami: str = ""
-    min_size: int = 1
-    max_size: int = 2
-    desired_capacity: int = 1
+    min_size: int = 2
+    max_size: int = 4
+    desired_capacity: int = 2
     app_port: int = 80
     root_volume_size_gb: int = 20
     health_check_grace_period: int = 300
+    default_instance_warmup: int = 300
+    termination_policies: tuple[str, ...] = ("OldestLaunchTemplate", "OldestInstance")
+    instance_refresh: bool = True
+    wait_for_healthy_targets: bool = True
+    public_ips: bool = False
+    ssm_session_manager: bool = False
     allow_downtime: bool = False
 
     @property
     def architecture(self) -> str:
-        """``arm64`` for Graviton families (a ``g`` after the generation: m7g, c7gn, t4g)."""
+        """``arm64`` or ``x86_64``: from the EC2 catalog, else from the family name (a ``g``
+        after the generation: m7g, c7gn, t4g)."""
+        known = limits.instance_type(self.instance_type)
+        if known is not None:
+            return "arm64" if known.architectures == ("arm64",) else "x86_64"
         family = self.instance_type.split(".", 1)[0]
         match = re.fullmatch(r"([a-z]+)(\d+)([a-z-]*)", family)
         if family == "a1" or (match and "g" in match.group(3)):
             return "arm64"
         return "x86_64"
+
+    @property
+    def image_id(self) -> str:
+        """What the launch template names: the pinned AMI, or an SSM parameter EC2 resolves at
+        launch (``resolve:ssm:...``), by default Amazon Linux 2023 for the architecture."""
+        if self.ami:
+            return self.ami
+        return "resolve:ssm:" + AL2023_PARAMETER.format(arch=self.architecture)
+
+    @property
+    def all_instance_types(self) -> tuple[str, ...]:
+        """The primary type first, then the alternatives (the mixed-instances overrides)."""
+        return (self.instance_type, *self.instance_types)
 
 
 @dataclass(frozen=True)
@@ -142,10 +189,20 @@ class ScalingConfig:
 
 
 @dataclass(frozen=True)
+class ListenerRule:
+    """Requests whose path matches one of ``path_patterns`` go to ``target_port``'s targets."""
+
+    path_patterns: tuple[str, ...]
+    target_port: int
+
+
+@dataclass(frozen=True)
 class ListenerConfig:
     protocol: str
     port: int
     certificate_arn: str = ""
+    target_port: int = 80
+    rules: tuple[ListenerRule, ...] = ()
 
     @property
     def encrypted(self) -> bool:
@@ -174,6 +231,25 @@ class LoadBalancerConfig:
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     deregistration_delay: int = 60
     certificate_arn: str = ""
+    internal: bool = False
+    access_logs: bool = True
+    deletion_protection: bool = True
+
+    @property
+    def target_ports(self) -> tuple[int, ...]:
+        """Every port the instances serve behind this load balancer, one target group each."""
+        ports = [listener.target_port for listener in self.listeners]
+        ports += [rule.target_port for listener in self.listeners for rule in listener.rules]
+        return tuple(dict.fromkeys(ports))
+
+    @property
+    def redirects_http(self) -> bool:
+        """ALB with an HTTPS listener: plain HTTP listeners redirect to it (ELB.1)."""
+        return self.type == "application" and self.https_port is not None
+
+    @property
+    def https_port(self) -> int | None:
+        return next((x.port for x in self.listeners if x.protocol == "HTTPS"), None)
 
 
 @dataclass(frozen=True)
@@ -189,6 +265,7 @@ class DeploymentConfig:
     deregister_timeout: int = 400
     register_timeout: int = 300
     auto_rollback: bool = True
+    rollback_alarms: bool = True
 
     @property
     def is_custom(self) -> bool:
@@ -214,8 +291,22 @@ class DatabaseConfig:
     db_name: str = "app"
     username: str = "cutover"
     backup_retention_days: int = 7
-    deletion_protection: bool = False
+    deletion_protection: bool = True
+    iam_authentication: bool = True
+    monitoring_interval: int = 60
+    log_exports: tuple[str, ...] = ("postgresql", "upgrade")
     port: int = 5432
+
+
+@dataclass(frozen=True)
+class RevisionsConfig:
+    noncurrent_version_days: int = 90
+    kms_key_arn: str = ""
+
+
+@dataclass(frozen=True)
+class LogsConfig:
+    retention_days: int = 365
 
 
 @dataclass(frozen=True)
@@ -233,11 +324,15 @@ class StackConfig:
     queue: QueueConfig
     database: DatabaseConfig
     tags: Mapping[str, str]
+    revisions: RevisionsConfig = field(default_factory=RevisionsConfig)
+    logs: LogsConfig = field(default_factory=LogsConfig)
     source: str | None = None
 
     @property
-    def is_production(self) -> bool:
-        return self.environment == "production"
+    def zero_downtime(self) -> bool:
+        """Every stack keeps the zero-downtime and security rules unless its file opts out with
+        ``fleet.allowDowntime: true``; ``environment`` is only a label."""
+        return not self.fleet.allow_downtime
 
     @property
     def resource_prefix(self) -> str:
@@ -376,19 +471,37 @@ def _network(s: _Section) -> NetworkConfig:
         raise s.error("vpcCidr", f"must be a private (RFC 1918) range, got {cidr}")
     zones = s.integer("availabilityZones", NetworkConfig.availability_zones, 2, 6)
     nat = s.choice("natGateways", NetworkConfig.nat_gateways, NAT_MODES)
+    flow_logs = s.boolean("flowLogs", NetworkConfig.flow_logs)
     s.finish()
-    return NetworkConfig(vpc_cidr=str(network), availability_zones=zones, nat_gateways=nat)
+    return NetworkConfig(
+        vpc_cidr=str(network), availability_zones=zones, nat_gateways=nat, flow_logs=flow_logs
+    )
+
+
+_AMI = r"ami-[0-9a-f]{8,17}|resolve:ssm:[A-Za-z0-9_./-]{1,2048}(:\d+)?"
+
+
+def _instance_type(s: _Section, key: str, name: Any) -> str:
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9-]+", name):
+        raise s.error(key, f"must be an EC2 instance type such as t3.small, got {name!r}")
+    if limits.instance_type(name) is None:
+        raise s.error(
+            key,
+            f"{name!r} is not an EC2 instance type (checked against migrate's EC2 catalog)"
+            + limits.suggest_instance_type(name),
+        )
+    return name
 
 
 def _fleet(s: _Section) -> FleetConfig:
     d = FleetConfig()
-    instance_type = s.string(
-        "instanceType",
-        d.instance_type,
-        r"[a-z][a-z0-9-]*\.[a-z0-9-]+",
-        "must be an EC2 instance type such as t3.small",
+    instance_type = _instance_type(s, "instanceType", s.value("instanceType", d.instance_type))
+    raw_types = s.sequence("instanceTypes") or []
+    types = tuple(
+        _instance_type(s, f"instanceTypes[{i}]", name) for i, name in enumerate(raw_types)
     )
-    ami = s.string("ami", d.ami, r"ami-[0-9a-f]{8,17}", 'must be an AMI id (ami-...) or ""')
+    _check_instance_types(s, instance_type, types)
+    ami = s.string("ami", d.ami, _AMI, 'must be an AMI id (ami-...), resolve:ssm:<parameter> or ""')
     min_size = s.integer("minSize", d.min_size, 0, 1000)
     max_size = s.integer("maxSize", d.max_size, 1, 1000)
     desired = s.integer("desiredCapacity", min_size, 0, 1000)
@@ -399,8 +512,21 @@ def _fleet(s: _Section) -> FleetConfig:
             "desiredCapacity",
             f"must be between minSize and maxSize ({min_size} <= {desired} <= {max_size} fails)",
         )
+    policies = tuple(s.sequence("terminationPolicies") or d.termination_policies)
+    for i, policy in enumerate(policies):
+        if policy not in limits.TERMINATION_POLICIES:
+            raise s.error(
+                f"terminationPolicies[{i}]",
+                f"must be one of {' | '.join(limits.TERMINATION_POLICIES)}, got {policy!r}",
+            )
     fleet = FleetConfig(
         instance_type=instance_type,
+        instance_types=types,
+        single_instance_type=s.boolean("singleInstanceType", d.single_instance_type),
+        on_demand_base_capacity=s.integer("onDemandBaseCapacity", min_size, 0, 1000),
+        on_demand_percentage_above_base=s.integer(
+            "onDemandPercentageAboveBaseCapacity", d.on_demand_percentage_above_base, 0, 100
+        ),
         ami=ami,
         min_size=min_size,
         max_size=max_size,
@@ -410,10 +536,35 @@ def _fleet(s: _Section) -> FleetConfig:
         health_check_grace_period=s.integer(
             "healthCheckGracePeriod", d.health_check_grace_period, 0, 7200
         ),
+        default_instance_warmup=s.integer(
+            "defaultInstanceWarmup", d.default_instance_warmup, 0, 3600
+        ),
+        termination_policies=policies,
+        instance_refresh=s.boolean("instanceRefresh", d.instance_refresh),
+        wait_for_healthy_targets=s.boolean("waitForHealthyTargets", d.wait_for_healthy_targets),
+        public_ips=s.boolean("publicIps", d.public_ips),
+        ssm_session_manager=s.boolean("ssmSessionManager", d.ssm_session_manager),
         allow_downtime=s.boolean("allowDowntime", d.allow_downtime),
     )
     s.finish()
     return fleet
+
+
+def _check_instance_types(s: _Section, primary: str, alternatives: tuple[str, ...]) -> None:
+    """A mixed-instances policy needs distinct types of one architecture (one AMI for all)."""
+    seen = {primary}
+    architecture = limits.instance_type(primary).architectures  # type: ignore[union-attr]
+    for i, name in enumerate(alternatives):
+        if name in seen:
+            raise s.error(f"instanceTypes[{i}]", f"{name} is listed twice (or is instanceType)")
+        seen.add(name)
+        other = limits.instance_type(name).architectures  # type: ignore[union-attr]
+        if not set(other) & set(architecture):
+            raise s.error(
+                f"instanceTypes[{i}]",
+                f"{name} runs {'/'.join(other)}, instanceType {primary} runs "
+                f"{'/'.join(architecture)}: one launch template (one AMI) serves all types",
+            )
 
 
 def _step(s: _Section, threshold_key: str, default: StepConfig, sign: int) -> StepConfig:
@@ -422,9 +573,13 @@ def _step(s: _Section, threshold_key: str, default: StepConfig, sign: int) -> St
     if adjustment == 0 or (adjustment > 0) != (sign > 0):
         word = "positive" if sign > 0 else "negative"
         raise s.error("adjustment", f"must be {word}, got {adjustment}")
-    period = s.integer("period", default.period, 10, 86400)
-    if period not in (10, 30) and period % 60:
-        raise s.error("period", f"must be 10, 30 or a multiple of 60 seconds, got {period}")
+    period = s.integer("period", default.period, limits.EC2_METRIC_PERIOD, 86400)
+    if period % limits.EC2_METRIC_PERIOD:
+        raise s.error(
+            "period",
+            "must be a multiple of 60 seconds, 60..86400 (CPUUtilization is an EC2 metric "
+            f"published once a minute), got {period}",
+        )
     step = StepConfig(
         threshold=threshold,
         adjustment=adjustment,
@@ -456,7 +611,7 @@ _CERTIFICATE_ARN = (
 )
 
 
-def _listener(s: _Section, lb_type: str, default_certificate: str) -> ListenerConfig:
+def _listener(s: _Section, lb_type: str, default_certificate: str, app_port: int) -> ListenerConfig:
     protocol = s.choice("protocol", "", LISTENER_PROTOCOLS[lb_type])
     port = s.integer("port", 0, 1, 65535)
     certificate = s.string(
@@ -471,66 +626,143 @@ def _listener(s: _Section, lb_type: str, default_certificate: str) -> ListenerCo
         )
     if protocol not in ENCRYPTED_PROTOCOLS:
         certificate = ""
+    target_port = s.integer("targetPort", app_port, 1, 65535)
+    raw_rules = s.sequence("rules") or []
+    if raw_rules and lb_type != "application":
+        raise s.error("rules", f"path rules need an application load balancer, not {lb_type}")
+    rules = tuple(
+        _rule(_Section(item, f"{s.key}.rules[{i}]", s.source), target_port)
+        for i, item in enumerate(raw_rules)
+    )
     s.finish()
-    return ListenerConfig(protocol=protocol, port=port, certificate_arn=certificate)
+    return ListenerConfig(
+        protocol=protocol,
+        port=port,
+        certificate_arn=certificate,
+        target_port=target_port,
+        rules=rules,
+    )
 
 
-def _listeners(s: _Section, lb_type: str, certificate: str) -> tuple[ListenerConfig, ...]:
+# An ALB listener rule: at most 5 condition values in all; path patterns up to 128 characters.
+_MAX_PATH_PATTERNS = 5
+
+
+def _rule(s: _Section, default_port: int) -> ListenerRule:
+    patterns = s.sequence("pathPatterns")
+    if not patterns or len(patterns) > _MAX_PATH_PATTERNS:
+        raise s.error("pathPatterns", f"needs 1..{_MAX_PATH_PATTERNS} path patterns such as /api/*")
+    for i, pattern in enumerate(patterns):
+        if not isinstance(pattern, str) or not re.fullmatch(r"/\S{0,127}", pattern):
+            raise s.error(
+                f"pathPatterns[{i}]",
+                f"must be a path pattern starting with / (up to 128 characters), got {pattern!r}",
+            )
+    if not s.has("targetPort"):
+        raise s.error("targetPort", "is required: the port the matching requests go to")
+    rule = ListenerRule(
+        path_patterns=tuple(patterns), target_port=s.integer("targetPort", default_port, 1, 65535)
+    )
+    s.finish()
+    return rule
+
+
+def _listeners(
+    s: _Section, lb_type: str, certificate: str, app_port: int
+) -> tuple[ListenerConfig, ...]:
     raw = s.sequence("listeners")
     if raw is None:
         plain, secure = ("HTTP", "HTTPS") if lb_type != "network" else ("TCP", "TLS")
-        defaults = [ListenerConfig(plain, 80)]
+        defaults = [ListenerConfig(plain, 80, target_port=app_port)]
         if certificate:
-            defaults.append(ListenerConfig(secure, 443, certificate))
+            defaults.append(ListenerConfig(secure, 443, certificate, target_port=app_port))
         return tuple(defaults)
     if not raw:
         raise s.error("listeners", "needs at least one listener")
     listeners = tuple(
-        _listener(_Section(item, f"{s.key}.listeners[{i}]", s.source), lb_type, certificate)
+        _listener(
+            _Section(item, f"{s.key}.listeners[{i}]", s.source), lb_type, certificate, app_port
+        )
         for i, item in enumerate(raw)
     )
     ports = [listener.port for listener in listeners]
     duplicates = sorted({p for p in ports if ports.count(p) > 1})
     if duplicates:
         raise s.error("listeners", f"each port may have one listener, {duplicates[0]} repeats")
+    redirecting = lb_type == "application" and any(x.protocol == "HTTPS" for x in listeners)
+    for i, listener in enumerate(listeners):
+        if redirecting and listener.protocol == "HTTP" and listener.rules:
+            raise s.error(
+                f"listeners[{i}].rules",
+                "an HTTP listener redirects to HTTPS when a certificate is configured (ELB.1): "
+                "put the rules on the HTTPS listener",
+            )
     return listeners
+
+
+def _range(s: _Section, name: str, default: int, bounds: tuple[int, int], lb_type: str) -> int:
+    low, high = bounds
+    value = s.integer(name, default)
+    if not low <= value <= high:
+        raise s.error(
+            name, f"must be {low}..{high} for a {lb_type} load balancer (AWS's range), got {value}"
+        )
+    return value
 
 
 def _health_check(s: _Section, lb_type: str) -> HealthCheckConfig:
     d = HealthCheckConfig()
+    bounds = limits.HEALTH_CHECK_LIMITS[lb_type]
     protocol = s.choice("protocol", d.protocol, HEALTH_CHECK_PROTOCOLS[lb_type])
-    path = s.string("path", "", r"/[^\s]*", "must start with /")
+    path = s.string("path", "", r"/[^\s]{0,1023}", "must start with / (up to 1024 characters)")
     if protocol in ("HTTP", "HTTPS"):
         path = path or d.path
     elif path:
         raise s.error("path", f"only HTTP and HTTPS health checks have a path, not {protocol}")
-    interval = s.integer("interval", d.interval, 5, 300)
-    timeout = s.integer("timeout", d.timeout, 2, 120)
+    interval = _range(s, "interval", d.interval, bounds.interval, lb_type)
+    timeout = _range(s, "timeout", d.timeout, bounds.timeout, lb_type)
     if timeout >= interval:
         raise s.error("timeout", f"must be shorter than interval ({timeout} >= {interval})")
-    matcher = s.string("matcher", d.matcher, r"\d{3}([-,]\d{3})*", "must be HTTP codes like 200")
+    if bounds.matcher is None:
+        if s.has("matcher"):
+            raise s.error("matcher", limits.matcher_problem("", lb_type) or "")
+        matcher = ""
+    else:
+        matcher = s.string("matcher", bounds.matcher_default)
+        problem = limits.matcher_problem(matcher, lb_type)
+        if problem:
+            raise s.error("matcher", problem)
     check = HealthCheckConfig(
         protocol=protocol,
         path=path,
         interval=interval,
         timeout=timeout,
-        healthy_threshold=s.integer("healthyThreshold", d.healthy_threshold, 2, 10),
-        unhealthy_threshold=s.integer("unhealthyThreshold", d.unhealthy_threshold, 2, 10),
+        healthy_threshold=_range(
+            s, "healthyThreshold", d.healthy_threshold, bounds.threshold, lb_type
+        ),
+        unhealthy_threshold=_range(
+            s, "unhealthyThreshold", d.unhealthy_threshold, bounds.threshold, lb_type
+        ),
         matcher=matcher,
     )
     s.finish()
     return check
 
 
-def _load_balancer(s: _Section) -> LoadBalancerConfig:
+def _load_balancer(s: _Section, app_port: int, protected: bool) -> LoadBalancerConfig:
     d = LoadBalancerConfig()
     lb_type = s.choice("type", d.type, LOAD_BALANCER_TYPES)
     certificate = s.string(
         "certificateArn", "", _CERTIFICATE_ARN, "must be an ACM or IAM certificate ARN"
     )
-    listeners = _listeners(s, lb_type, certificate)
+    listeners = _listeners(s, lb_type, certificate, app_port)
     health_check = _health_check(s.section("healthCheck"), lb_type)
     delay = s.integer("deregistrationDelay", d.deregistration_delay, 0, 3600)
+    internal = s.boolean("internal", d.internal)
+    access_logs = s.boolean("accessLogs", protected)
+    deletion_protection = s.boolean("deletionProtection", protected)
+    if lb_type == "classic" and s.has("deletionProtection") and deletion_protection:
+        raise s.error("deletionProtection", "a classic load balancer has no deletion protection")
     s.finish()
     return LoadBalancerConfig(
         type=lb_type,
@@ -538,6 +770,9 @@ def _load_balancer(s: _Section) -> LoadBalancerConfig:
         health_check=health_check,
         deregistration_delay=delay,
         certificate_arn=certificate,
+        internal=internal,
+        access_logs=access_logs,
+        deletion_protection=deletion_protection and lb_type != "classic",
     )
 
 
@@ -571,6 +806,7 @@ def _deployment(s: _Section) -> DeploymentConfig:
         ),
         register_timeout=s.integer("registerTimeout", d.register_timeout, 1, MAX_HOOK_TIMEOUT),
         auto_rollback=s.boolean("autoRollback", d.auto_rollback),
+        rollback_alarms=s.boolean("rollbackAlarms", d.rollback_alarms),
     )
     s.finish()
     return deployment
@@ -588,7 +824,7 @@ def _queue(s: _Section) -> QueueConfig:
     return queue
 
 
-def _database(s: _Section, production: bool) -> DatabaseConfig:
+def _database(s: _Section, protected: bool) -> DatabaseConfig:
     d = DatabaseConfig()
     database = DatabaseConfig(
         enabled=s.boolean("enabled", d.enabled),
@@ -608,12 +844,50 @@ def _database(s: _Section, production: bool) -> DatabaseConfig:
             "username", d.username, r"[A-Za-z][A-Za-z0-9_]{0,62}", "must be a user name"
         ),
         backup_retention_days=s.integer("backupRetentionDays", d.backup_retention_days, 0, 35),
-        deletion_protection=s.boolean("deletionProtection", production),
+        deletion_protection=s.boolean("deletionProtection", protected),
+        iam_authentication=s.boolean("iamAuthentication", d.iam_authentication),
+        monitoring_interval=s.integer("monitoringInterval", d.monitoring_interval, 0, 60),
+        log_exports=tuple(s.sequence("logExports") or d.log_exports),
     )
     if database.username.lower() in ("postgres", "rdsadmin", "admin"):
         raise s.error("username", f"{database.username!r} is reserved by RDS PostgreSQL")
+    if database.monitoring_interval not in limits.RDS_MONITORING_INTERVALS:
+        raise s.error(
+            "monitoringInterval",
+            f"must be one of {', '.join(map(str, limits.RDS_MONITORING_INTERVALS))} seconds "
+            f"(0 turns enhanced monitoring off), got {database.monitoring_interval}",
+        )
+    for i, log in enumerate(database.log_exports):
+        if log not in _POSTGRES_LOGS:
+            raise s.error(
+                f"logExports[{i}]", f"must be one of {' | '.join(_POSTGRES_LOGS)}, got {log!r}"
+            )
     s.finish()
     return database
+
+
+_POSTGRES_LOGS = ("postgresql", "upgrade", "iam-db-auth-error")
+_KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)"
+
+
+def _revisions(s: _Section) -> RevisionsConfig:
+    d = RevisionsConfig()
+    revisions = RevisionsConfig(
+        noncurrent_version_days=s.integer(
+            "noncurrentVersionDays", d.noncurrent_version_days, 1, 3650
+        ),
+        kms_key_arn=s.string(
+            "kmsKeyArn", d.kms_key_arn, _KMS_KEY_ARN, "must be a KMS key ARN (arn:aws:kms:...)"
+        ),
+    )
+    s.finish()
+    return revisions
+
+
+def _logs(s: _Section) -> LogsConfig:
+    logs = LogsConfig(retention_days=s.integer("retentionDays", LogsConfig.retention_days, 1, 3650))
+    s.finish()
+    return logs
 
 
 def _tags(raw: Any, source: str | None) -> dict[str, str]:
@@ -623,8 +897,10 @@ def _tags(raw: Any, source: str | None) -> dict[str, str]:
         value = s.string(name, "")
         if not 1 <= len(name) <= 128 or name.lower().startswith("aws:"):
             raise s.error(name, "tag keys are 1-128 characters and may not start with aws:")
-        if name.startswith(NAMESPACE):
-            raise s.error(name, f"the {NAMESPACE} tag prefix is reserved for the program")
+        if name.startswith((NAMESPACE, HOOK_TAG_PREFIX)):
+            raise s.error(
+                name, f"the {HOOK_TAG_PREFIX} tag prefix is reserved for the program and its hooks"
+            )
         if len(value) > 256:
             raise s.error(name, "tag values are at most 256 characters")
         tags[name] = value
@@ -656,29 +932,120 @@ def _check_rules(c: StackConfig) -> None:
             "registered instance needs to turn healthy "
             f"({dep.register_timeout} <= {healthy_after})",
         )
-    if c.is_production:
-        _check_production(c, fail)
+    _check_minimum_healthy_hosts(c, fail)
+    _check_public_ips(c, fail)
+    if c.zero_downtime:
+        _check_zero_downtime(c, fail)
 
 
-def _check_production(c: StackConfig, fail: Any) -> None:
+def _check_minimum_healthy_hosts(c: StackConfig, fail: Any) -> None:
+    """CodeDeploy fails a deployment that cannot take one instance out: refuse, do not clamp."""
+    hosts, fleet = c.deployment.minimum_healthy_hosts, c.fleet.min_size
+    if hosts is None or fleet == 0:
+        return
+    key = "deployment.minimumHealthyHosts.value"
+    if hosts.type == "HOST_COUNT" and hosts.value > fleet - 1:
+        raise fail(
+            key,
+            f"HOST_COUNT must be 0..{fleet - 1} for a fleet of minSize {fleet} (a deployment "
+            f"takes at least one instance out), got {hosts.value}",
+        )
+    if hosts.type == "FLEET_PERCENT" and math.ceil(fleet * hosts.value / 100) > fleet - 1:
+        highest = max(p for p in range(100) if math.ceil(fleet * p / 100) <= fleet - 1)
+        raise fail(
+            key,
+            f"FLEET_PERCENT must be 0..{highest} for a fleet of minSize {fleet} (CodeDeploy "
+            f"rounds up; a deployment takes at least one instance out), got {hosts.value}",
+        )
+
+
+def _check_public_ips(c: StackConfig, fail: Any) -> None:
+    no_nat = c.network.nat_gateways == "none"
+    if no_nat and not c.fleet.public_ips:
+        raise fail(
+            "fleet.publicIps",
+            "natGateways: none leaves the instances no way to AWS APIs but public IPs: opt in "
+            "with fleet.publicIps: true, or set network.natGateways to single or perAz",
+        )
+    if c.fleet.public_ips and not no_nat:
+        raise fail(
+            "fleet.publicIps",
+            f"instances get public IPs only without NAT (natGateways: none); with "
+            f"{c.network.nat_gateways} they run in private subnets: remove publicIps",
+        )
+
+
+def _check_zero_downtime(c: StackConfig, fail: Any) -> None:
+    """The rules every stack keeps unless it sets ``fleet.allowDowntime: true``."""
     fleet, dep = c.fleet, c.deployment
+    optout = "or opt out of zero downtime with fleet.allowDowntime: true"
     if fleet.min_size < 2:
         raise fail(
             "fleet.minSize",
-            f"production needs minSize >= 2 so a deployment never takes the last instance "
-            f"out, got {fleet.min_size}",
+            f"must be >= 2 so a deployment never takes the last instance out ({optout}), "
+            f"got {fleet.min_size}",
         )
-    if c.network.availability_zones < 2:
-        raise fail("network.availabilityZones", "production needs at least 2 availability zones")
-    if fleet.allow_downtime:
-        raise fail("fleet.allowDowntime", "production must not accept downtime: set it to false")
     if dep.config == "CodeDeployDefault.AllAtOnce":
-        raise fail("deployment.config", "production may not deploy AllAtOnce (full outage)")
+        raise fail(
+            "deployment.config",
+            f"AllAtOnce takes every instance out at once (a full outage); use OneAtATime or "
+            f"HalfAtATime ({optout})",
+        )
     if dep.minimum_healthy_hosts is not None and dep.minimum_healthy_hosts.value < 1:
         raise fail(
             "deployment.minimumHealthyHosts.value",
-            "production needs at least one healthy host during a deployment",
+            f"must keep at least one healthy host during a deployment ({optout})",
         )
+    if not fleet.instance_types and not fleet.single_instance_type:
+        raise fail(
+            "fleet.instanceTypes",
+            "needs at least one alternative instance type, so the group can launch when "
+            "instanceType has no capacity in a zone (Security Hub AutoScaling.6); or opt out "
+            "visibly with fleet.singleInstanceType: true",
+        )
+
+
+def opted_out_controls(c: StackConfig) -> tuple[str, ...]:
+    """The Security Hub controls the stack's file switches off (the group's opt-outs tag)."""
+    lb, db = c.load_balancer, c.database
+    controls = [
+        ("EC2.9", c.fleet.public_ips),
+        ("AutoScaling.6", not c.fleet.instance_types),
+        ("ELB.5", not lb.access_logs),
+        ("ELB.6", not lb.deletion_protection),
+        ("EC2.6", not c.network.flow_logs),
+        ("RDS.6", db.enabled and not db.monitoring_interval),
+        ("RDS.10", db.enabled and not db.iam_authentication),
+    ]
+    return tuple(control for control, off in controls if off)
+
+
+def opt_out_lines(c: StackConfig) -> list[str]:
+    """Every rule the stack's file switches off, one line each (the preview prints them)."""
+    lines = []
+    if c.fleet.allow_downtime:
+        lines.append(
+            "fleet.allowDowntime: true -- zero-downtime rules off (MinSize 1, AllAtOnce allowed; "
+            f"the group is tagged {ALLOW_DOWNTIME_TAG}=true for the hooks)"
+        )
+    if c.fleet.public_ips:
+        lines.append("fleet.publicIps: true -- instances get public IPs (EC2.9)")
+    if c.fleet.single_instance_type or (c.fleet.allow_downtime and not c.fleet.instance_types):
+        lines.append("one instance type only -- no mixed-instances policy (AutoScaling.6)")
+    lb = c.load_balancer
+    if not lb.access_logs:
+        lines.append("loadBalancer.accessLogs: false -- no access logs (ELB.5)")
+    if not lb.deletion_protection and lb.type != "classic":
+        lines.append("loadBalancer.deletionProtection: false -- no deletion protection (ELB.6)")
+    if not c.network.flow_logs:
+        lines.append("network.flowLogs: false -- no VPC flow logs (EC2.6)")
+    if c.database.enabled and not c.database.deletion_protection:
+        lines.append("database.deletionProtection: false -- the database can be deleted")
+    if c.database.enabled and not c.database.monitoring_interval:
+        lines.append("database.monitoringInterval: 0 -- no enhanced monitoring (RDS.6)")
+    if c.database.enabled and not c.database.iam_authentication:
+        lines.append("database.iamAuthentication: false -- no IAM authentication (RDS.10)")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -728,19 +1095,22 @@ def load_mapping(
             f"must be a lowercase name such as staging or production, got {environment!r}",
             source,
         )
-    production = environment == "production"
+    fleet = _fleet(section("fleet"))
+    protected = not fleet.allow_downtime
     config = StackConfig(
         stack=stack,
         region=region,
         environment=environment,
         network=_network(section("network")),
-        fleet=_fleet(section("fleet")),
+        fleet=fleet,
         scaling=_scaling(section("scaling")),
-        load_balancer=_load_balancer(section("loadBalancer")),
+        load_balancer=_load_balancer(section("loadBalancer"), fleet.app_port, protected),
         deployment=_deployment(section("deployment")),
         queue=_queue(section("queue")),
-        database=_database(section("database"), production),
+        database=_database(section("database"), protected),
         tags=_tags(ours.get("tags"), source),
+        revisions=_revisions(section("revisions")),
+        logs=_logs(section("logs")),
         source=source,
     )
     _check_rules(config)
@@ -769,11 +1139,16 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
     """The raw ``config:`` mapping of a stack file (unvalidated)."""
     import yaml
 
+    from cutover.files import FileProblem, read_text
+
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as error:
-        raise ConfigError("file", f"cannot be read ({error.strerror})", str(path)) from None
+        document = yaml.safe_load(read_text(path)) or {}
+    except FileProblem as problem:
+        # UTF-8 with or without BOM, UTF-16/32 with BOM are read; anything else names the file.
+        error = ConfigError("file", str(problem).removeprefix(f"{path}: "), str(path))
+        error.exit_code = problem.exit_code
+        raise error from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
