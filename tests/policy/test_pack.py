@@ -70,8 +70,8 @@ def test_property_dependencies_resolve_references_whose_values_are_not_known_yet
         "aws:autoscaling/group:Group", "web", group_props, {"vpcZoneIdentifiers": [subnet_a]}
     )
 
-    assert "production-group-capacity" not in _violations([subnet_a, subnet_b, two_zones], {})
-    assert _violations([subnet_a, subnet_b, one_zone], {})["production-group-capacity"] == [
+    assert "zero-downtime-group-capacity" not in _violations([subnet_a, subnet_b, two_zones], {})
+    assert _violations([subnet_a, subnet_b, one_zone], {})["zero-downtime-group-capacity"] == [
         "web: spans 1 availability zone(s); needs >= 2"
     ]
 
