@@ -21,7 +21,8 @@ class DeploymentArgs:
     deployment_group_name: str
     group_name: pulumi.Input[str]
     instance_role_arn: pulumi.Input[str]
-    launch_template_arn: pulumi.Input[str]
+    # Every launch template of the group (one per architecture).
+    launch_template_arns: list[pulumi.Input[str]]
     region: str = "eu-central-1"
     # Alarms that stop and roll back a deployment (empty: none).
     alarm_names: list[pulumi.Input[str]] = field(default_factory=list)
@@ -50,7 +51,7 @@ def service_trust_policy(
     }
 
 
-def launch_permissions(instance_role_arn: str, launch_template_arn: str) -> dict:
+def launch_permissions(instance_role_arn: str, launch_template_arns: list[str]) -> dict:
     """What CodeDeploy needs on top of AWSCodeDeployRole for a group with a launch template,
     scoped to this stack's role and template."""
     return {
@@ -68,7 +69,7 @@ def launch_permissions(instance_role_arn: str, launch_template_arn: str) -> dict
                 "Effect": "Allow",
                 "Action": "ec2:RunInstances",
                 "Resource": "*",
-                "Condition": {"ArnLike": {"ec2:LaunchTemplate": launch_template_arn}},
+                "Condition": {"ArnLike": {"ec2:LaunchTemplate": launch_template_arns}},
             },
             {
                 "Sid": "TagAtLaunch",
@@ -123,8 +124,8 @@ class Deployment(pulumi.ComponentResource):
         launch = aws.iam.RolePolicy(
             f"{name}-service-role-launch",
             role=role.id,
-            policy=pulumi.Output.all(args.instance_role_arn, args.launch_template_arn).apply(
-                lambda arns: json.dumps(launch_permissions(arns[0], arns[1]))
+            policy=pulumi.Output.all(args.instance_role_arn, *args.launch_template_arns).apply(
+                lambda arns: json.dumps(launch_permissions(arns[0], list(arns[1:])))
             ),
             opts=child,
         )

@@ -86,18 +86,19 @@ class Fleet(pulumi.ComponentResource):
     group_name: pulumi.Output[str]
     group_arn: pulumi.Output[str]
     launch_template_arn: pulumi.Output[str]
+    launch_template_arns: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("cutover:fleet:Fleet", name, None, opts)
-        fleet = args.fleet
-        child = pulumi.ResourceOptions(parent=self)
+    def _template(
+        self, name: str, args: FleetArgs, architecture: str, instance_type: str
+    ) -> aws.ec2.LaunchTemplate:
+        """One launch template per architecture: an image runs on one."""
         instance_tags = {**args.tags, "Name": args.group_name}
-        template = aws.ec2.LaunchTemplate(
+        return aws.ec2.LaunchTemplate(
             f"{name}-template",
             # A pinned AMI or resolve:ssm:<parameter>: the template only changes when the
             # config does, so `pulumi up` is quiet when nothing changed.
-            image_id=fleet.image_id,
-            instance_type=fleet.instance_type,
+            image_id=args.fleet.image_for(architecture),
+            instance_type=instance_type,
             iam_instance_profile={"arn": args.instance_profile_arn},
             metadata_options={
                 "http_endpoint": "enabled",
@@ -108,7 +109,7 @@ class Fleet(pulumi.ComponentResource):
                 {
                     "device_name": ROOT_DEVICE,
                     "ebs": {
-                        "volume_size": fleet.root_volume_size_gb,
+                        "volume_size": args.fleet.root_volume_size_gb,
                         "volume_type": "gp3",
                         "encrypted": "true",
                         "delete_on_termination": "true",
@@ -132,9 +133,18 @@ class Fleet(pulumi.ComponentResource):
                 {"resource_type": "volume", "tags": instance_tags},
             ],
             tags={**args.tags, "Name": f"{name}-template"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        version = template.latest_version.apply(str)
+
+    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cutover:fleet:Fleet", name, None, opts)
+        fleet = args.fleet
+        child = pulumi.ResourceOptions(parent=self)
+        templates = {
+            arch: self._template(name if i == 0 else f"{name}-{arch}", args, arch, types[0])
+            for i, (arch, types) in enumerate(fleet.types_by_architecture.items())
+        }
+        template = templates[fleet.architecture]
         tags = group_tags(args.group_name, args.tags, fleet.allow_downtime, args.opt_outs)
         group = aws.autoscaling.Group(
             f"{name}-group",
@@ -143,7 +153,7 @@ class Fleet(pulumi.ComponentResource):
             max_size=fleet.max_size,
             desired_capacity=fleet.desired_capacity,
             vpc_zone_identifiers=args.subnet_ids,
-            **_instances(fleet, template.id, version),
+            **_instances(fleet, templates),
             health_check_type="ELB",
             health_check_grace_period=fleet.health_check_grace_period,
             default_instance_warmup=fleet.default_instance_warmup,
@@ -186,22 +196,37 @@ class Fleet(pulumi.ComponentResource):
         self.group_name = group.name
         self.group_arn = group.arn
         self.launch_template_arn = template.arn
+        self.launch_template_arns = [t.arn for t in templates.values()]
         self.register_outputs(
             {"groupName": self.group_name, "launchTemplateArn": self.launch_template_arn}
         )
 
 
-def _instances(fleet: FleetConfig, template_id: pulumi.Input[str], version: Any) -> dict:
+def _spec(template: aws.ec2.LaunchTemplate) -> dict:
+    return {"launch_template_id": template.id, "version": template.latest_version.apply(str)}
+
+
+def _instances(fleet: FleetConfig, templates: dict[str, aws.ec2.LaunchTemplate]) -> dict:
     """The launch template alone, or a mixed-instances policy over every configured type
-    (AutoScaling.6) with ``onDemandBaseCapacity`` on-demand instances first."""
-    specification = {"launch_template_id": template_id, "version": version}
+    (AutoScaling.6) with ``onDemandBaseCapacity`` on-demand instances first; a type of another
+    architecture than the primary's launches from that architecture's template."""
+    primary = templates[fleet.architecture]
     if not fleet.instance_types:
-        return {"launch_template": {"id": template_id, "version": version}}
+        return {"launch_template": {"id": primary.id, "version": _spec(primary)["version"]}}
+    overrides = []
+    for arch, types in fleet.types_by_architecture.items():
+        for instance_type in types:
+            override: dict[str, Any] = {"instance_type": instance_type}
+            if arch != fleet.architecture:
+                override["launch_template_specification"] = _spec(templates[arch])
+            overrides.append(override)
+    order = {t: i for i, t in enumerate(fleet.all_instance_types)}
+    overrides.sort(key=lambda o: order[o["instance_type"]])
     return {
         "mixed_instances_policy": {
             "launch_template": {
-                "launch_template_specification": specification,
-                "overrides": [{"instance_type": t} for t in fleet.all_instance_types],
+                "launch_template_specification": _spec(primary),
+                "overrides": overrides,
             },
             "instances_distribution": {
                 "on_demand_base_capacity": fleet.on_demand_base_capacity,

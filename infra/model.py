@@ -111,6 +111,19 @@ class NetworkConfig:
         return self.nat_gateways != "none"
 
 
+def architecture_of(instance_type: str) -> str:
+    """``arm64`` or ``x86_64``: from the EC2 catalog, else from the family name (a ``g`` after
+    the generation: m7g, c7gn, t4g)."""
+    known = limits.instance_type(instance_type)
+    if known is not None:
+        return "arm64" if known.architectures == ("arm64",) else "x86_64"
+    family = instance_type.split(".", 1)[0]
+    match = re.fullmatch(r"([a-z]+)(\d+)([a-z-]*)", family)
+    if family == "a1" or (match and "g" in match.group(3)):
+        return "arm64"
+    return "x86_64"
+
+
 @dataclass(frozen=True)
 class FleetConfig:
     instance_type: str = "t3.small"
@@ -135,24 +148,28 @@ class FleetConfig:
 
     @property
     def architecture(self) -> str:
-        """``arm64`` or ``x86_64``: from the EC2 catalog, else from the family name (a ``g``
-        after the generation: m7g, c7gn, t4g)."""
-        known = limits.instance_type(self.instance_type)
-        if known is not None:
-            return "arm64" if known.architectures == ("arm64",) else "x86_64"
-        family = self.instance_type.split(".", 1)[0]
-        match = re.fullmatch(r"([a-z]+)(\d+)([a-z-]*)", family)
-        if family == "a1" or (match and "g" in match.group(3)):
-            return "arm64"
-        return "x86_64"
+        """The primary instance type's architecture (``arm64`` or ``x86_64``)."""
+        return architecture_of(self.instance_type)
 
     @property
     def image_id(self) -> str:
-        """What the launch template names: the pinned AMI, or an SSM parameter EC2 resolves at
-        launch (``resolve:ssm:...``), by default Amazon Linux 2023 for the architecture."""
+        """What the primary launch template names: the pinned AMI, or an SSM parameter EC2
+        resolves at launch (``resolve:ssm:...``), by default Amazon Linux 2023."""
+        return self.image_for(self.architecture)
+
+    def image_for(self, architecture: str) -> str:
         if self.ami:
             return self.ami
-        return "resolve:ssm:" + AL2023_PARAMETER.format(arch=self.architecture)
+        return "resolve:ssm:" + AL2023_PARAMETER.format(arch=architecture)
+
+    @property
+    def types_by_architecture(self) -> dict[str, tuple[str, ...]]:
+        """Every type grouped by architecture, the primary's architecture first: one launch
+        template per architecture (an image runs on one)."""
+        groups: dict[str, list[str]] = {}
+        for name in self.all_instance_types:
+            groups.setdefault(architecture_of(name), []).append(name)
+        return {arch: tuple(names) for arch, names in groups.items()}
 
     @property
     def all_instance_types(self) -> tuple[str, ...]:

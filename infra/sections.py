@@ -78,8 +78,8 @@ def _fleet(s: _Section) -> FleetConfig:
     types = tuple(
         _instance_type(s, f"instanceTypes[{i}]", name) for i, name in enumerate(raw_types)
     )
-    _check_instance_types(s, instance_type, types)
     ami = s.string("ami", d.ami, _AMI, 'must be an AMI id (ami-...), resolve:ssm:<parameter> or ""')
+    _check_instance_types(s, instance_type, types, ami)
     min_size = s.integer("minSize", d.min_size, 0, 1000)
     max_size = s.integer("maxSize", d.max_size, 1, 1000)
     desired = s.integer("desiredCapacity", min_size, 0, 1000)
@@ -128,8 +128,11 @@ def _fleet(s: _Section) -> FleetConfig:
     return fleet
 
 
-def _check_instance_types(s: _Section, primary: str, alternatives: tuple[str, ...]) -> None:
-    """A mixed-instances policy needs distinct types of one architecture (one AMI for all)."""
+def _check_instance_types(
+    s: _Section, primary: str, alternatives: tuple[str, ...], ami: str
+) -> None:
+    """Distinct types; several architectures only with the default image, which resolves per
+    architecture (each gets a launch template of its own). A pinned image runs on one."""
     seen = {primary}
     architecture = limits.instance_type(primary).architectures  # type: ignore[union-attr]
     for i, name in enumerate(alternatives):
@@ -137,11 +140,12 @@ def _check_instance_types(s: _Section, primary: str, alternatives: tuple[str, ..
             raise s.error(f"instanceTypes[{i}]", f"{name} is listed twice (or is instanceType)")
         seen.add(name)
         other = limits.instance_type(name).architectures  # type: ignore[union-attr]
-        if not set(other) & set(architecture):
+        if ami and not set(other) & set(architecture):
             raise s.error(
                 f"instanceTypes[{i}]",
                 f"{name} runs {'/'.join(other)}, instanceType {primary} runs "
-                f"{'/'.join(architecture)}: one launch template (one AMI) serves all types",
+                f"{'/'.join(architecture)}: the pinned fleet.ami serves one architecture; drop "
+                'the type, or set ami: "" (Amazon Linux 2023 resolved per architecture)',
             )
 
 

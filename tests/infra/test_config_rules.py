@@ -132,10 +132,12 @@ REJECTED = [
         "did you mean m5.large?",
     ),
     (
-        "mixed-architectures",
-        lambda v: v["cutover:fleet"].update(instanceTypes=["m7g.large"]),
+        "pinned-image-on-two-architectures",
+        lambda v: v["cutover:fleet"].update(
+            ami="ami-0123456789abcdef0", instanceTypes=["m7g.large"]
+        ),
         "cutover:fleet.instanceTypes[0]",
-        "one launch template",
+        "serves one architecture",
     ),
     (
         "alternative-repeats-primary",

@@ -102,6 +102,38 @@ def test_instance_refresh_keeps_the_deployment_floor(evaluate_variant, stack, ch
     assert refresh["preferences"]["minHealthyPercentage"] == floor
 
 
+def test_alternatives_of_another_architecture_get_a_template_of_their_own(evaluate_variant):
+    # The plan's alternatives mix Intel, AMD and Graviton (m7i / m7a / m7g): one image cannot
+    # serve both, so arm64 types launch from an arm64 template in the same policy.
+    evaluation = evaluate_variant(
+        "production",
+        lambda v: v["cutover:fleet"].update(
+            instanceType="m7i.xlarge", instanceTypes=["m7a.xlarge", "m7g.xlarge"]
+        ),
+    )
+    templates = {t.name: t for t in evaluation.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    assert set(templates) == {
+        "cutover-production-fleet-template",
+        "cutover-production-fleet-arm64-template",
+    }
+    arm = templates["cutover-production-fleet-arm64-template"]
+    assert arm.inputs["imageId"].endswith("al2023-ami-kernel-default-arm64")
+    overrides = evaluation.one(GROUP).inputs["mixedInstancesPolicy"]["launchTemplate"]["overrides"]
+    assert overrides == [
+        {"instanceType": "m7i.xlarge"},
+        {"instanceType": "m7a.xlarge"},
+        {
+            "instanceType": "m7g.xlarge",
+            "launchTemplateSpecification": {"launchTemplateId": arm.outputs["id"], "version": "1"},
+        },
+    ]
+    launch = next(p for p in evaluation.of_type(ROLE_POLICY) if p.name.endswith("-launch"))
+    statements = {s["Sid"]: s for s in json.loads(launch.inputs["policy"])["Statement"]}
+    assert sorted(
+        statements["LaunchFromTemplate"]["Condition"]["ArnLike"]["ec2:LaunchTemplate"]
+    ) == sorted(t.outputs["arn"] for t in templates.values())
+
+
 @pytest.mark.parametrize(("stack", "capacity"), [("staging", 1), ("production", 2)])
 def test_up_waits_for_healthy_targets_and_sets_day_two_policies(request, stack, capacity):
     group = request.getfixturevalue(stack).one(GROUP).inputs
