@@ -294,15 +294,28 @@ def buckets_private_encrypted(stack: Stack, settings: Settings) -> list[Violatio
 
 
 def _log_targets(stack: Stack) -> set[str]:
-    """Buckets that receive logs: they are the end of the chain and need no access log."""
+    """Names of the buckets that receive logs: the end of the chain, they need no access log.
+    Found through the engine's property dependencies when it gives them (values may still be
+    unknown during a first preview), else by the values themselves."""
     targets: set[str] = set()
+    buckets = stack.of_type(BUCKET)
+
+    def by_value(value: str) -> None:
+        name = value.removeprefix("arn:aws:s3:::").split("/")[0]
+        targets.update(b.name for b in buckets if name in set(identities(b)))
+
     for logging in stack.of_type(BUCKET_LOGGING):
-        targets.update(strings(logging.props.get("targetBucket")))
+        targets.update(b.name for b in stack.referenced(logging, "targetBucket", BUCKET))
     for lb in stack.of_type(*LOAD_BALANCERS, CLASSIC_ELB):
-        targets.update(strings((lb.props.get("accessLogs") or {}).get("bucket")))
+        if lb.refs.get("accessLogs"):
+            targets.update(b.name for b in stack.referenced(lb, "accessLogs", BUCKET))
+        for value in strings((lb.props.get("accessLogs") or {}).get("bucket")):
+            by_value(value)
     for flow in stack.of_type(FLOW_LOG):
-        for destination in strings(flow.props.get("logDestination")):
-            targets.add(destination.split("/")[0].removeprefix("arn:aws:s3:::"))
+        if flow.refs.get("logDestination"):
+            targets.update(b.name for b in stack.referenced(flow, "logDestination", BUCKET))
+        for value in strings(flow.props.get("logDestination")):
+            by_value(value)
     return targets
 
 
@@ -313,8 +326,7 @@ def buckets_logged_and_expiring(stack: Stack, settings: Settings) -> list[Violat
     name = "buckets-logged-and-expiring"
     targets = _log_targets(stack)
     for bucket in stack.of_type(BUCKET):
-        is_target = bool(targets & set(identities(bucket)))
-        if not is_target and not stack.pointing_at(bucket, "bucket", BUCKET_LOGGING):
+        if bucket.name not in targets and not stack.pointing_at(bucket, "bucket", BUCKET_LOGGING):
             found.append(Violation(name, bucket.name, "has no server access logging (S3.9)"))
         lifecycles = stack.pointing_at(bucket, "bucket", BUCKET_LIFECYCLE)
         rules = [
