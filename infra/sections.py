@@ -272,6 +272,12 @@ def _listeners(
     if duplicates:
         raise s.error("listeners", f"each port may have one listener, {duplicates[0]} repeats")
     redirecting = lb_type == "application" and any(x.protocol == "HTTPS" for x in listeners)
+    if lb_type == "application" and certificate and not redirecting:
+        raise s.error(
+            "listeners",
+            "certificateArn is set but no listener is HTTPS: add {protocol: HTTPS, port: 443} "
+            "so plain HTTP redirects to it (ELB.1)",
+        )
     for i, listener in enumerate(listeners):
         if redirecting and listener.protocol == "HTTP" and listener.rules:
             raise s.error(

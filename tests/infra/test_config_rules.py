@@ -263,6 +263,12 @@ REJECTED = [
         "redirects to HTTPS",
     ),
     (
+        "certificate-without-https-listener",
+        lambda v: _lb(v, certificateArn="arn:aws:acm:eu-central-1:123456789012:certificate/abc"),
+        "cutover:loadBalancer.listeners",
+        "no listener is HTTPS",
+    ),
+    (
         "target-port-out-of-range",
         lambda v: _lb(v, listeners=[{"protocol": "HTTP", "port": 80, "targetPort": 70000}]),
         "cutover:loadBalancer.listeners[0].targetPort",
