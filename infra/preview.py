@@ -68,6 +68,9 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:codedeploy/application:Application": ("computePlatform",),
     "aws:sqs/queue:Queue": ("visibilityTimeoutSeconds",),
     "aws:rds/instance:Instance": ("engine", "engineVersion", "instanceClass", "multiAz"),
+    "aws:ec2/flowLog:FlowLog": ("trafficType", "logDestinationType"),
+    "aws:lb/listenerRule:ListenerRule": ("priority",),
+    "aws:autoscaling/tag:Tag": ("tag",),
 }
 
 

@@ -19,6 +19,7 @@ from infra.model import (
     NAMESPACE,
     NAT_MODES,
     SCALING_MODES,
+    ConfigError,
     DatabaseConfig,
     DeploymentConfig,
     FleetConfig,
@@ -478,8 +479,20 @@ def _logs(s: _Section) -> LogsConfig:
     return logs
 
 
+# AWS allows 50 tags per resource. The group also carries Name, cutover:stack,
+# cutover:environment, cutover:allow-downtime, cutover:opt-outs and the hooks' state tags.
+MAX_USER_TAGS = 40
+
+
 def _tags(raw: Any, source: str | None) -> dict[str, str]:
     s = _Section(raw, f"{NAMESPACE}tags", source)
+    if len(s.raw) > MAX_USER_TAGS:
+        raise ConfigError(
+            s.key,
+            f"at most {MAX_USER_TAGS} tags (AWS allows 50 per resource; the Auto Scaling group "
+            f"also carries the program's and the hooks' own), got {len(s.raw)}",
+            source,
+        )
     tags: dict[str, str] = {}
     for name in list(s.raw):
         value = s.string(name, "")

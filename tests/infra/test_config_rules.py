@@ -263,6 +263,12 @@ REJECTED = [
         "redirects to HTTPS",
     ),
     (
+        "too-many-tags",
+        lambda v: v.update({"cutover:tags": {f"k{i}": "v" for i in range(41)}}),
+        "cutover:tags",
+        "at most 40 tags",
+    ),
+    (
         "certificate-without-https-listener",
         lambda v: _lb(v, certificateArn="arn:aws:acm:eu-central-1:123456789012:certificate/abc"),
         "cutover:loadBalancer.listeners",
