@@ -188,6 +188,11 @@ def _check_zero_downtime(c: StackConfig, fail: Any) -> None:
             "deployment.minimumHealthyHosts.value",
             f"must keep at least one healthy host during a deployment ({optout})",
         )
+    if fleet.instance_types and fleet.single_instance_type:
+        raise fail(
+            "fleet.singleInstanceType",
+            "contradicts fleet.instanceTypes: list alternatives or opt out, not both",
+        )
     if not fleet.instance_types and not fleet.single_instance_type:
         raise fail(
             "fleet.instanceTypes",

@@ -78,6 +78,8 @@ def test_one_instance_type_needs_a_visible_opt_out():
     values["cutover:fleet"]["singleInstanceType"] = True
     cfg = load_mapping(values, stack="production")
     assert opted_out_controls(cfg) == ("AutoScaling.6",)
+    values["cutover:fleet"]["instanceTypes"] = ["m6a.large"]
+    assert refused(values).key == "cutover:fleet.singleInstanceType"
 
 
 def test_public_ips_are_an_explicit_opt_in():
