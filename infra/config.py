@@ -126,6 +126,11 @@ def _check_rules(c: StackConfig) -> None:
         )
     _check_minimum_healthy_hosts(c, fail)
     _check_public_ips(c, fail)
+    if c.fleet.instance_types and c.fleet.single_instance_type:
+        raise fail(
+            "fleet.singleInstanceType",
+            "contradicts fleet.instanceTypes: list alternatives or opt out, not both",
+        )
     if c.zero_downtime:
         _check_zero_downtime(c, fail)
 
@@ -187,11 +192,6 @@ def _check_zero_downtime(c: StackConfig, fail: Any) -> None:
         raise fail(
             "deployment.minimumHealthyHosts.value",
             f"must keep at least one healthy host during a deployment ({optout})",
-        )
-    if fleet.instance_types and fleet.single_instance_type:
-        raise fail(
-            "fleet.singleInstanceType",
-            "contradicts fleet.instanceTypes: list alternatives or opt out, not both",
         )
     if not fleet.instance_types and not fleet.single_instance_type:
         raise fail(
