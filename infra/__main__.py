@@ -12,26 +12,46 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+import math  # noqa: E402
+
 import pulumi  # noqa: E402
 
-from infra.config import StackConfig, load_pulumi_config  # noqa: E402
+from infra.alarms import RollbackAlarms, RollbackAlarmsArgs  # noqa: E402
+from infra.config import StackConfig, load_pulumi_config, opted_out_controls  # noqa: E402
 from infra.database import Database, DatabaseArgs  # noqa: E402
 from infra.deployment import Deployment, DeploymentArgs  # noqa: E402
 from infra.fleet import Fleet, FleetArgs  # noqa: E402
 from infra.identity import InstanceIdentity, InstanceIdentityArgs  # noqa: E402
 from infra.loadbalancer import LoadBalancer, LoadBalancerArgs  # noqa: E402
+from infra.logbucket import LogBucket, LogBucketArgs  # noqa: E402
 from infra.messaging import Queue, QueueArgs  # noqa: E402
 from infra.network import Network, NetworkArgs  # noqa: E402
 from infra.revisions import RevisionBucket, RevisionBucketArgs  # noqa: E402
 from infra.scaling import Scaling, ScalingArgs  # noqa: E402
-from infra.security import SecurityGroups, SecurityGroupsArgs  # noqa: E402
+from infra.security import ANYWHERE, SecurityGroups, SecurityGroupsArgs  # noqa: E402
 from infra.traffic import Traffic, TrafficArgs  # noqa: E402
+from policy.rules import instances_kept_healthy  # noqa: E402
+
+
+def refresh_floor_percentage(cfg: StackConfig) -> int:
+    """An instance refresh keeps the floor a deployment keeps: the deployment config's healthy
+    instances at MinSize, as a percentage of the group (0 for stacks that accept downtime)."""
+    fleet, dep = cfg.fleet, cfg.deployment
+    if fleet.allow_downtime or fleet.min_size == 0:
+        return 0
+    custom = None
+    if dep.minimum_healthy_hosts is not None:
+        custom = {"type": dep.minimum_healthy_hosts.type, "value": dep.minimum_healthy_hosts.value}
+    kept = instances_kept_healthy(dep.config, custom, fleet.min_size)
+    return math.ceil(100 * kept / fleet.min_size)
 
 
 def main(cfg: StackConfig) -> None:
     prefix = cfg.resource_prefix
     tags = cfg.resource_tags
+    lb_cfg = cfg.load_balancer
     public_cidrs, private_cidrs = cfg.network.subnet_cidrs()
+    logs = LogBucket(f"{prefix}-logs", LogBucketArgs(cfg.logs.retention_days, tags=tags))
     network = Network(
         prefix,
         NetworkArgs(
@@ -40,6 +60,7 @@ def main(cfg: StackConfig) -> None:
             private_subnet_cidrs=private_cidrs,
             nat_gateways=cfg.network.nat_gateways,
             region=cfg.region,
+            flow_log_bucket_arn=logs.arn if cfg.network.flow_logs else None,
             tags=tags,
         ),
     )
@@ -48,8 +69,9 @@ def main(cfg: StackConfig) -> None:
         prefix,
         SecurityGroupsArgs(
             vpc_id=network.vpc_id,
-            listener_ports=[listener.port for listener in cfg.load_balancer.listeners],
-            app_port=cfg.fleet.app_port,
+            listener_ports=[listener.port for listener in lb_cfg.listeners],
+            target_ports=list(lb_cfg.target_ports),
+            client_cidr=cfg.network.vpc_cidr if lb_cfg.internal else ANYWHERE,
             database_port=database.port if database.enabled else None,
             tags=tags,
         ),
@@ -57,18 +79,29 @@ def main(cfg: StackConfig) -> None:
     lb = LoadBalancer(
         prefix,
         LoadBalancerArgs(
-            type=cfg.load_balancer.type,
+            type=lb_cfg.type,
             vpc_id=network.vpc_id,
-            subnet_ids=network.public_subnet_ids,
+            subnet_ids=network.private_subnet_ids if lb_cfg.internal else network.public_subnet_ids,
             security_group_id=groups.load_balancer_id,
-            listeners=list(cfg.load_balancer.listeners),
-            health_check=cfg.load_balancer.health_check,
+            listeners=list(lb_cfg.listeners),
+            health_check=lb_cfg.health_check,
             app_port=cfg.fleet.app_port,
-            deregistration_delay=cfg.load_balancer.deregistration_delay,
+            deregistration_delay=lb_cfg.deregistration_delay,
+            internal=lb_cfg.internal,
+            deletion_protection=lb_cfg.deletion_protection,
+            access_log_bucket=logs.bucket if lb_cfg.access_logs else None,
             tags=tags,
         ),
     )
-    revisions = RevisionBucket(f"{prefix}-revisions", RevisionBucketArgs(tags=tags))
+    revisions = RevisionBucket(
+        f"{prefix}-revisions",
+        RevisionBucketArgs(
+            log_bucket=logs.bucket,
+            noncurrent_version_days=cfg.revisions.noncurrent_version_days,
+            kms_key_arn=cfg.revisions.kms_key_arn,
+            tags=tags,
+        ),
+    )
     identity = InstanceIdentity(
         f"{prefix}-instance",
         InstanceIdentityArgs(
@@ -77,6 +110,9 @@ def main(cfg: StackConfig) -> None:
             revision_bucket_arn=revisions.arn,
             target_group_arns=lb.target_group_arns,
             classic_elb_arn=lb.classic_arn,
+            max_size=cfg.fleet.max_size,
+            ssm_session_manager=cfg.fleet.ssm_session_manager,
+            revisions_kms_key_arn=cfg.revisions.kms_key_arn,
             tags=tags,
         ),
     )
@@ -87,16 +123,31 @@ def main(cfg: StackConfig) -> None:
             group_name=cfg.group_name,
             region=cfg.region,
             subnet_ids=network.instance_subnet_ids,
-            public_ips=network.instances_get_public_ips,
+            public_ips=cfg.fleet.public_ips,
             security_group_id=groups.instance_id,
             instance_profile_arn=identity.profile_arn,
             target_group_arns=lb.target_group_arns,
             classic_elb_name=lb.classic_name,
+            refresh_min_healthy_percentage=refresh_floor_percentage(cfg),
+            opt_outs=opted_out_controls(cfg),
             depends_on=identity.resources,
             tags=tags,
         ),
     )
     Scaling(f"{prefix}-scaling", ScalingArgs(scaling=cfg.scaling, group_name=fleet.group_name))
+    alarm_names: list = []
+    if cfg.deployment.rollback_alarms:
+        alarms = RollbackAlarms(
+            f"{prefix}-rollback",
+            RollbackAlarmsArgs(
+                type=lb_cfg.type,
+                load_balancer_arn_suffix=lb.arn_suffix,
+                target_group_arn_suffixes=lb.target_group_arn_suffixes,
+                classic_name=lb.classic_name,
+                tags=tags,
+            ),
+        )
+        alarm_names = alarms.names
     deployment = Deployment(
         f"{prefix}-deploy",
         DeploymentArgs(
@@ -104,7 +155,9 @@ def main(cfg: StackConfig) -> None:
             deployment_group_name=cfg.deployment_group_name,
             group_name=fleet.group_name,
             instance_role_arn=identity.role_arn,
-            launch_template_arn=fleet.launch_template_arn,
+            launch_template_arns=fleet.launch_template_arns,
+            region=cfg.region,
+            alarm_names=alarm_names,
             tags=tags,
         ),
     )
@@ -114,9 +167,13 @@ def main(cfg: StackConfig) -> None:
     pulumi.export("codeDeployApplicationName", deployment.application_name)
     pulumi.export("codeDeployDeploymentGroupName", deployment.deployment_group_name)
     pulumi.export("revisionBucketName", revisions.bucket)
+    pulumi.export("logBucketName", logs.bucket)
     pulumi.export("targetGroupArns", lb.target_group_arns)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("instanceRoleArn", identity.role_arn)
+    # The hooks' deadlines (the appspec the bundle writes reads the same stack config).
+    pulumi.export("deregisterTimeout", cfg.deployment.deregister_timeout)
+    pulumi.export("registerTimeout", cfg.deployment.register_timeout)
     if lb.classic_name is not None:
         pulumi.export("classicLoadBalancerName", lb.classic_name)
     if cfg.queue.enabled:
@@ -130,7 +187,7 @@ def main(cfg: StackConfig) -> None:
                 database=database,
                 subnet_ids=network.private_subnet_ids,
                 security_group_id=groups.database_id,
-                production=cfg.is_production,
+                protected=cfg.zero_downtime,
                 tags=tags,
             ),
         )

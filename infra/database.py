@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.config import DatabaseConfig
+from infra.deployment import service_trust_policy
 
 
 @dataclass
@@ -15,7 +17,8 @@ class DatabaseArgs:
     database: DatabaseConfig
     subnet_ids: list[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
-    production: bool
+    # Keep a final snapshot on delete (every stack but those that opt out of zero downtime).
+    protected: bool
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -29,6 +32,7 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cutover:database:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self._tags = args.tags
         db = args.database
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets",
@@ -37,6 +41,7 @@ class Database(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-subnets"},
             opts=child,
         )
+        monitoring_role = self._monitoring_role(name) if db.monitoring_interval else None
         instance = aws.rds.Instance(
             name,
             engine="postgres",
@@ -57,8 +62,13 @@ class Database(pulumi.ComponentResource):
             deletion_protection=db.deletion_protection,
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
-            skip_final_snapshot=not args.production,
-            final_snapshot_identifier=f"{name}-final" if args.production else None,
+            skip_final_snapshot=not args.protected,
+            final_snapshot_identifier=f"{name}-final" if args.protected else None,
+            # RDS.9 log exports, RDS.10 IAM authentication, RDS.6 enhanced monitoring.
+            enabled_cloudwatch_logs_exports=list(db.log_exports),
+            iam_database_authentication_enabled=db.iam_authentication,
+            monitoring_interval=db.monitoring_interval,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             tags={**args.tags, "Name": name},
             opts=child,
         )
@@ -67,3 +77,31 @@ class Database(pulumi.ComponentResource):
             lambda secrets: secrets[0].secret_arn if secrets else ""
         )
         self.register_outputs({"endpoint": self.endpoint, "secretArn": self.secret_arn})
+
+    def _monitoring_role(self, name: str) -> aws.iam.Role:
+        """The role RDS enhanced monitoring publishes OS metrics with (AWS's managed policy)."""
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        role = aws.iam.Role(
+            f"{name}-monitoring",
+            assume_role_policy=identity.account_id.apply(
+                lambda account: json.dumps(
+                    service_trust_policy("monitoring.rds.amazonaws.com", account)
+                )
+            ),
+            tags={**self._tags, "Name": f"{name}-monitoring"},
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=role.name,
+            policy_arn=pulumi.Output.concat(
+                "arn:",
+                partition.partition,
+                ":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            ),
+            opts=child,
+        )
+        return role

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from infra.config import DeploymentConfig
 
 ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]
+ALARM_ROLLBACK_EVENT = "DEPLOYMENT_STOP_ON_ALARM"
 
 
 @dataclass
@@ -20,11 +21,37 @@ class DeploymentArgs:
     deployment_group_name: str
     group_name: pulumi.Input[str]
     instance_role_arn: pulumi.Input[str]
-    launch_template_arn: pulumi.Input[str]
+    # Every launch template of the group (one per architecture).
+    launch_template_arns: list[pulumi.Input[str]]
+    region: str = "eu-central-1"
+    # Alarms that stop and roll back a deployment (empty: none).
+    alarm_names: list[pulumi.Input[str]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def launch_permissions(instance_role_arn: str, launch_template_arn: str) -> dict:
+def service_trust_policy(
+    service: str, account: str, source_arn: str | None = None
+) -> dict[str, object]:
+    """Trust for an AWS service principal, only on behalf of this account (and, when the
+    service supplies it, this resource): the confused-deputy guard, aws:SourceAccount /
+    aws:SourceArn."""
+    condition: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": account}}
+    if source_arn:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
+    }
+
+
+def launch_permissions(instance_role_arn: str, launch_template_arns: list[str]) -> dict:
     """What CodeDeploy needs on top of AWSCodeDeployRole for a group with a launch template,
     scoped to this stack's role and template."""
     return {
@@ -42,7 +69,7 @@ def launch_permissions(instance_role_arn: str, launch_template_arn: str) -> dict
                 "Effect": "Allow",
                 "Action": "ec2:RunInstances",
                 "Resource": "*",
-                "Condition": {"ArnLike": {"ec2:LaunchTemplate": launch_template_arn}},
+                "Condition": {"ArnLike": {"ec2:LaunchTemplate": launch_template_arns}},
             },
             {
                 "Sid": "TagAtLaunch",
@@ -71,19 +98,17 @@ class Deployment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         dep = args.deployment
         partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self))
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
         role = aws.iam.Role(
             f"{name}-service-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "codedeploy.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
+            assume_role_policy=pulumi.Output.all(partition.partition, identity.account_id).apply(
+                lambda v: json.dumps(
+                    service_trust_policy(
+                        "codedeploy.amazonaws.com",
+                        v[1],
+                        f"arn:{v[0]}:codedeploy:{args.region}:{v[1]}:deploymentgroup:*",
+                    )
+                )
             ),
             tags={**args.tags, "Name": f"{name}-service-role"},
             opts=child,
@@ -99,8 +124,8 @@ class Deployment(pulumi.ComponentResource):
         launch = aws.iam.RolePolicy(
             f"{name}-service-role-launch",
             role=role.id,
-            policy=pulumi.Output.all(args.instance_role_arn, args.launch_template_arn).apply(
-                lambda arns: json.dumps(launch_permissions(arns[0], arns[1]))
+            policy=pulumi.Output.all(args.instance_role_arn, *args.launch_template_arns).apply(
+                lambda arns: json.dumps(launch_permissions(arns[0], list(arns[1:])))
             ),
             opts=child,
         )
@@ -136,8 +161,13 @@ class Deployment(pulumi.ComponentResource):
             },
             auto_rollback_configuration={
                 "enabled": dep.auto_rollback,
-                "events": ROLLBACK_EVENTS if dep.auto_rollback else None,
+                "events": (ROLLBACK_EVENTS + ([ALARM_ROLLBACK_EVENT] if args.alarm_names else []))
+                if dep.auto_rollback
+                else None,
             },
+            alarm_configuration={"enabled": True, "alarms": args.alarm_names}
+            if args.alarm_names
+            else None,
             # Instances launched during a deployment get the new revision too.
             outdated_instances_strategy="UPDATE",
             tags={**args.tags, "Name": args.deployment_group_name},

@@ -10,10 +10,15 @@ import pulumi
 import pulumi_aws as aws
 
 from hooks.group import ALLOW_DOWNTIME_TAG
-from infra.config import FleetConfig
+from infra.config import OPT_OUTS_TAG, FleetConfig
 
-AMAZON_OWNER = "amazon"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
+# How long `pulumi up` waits for the group's instances to turn healthy behind the balancer.
+CAPACITY_TIMEOUT = "15m"
+# Pulumi must never own the group's tags as a whole: the hooks keep their state there
+# (hooks.group), and `pulumi up --refresh` during a deployment would otherwise remove it.
+# The stack's own tags are one aws.autoscaling.Tag each, so changing them still applies.
+GROUP_IGNORED_CHANGES = ["desiredCapacity", "tags"]
 
 
 @dataclass
@@ -27,17 +32,30 @@ class FleetArgs:
     instance_profile_arn: pulumi.Input[str]
     target_group_arns: list[pulumi.Input[str]] = field(default_factory=list)
     classic_elb_name: pulumi.Input[str] | None = None
+    # Instances an instance refresh keeps healthy, in percent of the group (the deployment floor).
+    refresh_min_healthy_percentage: int = 100
+    opt_outs: tuple[str, ...] = ()
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def group_tags(group_name: str, tags: dict[str, str], allow_downtime: bool) -> list[dict[str, Any]]:
+def group_tags(
+    group_name: str,
+    tags: dict[str, str],
+    allow_downtime: bool,
+    opt_outs: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
     """The Auto Scaling group's tags (the rehearsal gives its emulated group the same ones)."""
     found = [{"key": "Name", "value": group_name, "propagate_at_launch": True}]
     found += [{"key": k, "value": v, "propagate_at_launch": True} for k, v in tags.items()]
     if allow_downtime:
         # Read by the deregister hook: this group may lose its last in-service instance.
         found.append({"key": ALLOW_DOWNTIME_TAG, "value": "true", "propagate_at_launch": False})
+    if opt_outs:
+        # Read by the policy pack: the Security Hub controls this stack's file switches off.
+        found.append(
+            {"key": OPT_OUTS_TAG, "value": " ".join(opt_outs), "propagate_at_launch": False}
+        )
     return found
 
 
@@ -55,44 +73,32 @@ systemctl enable --now codedeploy-agent
 """
 
 
-def latest_amazon_linux(architecture: str, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """The newest Amazon Linux 2023 AMI published by Amazon for ``architecture``."""
-    image = aws.ec2.get_ami_output(
-        most_recent=True,
-        owners=[AMAZON_OWNER],
-        filters=[
-            {"name": "name", "values": [f"al2023-ami-2023.*-{architecture}"]},
-            {"name": "architecture", "values": [architecture]},
-            {"name": "virtualization-type", "values": ["hvm"]},
-            {"name": "root-device-type", "values": ["ebs"]},
-        ],
-        opts=pulumi.InvokeOptions(parent=parent),
-    )
-    return image.id
-
-
 class Fleet(pulumi.ComponentResource):
-    """Instances from a hardened launch template (IMDSv2 only, encrypted gp3 root volume) in an
-    Auto Scaling group that uses the load balancer's health checks.
+    """Instances from a hardened launch template (IMDSv2 only with hop limit 1, encrypted gp3
+    root volume) in an Auto Scaling group that uses the load balancer's health checks.
 
-    ``pulumi up`` never resets DesiredCapacity (``ignore_changes``), so it does not fight the
-    autoscaler or a deployment in progress.
+    ``pulumi up`` never resets DesiredCapacity and never owns the group's tags as a whole
+    (``ignore_changes``), so it does not fight the autoscaler, a deployment in progress or the
+    hooks' state tags; it waits for healthy targets and refreshes instances when the template
+    changes.
     """
 
     group_name: pulumi.Output[str]
     group_arn: pulumi.Output[str]
     launch_template_arn: pulumi.Output[str]
+    launch_template_arns: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("cutover:fleet:Fleet", name, None, opts)
-        fleet = args.fleet
-        child = pulumi.ResourceOptions(parent=self)
-        image = fleet.ami or latest_amazon_linux(fleet.architecture, self)
+    def _template(
+        self, name: str, args: FleetArgs, architecture: str, instance_type: str
+    ) -> aws.ec2.LaunchTemplate:
+        """One launch template per architecture: an image runs on one."""
         instance_tags = {**args.tags, "Name": args.group_name}
-        template = aws.ec2.LaunchTemplate(
+        return aws.ec2.LaunchTemplate(
             f"{name}-template",
-            image_id=image,
-            instance_type=fleet.instance_type,
+            # A pinned AMI or resolve:ssm:<parameter>: the template only changes when the
+            # config does, so `pulumi up` is quiet when nothing changed.
+            image_id=args.fleet.image_for(architecture),
+            instance_type=instance_type,
             iam_instance_profile={"arn": args.instance_profile_arn},
             metadata_options={
                 "http_endpoint": "enabled",
@@ -103,7 +109,7 @@ class Fleet(pulumi.ComponentResource):
                 {
                     "device_name": ROOT_DEVICE,
                     "ebs": {
-                        "volume_size": fleet.root_volume_size_gb,
+                        "volume_size": args.fleet.root_volume_size_gb,
                         "volume_type": "gp3",
                         "encrypted": "true",
                         "delete_on_termination": "true",
@@ -127,9 +133,19 @@ class Fleet(pulumi.ComponentResource):
                 {"resource_type": "volume", "tags": instance_tags},
             ],
             tags={**args.tags, "Name": f"{name}-template"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        tags = group_tags(args.group_name, args.tags, fleet.allow_downtime)
+
+    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cutover:fleet:Fleet", name, None, opts)
+        fleet = args.fleet
+        child = pulumi.ResourceOptions(parent=self)
+        templates = {
+            arch: self._template(name if i == 0 else f"{name}-{arch}", args, arch, types[0])
+            for i, (arch, types) in enumerate(fleet.types_by_architecture.items())
+        }
+        template = templates[fleet.architecture]
+        tags = group_tags(args.group_name, args.tags, fleet.allow_downtime, args.opt_outs)
         group = aws.autoscaling.Group(
             f"{name}-group",
             name=args.group_name,
@@ -137,11 +153,21 @@ class Fleet(pulumi.ComponentResource):
             max_size=fleet.max_size,
             desired_capacity=fleet.desired_capacity,
             vpc_zone_identifiers=args.subnet_ids,
-            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            **_instances(fleet, templates),
             health_check_type="ELB",
             health_check_grace_period=fleet.health_check_grace_period,
+            default_instance_warmup=fleet.default_instance_warmup,
+            termination_policies=list(fleet.termination_policies),
             target_group_arns=args.target_group_arns or None,
             load_balancers=[args.classic_elb_name] if args.classic_elb_name is not None else None,
+            # `pulumi up` returns once the floor of instances is healthy behind the balancer.
+            wait_for_elb_capacity=fleet.min_size
+            if fleet.wait_for_healthy_targets and fleet.min_size
+            else None,
+            wait_for_capacity_timeout=CAPACITY_TIMEOUT,
+            instance_refresh=_instance_refresh(args.refresh_min_healthy_percentage)
+            if fleet.instance_refresh
+            else None,
             enabled_metrics=[
                 "GroupMinSize",
                 "GroupMaxSize",
@@ -150,14 +176,75 @@ class Fleet(pulumi.ComponentResource):
                 "GroupStandbyInstances",
                 "GroupTotalInstances",
             ],
+            # Applied at creation; afterwards each tag is its own resource (below).
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=["desiredCapacity"], depends_on=args.depends_on
+                parent=self, ignore_changes=GROUP_IGNORED_CHANGES, depends_on=args.depends_on
             ),
         )
+        for tag in tags:
+            aws.autoscaling.Tag(
+                f"{name}-tag-{tag['key'].replace(':', '-')}",
+                autoscaling_group_name=group.name,
+                tag={
+                    "key": tag["key"],
+                    "value": tag["value"],
+                    "propagate_at_launch": tag["propagate_at_launch"],
+                },
+                opts=child,
+            )
         self.group_name = group.name
         self.group_arn = group.arn
         self.launch_template_arn = template.arn
+        self.launch_template_arns = [t.arn for t in templates.values()]
         self.register_outputs(
             {"groupName": self.group_name, "launchTemplateArn": self.launch_template_arn}
         )
+
+
+def _spec(template: aws.ec2.LaunchTemplate) -> dict:
+    return {"launch_template_id": template.id, "version": template.latest_version.apply(str)}
+
+
+def _instances(fleet: FleetConfig, templates: dict[str, aws.ec2.LaunchTemplate]) -> dict:
+    """The launch template alone, or a mixed-instances policy over every configured type
+    (AutoScaling.6) with ``onDemandBaseCapacity`` on-demand instances first; a type of another
+    architecture than the primary's launches from that architecture's template."""
+    primary = templates[fleet.architecture]
+    if not fleet.instance_types:
+        return {"launch_template": {"id": primary.id, "version": _spec(primary)["version"]}}
+    overrides = []
+    for arch, types in fleet.types_by_architecture.items():
+        for instance_type in types:
+            override: dict[str, Any] = {"instance_type": instance_type}
+            if arch != fleet.architecture:
+                override["launch_template_specification"] = _spec(templates[arch])
+            overrides.append(override)
+    order = {t: i for i, t in enumerate(fleet.all_instance_types)}
+    overrides.sort(key=lambda o: order[o["instance_type"]])
+    return {
+        "mixed_instances_policy": {
+            "launch_template": {
+                "launch_template_specification": _spec(primary),
+                "overrides": overrides,
+            },
+            "instances_distribution": {
+                "on_demand_base_capacity": fleet.on_demand_base_capacity,
+                "on_demand_percentage_above_base_capacity": fleet.on_demand_percentage_above_base,
+                "on_demand_allocation_strategy": "prioritized",
+                "spot_allocation_strategy": "price-capacity-optimized",
+            },
+        }
+    }
+
+
+def _instance_refresh(min_healthy_percentage: int) -> dict:
+    """Replace instances when the launch template changes, keeping the deployment's floor.
+    New instances get the current revision from CodeDeploy's launch lifecycle hook."""
+    return {
+        "strategy": "Rolling",
+        "preferences": {
+            "min_healthy_percentage": min_healthy_percentage,
+            "skip_matching": True,
+        },
+    }

@@ -20,7 +20,28 @@ class InstanceIdentityArgs:
     revision_bucket_arn: pulumi.Input[str]
     target_group_arns: list[pulumi.Input[str]] = field(default_factory=list)
     classic_elb_arn: pulumi.Input[str] | None = None
+    # The group's configured MaxSize: bounds what the instances may set with
+    # UpdateAutoScalingGroup (see capacity_condition).
+    max_size: int = 1
+    ssm_session_manager: bool = False
+    revisions_kms_key_arn: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+
+
+CAPACITY_ACTION = "autoscaling:UpdateAutoScalingGroup"
+SSM_MANAGED_POLICY = "AmazonSSMManagedInstanceCore"
+
+
+def capacity_condition(max_size: int) -> dict[str, Any]:
+    """The hooks lower MinSize/Desired for Standby and restore them; they never need more than
+    MinSize <= MaxSize and MaxSize <= 2 x MaxSize (headroom for an operator's emergency
+    scale-out and ExitStandby). IfExists: a call that leaves a bound alone passes."""
+    return {
+        "NumericLessThanEqualsIfExists": {
+            "autoscaling:MinSize": str(max_size),
+            "autoscaling:MaxSize": str(2 * max_size),
+        }
+    }
 
 
 def group_arn_pattern(partition: str, region: str, account: str, group_name: str) -> str:
@@ -40,6 +61,8 @@ def instance_policy(
     revision_bucket_arn: str,
     target_group_arns: list[str],
     classic_elb_arn: str | None,
+    max_size: int = 1,
+    kms_key_arn: str = "",
 ) -> dict[str, Any]:
     """The instance role's policy document. Mutating actions are scoped to this stack's group
     and load balancer; only the describe calls, which IAM cannot scope, get ``*``."""
@@ -69,10 +92,30 @@ def instance_policy(
         {
             "Sid": "HooksOwnGroup",
             "Effect": "Allow",
-            "Action": list(permissions.GROUP_ACTIONS),
+            "Action": [a for a in permissions.GROUP_ACTIONS if a != CAPACITY_ACTION],
             "Resource": [group_arn_pattern(partition, region, account, group_name)],
         },
     ]
+    if CAPACITY_ACTION in permissions.GROUP_ACTIONS:
+        statements.append(
+            {
+                "Sid": "HooksGroupCapacity",
+                "Effect": "Allow",
+                "Action": [CAPACITY_ACTION],
+                "Resource": [group_arn_pattern(partition, region, account, group_name)],
+                "Condition": capacity_condition(max_size),
+            }
+        )
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptRevisions",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
     if target_group_arns:
         statements.append(
             {
@@ -108,6 +151,8 @@ class InstanceIdentity(pulumi.ComponentResource):
         super().__init__("cutover:identity:InstanceIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOptions(parent=self)
+        # No aws:SourceAccount/SourceArn here: EC2 does not supply them when an instance assumes
+        # its role (the instance profile is what binds the role to this stack's instances).
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=json.dumps(
@@ -144,10 +189,25 @@ class InstanceIdentity(pulumi.ComponentResource):
                     revision_bucket_arn=v["bucket"],
                     target_group_arns=list(v["target_groups"]),
                     classic_elb_arn=v["classic"],
+                    max_size=args.max_size,
+                    kms_key_arn=args.revisions_kms_key_arn,
                 )
             )
         )
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=document, opts=child)
+        resources: list[pulumi.Resource] = [policy]
+        if args.ssm_session_manager:
+            # Opt-in: Session Manager instead of SSH (no port 22 anywhere).
+            resources.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-ssm",
+                    role=role.name,
+                    policy_arn=pulumi.Output.concat(
+                        "arn:", partition.partition, f":iam::aws:policy/{SSM_MANAGED_POLICY}"
+                    ),
+                    opts=child,
+                )
+            )
         profile = aws.iam.InstanceProfile(
             f"{name}-profile",
             role=role.name,
@@ -157,5 +217,5 @@ class InstanceIdentity(pulumi.ComponentResource):
         self.role_arn, self.role_name = role.arn, role.name
         self.profile_arn, self.profile_name = profile.arn, profile.name
         # Instances must not start before their permissions exist: the fleet depends on these.
-        self.resources: list[pulumi.Resource] = [policy, profile]
+        self.resources = [*resources, profile]
         self.register_outputs({"roleArn": self.role_arn, "profileArn": self.profile_arn})

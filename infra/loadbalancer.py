@@ -1,5 +1,5 @@
-"""Load balancer: an Application (or Network) Load Balancer with one target group and its
-listeners, or a classic ELB, the type the original hook scripts were written for."""
+"""Load balancer: an Application (or Network) Load Balancer with a target group per target port
+and its listeners, or a classic ELB, the type the original hook scripts were written for."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.config import HealthCheckConfig, ListenerConfig
+from infra.logbucket import ELB_PREFIX
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
@@ -23,21 +24,29 @@ class LoadBalancerArgs:
     health_check: HealthCheckConfig
     app_port: int
     deregistration_delay: int
+    internal: bool = False
+    deletion_protection: bool = True
+    # The log bucket's name for access logs (ELB.5); None: no access logs (an explicit opt-out).
+    access_log_bucket: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """Internet-facing load balancer in the public subnets, forwarding to the app port.
+    """Load balancer (internet-facing in the public subnets, or internal in the private ones)
+    with one target group per target port, so each listener keeps its backend port.
 
     ``target_group_arns`` is empty for a classic ELB; ``classic_name``/``classic_arn`` are None
     for the other types. The deregistration delay (connection draining for a classic ELB) is
-    what the deregister hook waits out.
+    what the deregister hook waits out. With an HTTPS listener, plain HTTP listeners of an ALB
+    redirect to it (ELB.1).
     """
 
     dns_name: pulumi.Output[str]
     zone_id: pulumi.Output[str]  # the load balancer's own hosted zone, for alias records
     arn: pulumi.Output[str]
     target_group_arns: list[pulumi.Output[str]]
+    target_group_arn_suffixes: list[pulumi.Output[str]]
+    arn_suffix: pulumi.Output[str] | None
     classic_name: pulumi.Output[str] | None
     classic_arn: pulumi.Output[str] | None
 
@@ -47,7 +56,8 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__("cutover:loadbalancer:LoadBalancer", name, None, opts)
         self._name, self._args = name, args
         self.target_group_arns = []
-        self.classic_name = self.classic_arn = None
+        self.target_group_arn_suffixes = []
+        self.classic_name = self.classic_arn = self.arn_suffix = None
         if args.type == "classic":
             elb = self._classic()
             self.dns_name = elb.dns_name
@@ -57,6 +67,7 @@ class LoadBalancer(pulumi.ComponentResource):
             lb = self._modern()
             self.dns_name = lb.dns_name
             self.zone_id, self.arn = lb.zone_id, lb.arn
+            self.arn_suffix = lb.arn_suffix
         self.register_outputs(
             {
                 "dnsName": self.dns_name,
@@ -71,23 +82,78 @@ class LoadBalancer(pulumi.ComponentResource):
     def _modern(self) -> aws.lb.LoadBalancer:
         args, child = self._args, pulumi.ResourceOptions(parent=self)
         application = args.type == "application"
+        lb_name = f"{self._name}-{'alb' if application else 'nlb'}"
         lb = aws.lb.LoadBalancer(
-            f"{self._name}-{'alb' if application else 'nlb'}",
+            lb_name,
             load_balancer_type=args.type,
-            internal=False,
+            internal=args.internal,
             subnets=args.subnet_ids,
             security_groups=[args.security_group_id],
             drop_invalid_header_fields=True if application else None,
             enable_cross_zone_load_balancing=None if application else True,
-            tags=self._tags(f"{self._name}-{'alb' if application else 'nlb'}"),
+            enable_deletion_protection=args.deletion_protection,
+            access_logs=self._access_logs(),
+            tags=self._tags(lb_name),
             opts=child,
         )
-        check = args.health_check
-        target_group = aws.lb.TargetGroup(
-            f"{self._name}-tg",
+        groups = {port: self._target_group(port) for port in self._target_ports()}
+        self.target_group_arns = [group.arn for group in groups.values()]
+        self.target_group_arn_suffixes = [group.arn_suffix for group in groups.values()]
+        https_port = next((x.port for x in args.listeners if x.protocol == "HTTPS"), None)
+        for listener in args.listeners:
+            label = f"{self._name}-{listener.protocol.lower()}-{listener.port}"
+            forward = {"type": "forward", "target_group_arn": groups[listener.target_port].arn}
+            redirect = application and listener.protocol == "HTTP" and https_port is not None
+            action = (
+                {
+                    "type": "redirect",
+                    "redirect": {
+                        "protocol": "HTTPS",
+                        "port": str(https_port),
+                        "status_code": "HTTP_301",
+                    },
+                }
+                if redirect
+                else forward
+            )
+            created = aws.lb.Listener(
+                label,
+                load_balancer_arn=lb.arn,
+                port=listener.port,
+                protocol=listener.protocol,
+                certificate_arn=listener.certificate_arn or None,
+                ssl_policy=TLS_POLICY if listener.encrypted else None,
+                default_actions=[action],
+                tags=self._tags(label),
+                opts=child,
+            )
+            for i, rule in enumerate(listener.rules):
+                aws.lb.ListenerRule(
+                    f"{label}-rule-{i}",
+                    listener_arn=created.arn,
+                    priority=(i + 1) * 10,
+                    conditions=[{"path_pattern": {"values": list(rule.path_patterns)}}],
+                    actions=[{"type": "forward", "target_group_arn": groups[rule.target_port].arn}],
+                    tags=self._tags(f"{label}-rule-{i}"),
+                    opts=child,
+                )
+        return lb
+
+    def _target_ports(self) -> list[int]:
+        ports = [x.target_port for x in self._args.listeners]
+        ports += [rule.target_port for x in self._args.listeners for rule in x.rules]
+        return list(dict.fromkeys(ports))
+
+    def _target_group(self, port: int) -> aws.lb.TargetGroup:
+        """Instance targets on ``port``; the app port's group keeps the name ``<lb>-tg``."""
+        args, check = self._args, self._args.health_check
+        application = args.type == "application"
+        name = f"{self._name}-tg" if port == args.app_port else f"{self._name}-tg-{port}"
+        return aws.lb.TargetGroup(
+            name,
             vpc_id=args.vpc_id,
             target_type="instance",
-            port=args.app_port,
+            port=port,
             protocol="HTTP" if application else "TCP",
             deregistration_delay=args.deregistration_delay,
             health_check={
@@ -101,37 +167,36 @@ class LoadBalancer(pulumi.ComponentResource):
                 "healthy_threshold": check.healthy_threshold,
                 "unhealthy_threshold": check.unhealthy_threshold,
             },
-            tags=self._tags(f"{self._name}-tg"),
-            opts=child,
+            tags=self._tags(name),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.target_group_arns = [target_group.arn]
-        for listener in args.listeners:
-            aws.lb.Listener(
-                f"{self._name}-{listener.protocol.lower()}-{listener.port}",
-                load_balancer_arn=lb.arn,
-                port=listener.port,
-                protocol=listener.protocol,
-                certificate_arn=listener.certificate_arn or None,
-                ssl_policy=TLS_POLICY if listener.encrypted else None,
-                default_actions=[{"type": "forward", "target_group_arn": target_group.arn}],
-                tags=self._tags(f"{self._name}-{listener.protocol.lower()}-{listener.port}"),
-                opts=child,
-            )
-        return lb
+
+    def _access_logs(self) -> dict | None:
+        if self._args.access_log_bucket is None:
+            return None
+        return {"bucket": self._args.access_log_bucket, "prefix": ELB_PREFIX, "enabled": True}
 
     def _classic(self) -> aws.elb.LoadBalancer:
         args, check = self._args, self._args.health_check
         target = f"{check.protocol}:{args.app_port}{check.path if check.uses_path else ''}"
+        logs = None
+        if args.access_log_bucket is not None:
+            logs = {
+                "bucket": args.access_log_bucket,
+                "bucket_prefix": ELB_PREFIX,
+                "interval": 5,
+                "enabled": True,
+            }
         return aws.elb.LoadBalancer(
             f"{self._name}-elb",
-            internal=False,
+            internal=args.internal,
             subnets=args.subnet_ids,
             security_groups=[args.security_group_id],
             listeners=[
                 {
                     "lb_port": listener.port,
                     "lb_protocol": listener.protocol,
-                    "instance_port": args.app_port,
+                    "instance_port": listener.target_port,
                     "instance_protocol": "HTTP"
                     if listener.protocol in ("HTTP", "HTTPS")
                     else "TCP",
@@ -149,6 +214,7 @@ class LoadBalancer(pulumi.ComponentResource):
             connection_draining=args.deregistration_delay > 0,
             connection_draining_timeout=args.deregistration_delay or None,
             cross_zone_load_balancing=True,
+            access_logs=logs,
             tags=self._tags(f"{self._name}-elb"),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -7,7 +7,9 @@ and all its outputs have finished) plus the resolved stack outputs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,9 +87,21 @@ class CutoverMocks(runtime_mocks.Mocks):
         self.region = region
         self.resources: list[RecordedResource] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # Pulumi's mock monitor answers on the loop's executor threads and gives each of them an
+        # event loop of its own that nobody closes; evaluate() closes them once the threads end.
+        self.thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
+        self._lock = threading.Lock()
+
+    def _note_thread_loop(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            return
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        with self._lock:
+            self.thread_loops[threading.get_ident()] = loop
 
     # -- resources ---------------------------------------------------------------------------
     def new_resource(self, args: runtime_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        self._note_thread_loop()
         inputs = _whole_numbers(dict(args.inputs))
         outputs = dict(inputs)
         if args.custom:
@@ -112,6 +126,7 @@ class CutoverMocks(runtime_mocks.Mocks):
 
     # -- look-ups ----------------------------------------------------------------------------
     def call(self, args: runtime_mocks.MockCallArgs) -> dict:
+        self._note_thread_loop()
         self.calls.append((args.token, dict(args.args)))
         handler = _CALLS.get(args.token)
         if handler is None:
@@ -337,6 +352,11 @@ def _partition(m: CutoverMocks, args: dict) -> dict:
     }
 
 
+def _elb_service_account(m: CutoverMocks, args: dict) -> dict:
+    # The regional Elastic Load Balancing account that delivers access logs (eu-central-1's).
+    return {"id": "054676820928", "arn": "arn:aws:iam::054676820928:root"}
+
+
 def _zone(m: CutoverMocks, args: dict) -> dict:
     name = str(args.get("name", "example.com")).rstrip(".")
     zone_id = "Z" + _suffix(name).upper() + "PREVIEW"
@@ -345,6 +365,7 @@ def _zone(m: CutoverMocks, args: dict) -> dict:
 
 _CALLS: dict[str, Callable[[CutoverMocks, dict], dict]] = {
     "aws:route53/getZone:getZone": _zone,
+    "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:ec2/getAmi:getAmi": _ami,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
@@ -365,16 +386,33 @@ def evaluate(
     program's own exception (a ``ConfigError`` for invalid settings).
     """
     mocks = CutoverMocks(region=region)
-    set_root_resource(None)  # type: ignore[arg-type]  # a fresh root Stack per evaluation
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    set_all_config(dict(values))
-    _sync_await(run_pulumi_func(program))
-    root = pulumi.runtime.get_root_resource()
-    exported = dict(getattr(root, "outputs", {}))
-    outputs = {
-        key: _sync_await(pulumi.Output.from_input(value).future())
-        for key, value in exported.items()
-    }
+    # A loop of our own, closed at the end with the executor threads and their loops: left to
+    # the garbage collector at exit they print "Exception ignored ... Invalid file descriptor".
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        set_root_resource(None)  # type: ignore[arg-type]  # a fresh root Stack per evaluation
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+        set_all_config(dict(values))
+        _sync_await(run_pulumi_func(program))
+        root = pulumi.runtime.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}))
+        outputs = {
+            key: _sync_await(pulumi.Output.from_input(value).future())
+            for key, value in exported.items()
+        }
+    finally:
+        _close(loop, mocks)
     # Registrations arrive from several threads: sort for a stable listing (components first).
     resources = sorted(mocks.resources, key=lambda r: (r.custom, r.name, r.type))
     return Evaluation(resources=resources, outputs=outputs, calls=list(mocks.calls))
+
+
+def _close(loop: asyncio.AbstractEventLoop, mocks: CutoverMocks) -> None:
+    """Join the executor threads, then close their loops and ours."""
+    loop.run_until_complete(loop.shutdown_default_executor())
+    for thread_loop in mocks.thread_loops.values():
+        if thread_loop is not loop and not thread_loop.is_closed():
+            thread_loop.close()
+    loop.close()
+    asyncio.set_event_loop(None)

@@ -17,6 +17,8 @@ class NetworkArgs:
     private_subnet_cidrs: list[str]
     nat_gateways: str  # none | single | perAz
     region: str
+    # Where VPC flow logs go (the log bucket's ARN); None: no flow logs (an explicit opt-out).
+    flow_log_bucket_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -54,6 +56,26 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.vpc_id = vpc.id
+        # EC2.2: the VPC's default security group is taken over with no rules at all, so
+        # nothing attached to it by mistake can talk to anything.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            tags=self._tags(f"{name}-default-sg (no rules: use the stack's own groups)"),
+            opts=child,
+        )
+        if args.flow_log_bucket_arn is not None:
+            # EC2.6: every accepted and rejected flow, to the stack's log bucket.
+            aws.ec2.FlowLog(
+                f"{name}-flow-logs",
+                vpc_id=vpc.id,
+                traffic_type="ALL",
+                log_destination_type="s3",
+                log_destination=pulumi.Output.concat(args.flow_log_bucket_arn, "/flow-logs/"),
+                max_aggregation_interval=600,
+                tags=self._tags(f"{name}-flow-logs"),
+                opts=child,
+            )
         gateway = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags=self._tags(f"{name}-igw"), opts=child
         )

@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
+from cutover.exitcodes import CHECK_FAILED, OK
+from cutover.main import run
 from infra.config import (
-    ConfigError,
     StackConfig,
     load_stack_file,
+    opt_out_lines,
     read_stack_file,
     stack_file_path,
     to_pulumi_values,
@@ -66,6 +67,9 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:codedeploy/application:Application": ("computePlatform",),
     "aws:sqs/queue:Queue": ("visibilityTimeoutSeconds",),
     "aws:rds/instance:Instance": ("engine", "engineVersion", "instanceClass", "multiAz"),
+    "aws:ec2/flowLog:FlowLog": ("trafficType", "logDestinationType"),
+    "aws:lb/listenerRule:ListenerRule": ("priority",),
+    "aws:autoscaling/tag:Tag": ("tag",),
 }
 
 
@@ -79,17 +83,17 @@ def evaluate_stack(stack: str, config_path: str | Path | None = None):  # -> moc
     path = Path(config_path) if config_path else stack_file_path(stack)
     cfg = load_stack_file(path, stack=stack)  # errors name the file
     values = to_pulumi_values(read_stack_file(path))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from infra import __main__ as program
-        from infra import mocks
+    # Deprecation warnings are not hidden: Python's default filters already show only those
+    # raised by code run as __main__, not the ones pulumi_aws's own modules raise on import.
+    from infra import __main__ as program
+    from infra import mocks
 
-        return mocks.evaluate(
-            lambda: program.main(program.load_pulumi_config()),
-            stack=stack,
-            values=values,
-            region=cfg.region,
-        )
+    return mocks.evaluate(
+        lambda: program.main(program.load_pulumi_config()),
+        stack=stack,
+        values=values,
+        region=cfg.region,
+    )
 
 
 def check_stack(evaluation, cfg: StackConfig) -> list[Violation]:
@@ -99,9 +103,7 @@ def check_stack(evaluation, cfg: StackConfig) -> list[Violation]:
         for r in evaluation.resources
         if r.custom
     ]
-    settings = Settings(
-        deregister_timeout=cfg.deployment.deregister_timeout, environment=cfg.environment
-    )
+    settings = Settings(deregister_timeout=cfg.deployment.deregister_timeout)
     return check(resources, settings)
 
 
@@ -140,8 +142,14 @@ def render_table(evaluation) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes (the convention of every Cutover command): 0 ok, 1 a policy violation,
+    2 bad config or usage, 3 an environment problem (an unreadable file), 70 unexpected (one
+    line; the traceback with ``--debug``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m infra.preview", description=__doc__.split("\n")[0]
+        prog="python -m infra.preview",
+        description=__doc__.split("\n")[0],
+        epilog="Exit codes: 0 ok, 1 policy violation (--check), 2 invalid config or usage, "
+        "3 environment problem, 70 unexpected error (rerun with --debug).",
     )
     parser.add_argument("stack", help="stack name, e.g. staging or production")
     parser.add_argument(
@@ -151,28 +159,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="run the policy pack's rules; exit 1 on a violation"
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback of an unexpected error"
+    )
     args = parser.parse_args(argv)
-    try:
-        evaluation = evaluate_stack(args.stack, args.config)
-        violations = []
-        if args.check:
-            cfg = load_stack_file(args.config or stack_file_path(args.stack), stack=args.stack)
-            violations = check_stack(evaluation, cfg)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return run("infra.preview", lambda: _preview(args), ["--debug"] if args.debug else [])
+
+
+def _preview(args: argparse.Namespace) -> int:
+    evaluation = evaluate_stack(args.stack, args.config)
+    cfg = load_stack_file(args.config or stack_file_path(args.stack), stack=args.stack)
+    violations = check_stack(evaluation, cfg) if args.check else []
     if args.json:
         print(json.dumps([r.to_json() for r in evaluation.resources], indent=2, default=str))
     else:
         print(f"Stack {args.stack}: what `pulumi up` would create (offline, under mocks)\n")
         print(render_table(evaluation))
+    for line in opt_out_lines(cfg):
+        print(f"opt-out: {line}", file=sys.stderr)
     if args.check:
         for violation in violations:
             print(f"policy violation: {violation}", file=sys.stderr)
         verdict = f"{len(violations)} violation(s)" if violations else "all rules pass"
         print(f"Policy pack on {args.stack}: {verdict}", file=sys.stderr)
-        return 1 if violations else 0
-    return 0
+        return CHECK_FAILED if violations else OK
+    return OK
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ HTTPS = 443
 class SecurityGroupsArgs:
     vpc_id: pulumi.Input[str]
     listener_ports: list[int]
-    app_port: int
+    target_ports: list[int]
+    # Who may reach the load balancer: the internet, or the VPC for an internal one.
+    client_cidr: str = ANYWHERE
     database_port: int | None = None  # None: no database security group
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -38,12 +40,16 @@ class SecurityGroups(pulumi.ComponentResource):
     ):
         super().__init__("cutover:security:SecurityGroups", name, None, opts)
         self._name, self._args = name, args
-        lb = self._group("lb", "Load balancer: listener ports from the internet")
-        instances = self._group("instances", "Instances: the app port from the load balancer only")
+        clients = "the internet" if args.client_cidr == ANYWHERE else args.client_cidr
+        lb = self._group("lb", f"Load balancer: listener ports from {clients}")
+        instances = self._group(
+            "instances", "Instances: the target ports from the load balancer only"
+        )
         for port in sorted(set(args.listener_ports)):
-            self._ingress(f"lb-in-{port}", lb, port, cidr=ANYWHERE)
-        self._egress(f"lb-out-{args.app_port}", lb, args.app_port, group=instances)
-        self._ingress(f"instances-in-{args.app_port}", instances, args.app_port, group=lb)
+            self._ingress(f"lb-in-{port}", lb, port, cidr=args.client_cidr)
+        for port in sorted(set(args.target_ports)):
+            self._egress(f"lb-out-{port}", lb, port, group=instances)
+            self._ingress(f"instances-in-{port}", instances, port, group=lb)
         self._egress(f"instances-out-{HTTPS}", instances, HTTPS, cidr=ANYWHERE)
         self.load_balancer_id = lb.id
         self.instance_id = instances.id

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import AWS_SET_IDENTIFIER as AWS
-from infra.config import AZURE_SET_IDENTIFIER as AZURE
-from infra.config import EndpointCheckConfig, TrafficConfig
+from infra.trafficconfig import AWS_SET_IDENTIFIER as AWS
+from infra.trafficconfig import AZURE_SET_IDENTIFIER as AZURE
+from infra.trafficconfig import EndpointCheckConfig, TrafficConfig
 
 INITIAL_WEIGHTS = {AZURE: 100, AWS: 0}
 # What `pulumi up` must leave alone once the shift owns the weights.

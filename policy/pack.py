@@ -19,10 +19,6 @@ CONFIG = PolicyConfigSchema(
             "default": DEFAULT_DEREGISTER_TIMEOUT,
             "description": "The deregister hook's timeout in appspec.yml, in seconds.",
         },
-        "environment": {
-            "type": "string",
-            "description": "Environment of groups without a cutover:environment tag.",
-        },
     }
 )
 
@@ -48,8 +44,7 @@ def stack_policy(name: str) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         config = args.get_config()
         settings = Settings(
-            deregister_timeout=int(config.get("deregisterTimeout", DEFAULT_DEREGISTER_TIMEOUT)),
-            environment=config.get("environment"),
+            deregister_timeout=int(config.get("deregisterTimeout", DEFAULT_DEREGISTER_TIMEOUT))
         )
         for violation in rule(Stack(_resources(args)), settings):
             report_violation(f"{violation.resource}: {violation.message}", None)

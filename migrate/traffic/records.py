@@ -17,8 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.exitcodes import BAD_INPUT, ENVIRONMENT
-from infra.config import AWS_SET_IDENTIFIER as AWS
-from infra.config import AZURE_SET_IDENTIFIER as AZURE
+from infra.trafficconfig import AWS_SET_IDENTIFIER as AWS
+from infra.trafficconfig import AZURE_SET_IDENTIFIER as AZURE
 from migrate.errors import MigrateError
 from migrate.traffic.clock import Clock
 from migrate.traffic.permissions import aws_errors, error_code

@@ -42,8 +42,8 @@ class Mocks(pulumi.runtime.Mocks):
             return {"accountId": "123456789012"}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws"}
-        if args.token == "aws:ec2/getAmi:getAmi":
-            return {"id": "ami-0123456789abcdef0"}
+        if args.token == "aws:elb/getServiceAccount:getServiceAccount":
+            return {"arn": "arn:aws:iam::054676820928:root"}
         raise NotImplementedError(args.token)
 
 

@@ -121,3 +121,81 @@ def test_preview_rejects_invalid_config_with_one_line(tmp_path, capsys, replace,
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
     assert str(path) in lines[0] and message in lines[0]
+
+
+# -- the exit-code convention and a quiet success ----------------------------------------------
+
+
+def test_a_policy_violation_exits_1(monkeypatch, capsys):
+    from policy import rules
+
+    def always(stack, settings):
+        return [rules.Violation("test-rule", "somewhere", "violated on purpose")]
+
+    monkeypatch.setitem(rules.RULES, "test-rule", always)
+    assert preview.main(["staging", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "policy violation: [test-rule] somewhere: violated on purpose" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        preview.main(["staging", "--bogus"])
+    assert stop.value.code == 2
+
+
+def test_a_missing_or_folder_config_exits_2_naming_it(tmp_path, capsys):
+    assert preview.main(["staging", "--config", str(tmp_path)]) == 2
+    assert str(tmp_path) in capsys.readouterr().err
+    assert preview.main(["staging", "--config", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_a_utf16_stack_file_is_read(tmp_path, capsys):
+    # What Windows PowerShell 5 writes for `Get-Content ... > Pulumi.staging.yaml`.
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_bytes(stack_file_path("staging").read_text().encode("utf-16"))
+    assert preview.main(["staging", "--config", str(path)]) == 0
+
+
+def test_an_unexpected_error_is_one_line_and_exits_70(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(preview, "evaluate_stack", broken)
+    assert preview.main(["staging"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: boom" in err and "--debug" in err
+    assert preview.main(["staging", "--debug"]) == 70
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_successful_preview_leaves_no_event_loop_behind():
+    # Before: every executor thread of the mock monitor kept an unclosed event loop, which the
+    # interpreter reported at exit ("unclosed event loop", "Exception ignored ... Invalid file
+    # descriptor"). Development mode shows ResourceWarnings, so the fix is visible here.
+    result = subprocess.run(
+        [PYTHON, "-X", "dev", "-m", "infra.preview", "production", "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "unclosed event loop" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+
+
+def test_policy_help_prints_help_and_exits_0():
+    result = subprocess.run(
+        [PYTHON, "-m", "policy", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: pulumi preview --policy-pack policy")
+    from policy.rules import RULES
+
+    assert all(name in result.stdout for name in RULES)

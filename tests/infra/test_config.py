@@ -18,7 +18,8 @@ from infra.config import (
     stack_file_path,
 )
 
-MINIMAL = {"aws:region": "eu-central-1"}
+# The least a stack file needs: a region, and an alternative instance type (AutoScaling.6).
+MINIMAL = {"aws:region": "eu-central-1", "cutover:fleet": {"instanceTypes": ["t3a.small"]}}
 
 
 def staging_values() -> dict[str, Any]:
@@ -41,7 +42,9 @@ def test_both_stack_files_load_with_their_settings():
     assert staging.fleet.allow_downtime is True
     assert staging.scaling.mode == "step"
     assert staging.network.nat_gateways == "none"
-    assert production.is_production
+    assert production.zero_downtime and not staging.zero_downtime
+    assert staging.fleet.public_ips and not production.fleet.public_ips
+    assert production.fleet.instance_types == ("m6a.large", "m5.large")
     assert production.network.availability_zones == 3
     assert (
         production.fleet.min_size,
@@ -49,14 +52,15 @@ def test_both_stack_files_load_with_their_settings():
         production.fleet.max_size,
     ) == (2, 3, 6)
     assert production.queue.enabled and production.database.enabled
-    assert production.database.deletion_protection is True  # defaults on in production
+    assert production.database.deletion_protection is True  # on unless downtime is allowed
     assert production.group_name == "cutover-production-fleet"
 
 
 def test_defaults_fill_a_minimal_mapping():
     config = load_mapping(MINIMAL, stack="dev")
     assert config.environment == "dev"  # the stack name
-    assert config.fleet == FleetConfig()
+    assert config.fleet == FleetConfig(instance_types=("t3a.small",))
+    assert config.zero_downtime and config.load_balancer.access_logs
     assert config.deployment.config == "CodeDeployDefault.OneAtATime"
     assert config.load_balancer.type == "application"
     assert [(x.protocol, x.port) for x in config.load_balancer.listeners] == [("HTTP", 80)]
@@ -69,7 +73,9 @@ def test_defaults_fill_a_minimal_mapping():
 def test_structured_values_may_be_json_strings_as_pulumi_passes_them():
     values = {
         **MINIMAL,
-        "cutover:fleet": json.dumps({"minSize": 2, "maxSize": 4, "desiredCapacity": 3}),
+        "cutover:fleet": json.dumps(
+            {"minSize": 2, "maxSize": 4, "desiredCapacity": 3, "instanceTypes": ["t3a.small"]}
+        ),
     }
     config = load_mapping(values, stack="dev")
     assert (config.fleet.min_size, config.fleet.desired_capacity, config.fleet.max_size) == (
@@ -157,7 +163,7 @@ INVALID = [
         "production",
         lambda v: v["cutover:fleet"].update(minSize=1, desiredCapacity=1),
         "cutover:fleet.minSize",
-        "production needs minSize >= 2",
+        "must be >= 2 so a deployment never takes the last instance out",
     ),
     (
         "production-1-az",
@@ -165,13 +171,6 @@ INVALID = [
         _set("network.availabilityZones", 1),
         "cutover:network.availabilityZones",
         ">= 2",
-    ),
-    (
-        "production-downtime",
-        "production",
-        _set("fleet.allowDowntime", True),
-        "cutover:fleet.allowDowntime",
-        "production must not accept downtime",
     ),
     (
         "production-all-at-once",
@@ -330,7 +329,7 @@ INVALID = [
     (
         "alarm-period",
         "staging",
-        _set("scaling.scaleOut.period", 45),
+        _set("scaling.scaleOut.period", 90),
         "cutover:scaling.scaleOut.period",
         "multiple of 60",
     ),
@@ -356,6 +355,13 @@ INVALID = [
         _set("tags", {"cutover:allow-downtime": "true"}),
         "cutover:tags.cutover:allow-downtime",
         "reserved",
+    ),
+    (
+        "hooks-state-tag",
+        "staging",
+        _set("tags", {"cutover:baseline": "{}"}),
+        "cutover:tags.cutover:baseline",
+        "reserved for the program and its hooks",
     ),
     (
         "reserved-db-user",
@@ -420,6 +426,7 @@ def test_the_stack_name_comes_from_the_file_name(tmp_path: Path):
 def test_a_custom_deployment_config_needs_its_minimum_healthy_hosts():
     values = {
         **MINIMAL,
+        "cutover:fleet": {"minSize": 3, "maxSize": 6, "instanceTypes": ["t3a.small"]},
         "cutover:deployment": {
             "config": "Cutover.TwoAtATime",
             "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 2},

@@ -10,7 +10,7 @@ import pulumi_aws
 import pytest
 
 from hooks import permissions
-from infra.mocks import AMI_ID, Evaluation
+from infra.mocks import Evaluation
 
 GROUP = "aws:autoscaling/group:Group"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
@@ -27,6 +27,12 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 SUBNET = "aws:ec2/subnet:Subnet"
 CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0f1e2d3c"
+AL2023 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+def revision_bucket(evaluation: Evaluation):
+    return next(b for b in evaluation.of_type(BUCKET) if "-revisions" in b.name)
 
 
 def arn(evaluation: Evaluation, type_token: str) -> str:
@@ -75,12 +81,32 @@ def test_group_is_attached_to_the_target_group(request, stack):
     assert "loadBalancers" not in evaluation.one(GROUP).inputs
 
 
-def test_group_uses_the_launch_template(production):
-    template = production.one(TEMPLATE)
-    assert production.one(GROUP).inputs["launchTemplate"] == {
+def test_group_uses_the_launch_template(staging):
+    template = staging.one(TEMPLATE)
+    assert staging.one(GROUP).inputs["launchTemplate"] == {
         "id": template.outputs["id"],
         "version": "1",
     }
+    assert "mixedInstancesPolicy" not in staging.one(GROUP).inputs
+
+
+def test_production_mixes_instance_types_with_on_demand_base_capacity(production):
+    template = production.one(TEMPLATE)
+    group = production.one(GROUP).inputs
+    assert "launchTemplate" not in group
+    policy = group["mixedInstancesPolicy"]
+    assert policy["launchTemplate"]["launchTemplateSpecification"] == {
+        "launchTemplateId": template.outputs["id"],
+        "version": "1",
+    }
+    assert [o["instanceType"] for o in policy["launchTemplate"]["overrides"]] == [
+        "m6i.large",
+        "m6a.large",
+        "m5.large",
+    ]
+    distribution = policy["instancesDistribution"]
+    assert distribution["onDemandBaseCapacity"] == 2
+    assert distribution["onDemandPercentageAboveBaseCapacity"] == 100
 
 
 def test_allow_downtime_tag_is_set_only_on_staging(staging, production):
@@ -125,25 +151,22 @@ def test_launch_template_is_hardened_and_installs_the_agent(production):
     script = base64.b64decode(template["userData"]).decode()
     assert "python3-boto3" in script and "python3 " in script
     assert "aws-codedeploy-eu-central-1" in script and "./install auto" in script
-    assert template["imageId"] == AMI_ID
+    assert template["imageId"] == AL2023 + "x86_64"
     assert template["instanceType"] == "m6i.large"
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
 
 
-def test_ami_lookup_is_amazon_linux_2023_by_amazon(production):
-    lookups = [args for token, args in production.calls if token == "aws:ec2/getAmi:getAmi"]
-    assert len(lookups) == 1
-    assert lookups[0]["owners"] == ["amazon"] and lookups[0]["mostRecent"] is True
-    filters = {f["name"]: f["values"] for f in lookups[0]["filters"]}
-    assert filters["architecture"] == ["x86_64"]
-    assert filters["name"] == ["al2023-ami-2023.*-x86_64"]
+def test_the_image_resolves_at_launch_so_up_is_quiet(production):
+    # No AMI look-up at `pulumi up`: a newer image must not make a new template version.
+    assert all(token != "aws:ec2/getAmi:getAmi" for token, _ in production.calls)
+    assert production.one(TEMPLATE).inputs["imageId"].startswith("resolve:ssm:")
 
 
-def test_graviton_instance_type_looks_up_an_arm64_image(evaluate_variant):
+def test_graviton_instance_type_resolves_an_arm64_image(evaluate_variant):
     evaluation = evaluate_variant(
         "staging", lambda v: v["cutover:fleet"].update(instanceType="m7g.large")
     )
-    (lookup,) = [args for token, args in evaluation.calls if token == "aws:ec2/getAmi:getAmi"]
-    assert {f["name"]: f["values"] for f in lookup["filters"]}["architecture"] == ["arm64"]
+    assert evaluation.one(TEMPLATE).inputs["imageId"] == AL2023 + "arm64"
 
 
 def test_configured_ami_skips_the_lookup(evaluate_variant):
@@ -165,7 +188,7 @@ def test_group_ignores_desired_capacity_on_update(monkeypatch, evaluate_variant)
     monkeypatch.setattr(pulumi_aws.autoscaling, "Group", SpyGroup)
     evaluate_variant("staging", lambda v: None)
     assert len(seen) == 1
-    assert seen[0].ignore_changes == ["desiredCapacity"]
+    assert seen[0].ignore_changes == ["desiredCapacity", "tags"]
 
 
 # -- identity ----------------------------------------------------------------------------------
@@ -209,7 +232,7 @@ def test_no_mutating_action_is_granted_on_everything(request, stack):
 
 def test_instance_policy_reads_only_the_revision_bucket(production):
     statements = {s["Sid"]: s for s in instance_policy(production)["Statement"]}
-    bucket = production.one("aws:s3/bucket:Bucket").outputs["arn"]
+    bucket = revision_bucket(production).outputs["arn"]
     assert statements["ReadRevisions"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert statements["ReadRevisions"]["Resource"][0] == f"{bucket}/*"
     assert statements["ListRevisions"]["Resource"] == [bucket]
@@ -361,7 +384,7 @@ def test_deployment_group_deploys_in_place_to_the_group(request, stack):
     assert group["deploymentConfigName"] == "CodeDeployDefault.OneAtATime"
     assert group["autoRollbackConfiguration"] == {
         "enabled": True,
-        "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"],
+        "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"],
     }
     assert (
         group["appName"] == evaluation.one("aws:codedeploy/application:Application").outputs["name"]
@@ -372,7 +395,10 @@ def test_deployment_group_deploys_in_place_to_the_group(request, stack):
         evaluation.one("aws:codedeploy/application:Application").inputs["computePlatform"]
         == "Server"
     )
-    attachment = evaluation.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
+    attachment = evaluation.named(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        f"cutover-{stack}-deploy-service-role-managed",
+    ).inputs
     assert attachment["policyArn"].endswith(":iam::aws:policy/service-role/AWSCodeDeployRole")
 
 
@@ -380,11 +406,11 @@ def test_custom_deployment_config_is_created_and_used(evaluate_variant):
     evaluation = evaluate_variant(
         "production",
         lambda v: v["cutover:deployment"].update(
-            config="Cutover.TwoAtATime", minimumHealthyHosts={"type": "HOST_COUNT", "value": 2}
+            config="Cutover.TwoAtATime", minimumHealthyHosts={"type": "HOST_COUNT", "value": 1}
         ),
     )
     config = evaluation.one("aws:codedeploy/deploymentConfig:DeploymentConfig").inputs
-    assert config["minimumHealthyHosts"] == {"type": "HOST_COUNT", "value": 2}
+    assert config["minimumHealthyHosts"] == {"type": "HOST_COUNT", "value": 1}
     assert evaluation.one(DEPLOYMENT_GROUP).inputs["deploymentConfigName"] == "Cutover.TwoAtATime"
 
 
@@ -416,19 +442,27 @@ def test_production_scales_by_target_tracking(production):
     tracking = policy.inputs["targetTrackingConfiguration"]
     assert policy.inputs["policyType"] == "TargetTrackingScaling"
     assert tracking["targetValue"] == 50 and tracking["disableScaleIn"] is False
-    assert production.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+    alarms = production.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert all("-rollback-" in a.name for a in alarms)  # no scaling alarms, only rollback ones
 
 
 def test_revision_bucket_is_versioned_encrypted_and_private(production):
-    bucket = production.one("aws:s3/bucket:Bucket").outputs["id"]
+    bucket = revision_bucket(production).outputs["id"]
     versioning = production.one("aws:s3/bucketVersioning:BucketVersioning").inputs
     assert versioning == {"bucket": bucket, "versioningConfiguration": {"status": "Enabled"}}
-    sse = production.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    sse = next(
+        r
+        for r in production.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.inputs["bucket"] == bucket
     )
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    block = production.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    assert block["bucket"] == bucket
+    block = next(
+        r.inputs
+        for r in production.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+        if r.inputs["bucket"] == bucket
+    )
     assert all(
         block[k] is True
         for k in (
@@ -492,7 +526,8 @@ def test_stack_outputs_name_what_deployments_need(request, stack):
         == evaluation.one("aws:codedeploy/application:Application").outputs["name"]
     )
     assert outputs["codeDeployDeploymentGroupName"] == f"cutover-{stack}-fleet"
-    assert outputs["revisionBucketName"] == evaluation.one("aws:s3/bucket:Bucket").outputs["bucket"]
+    assert outputs["revisionBucketName"] == revision_bucket(evaluation).outputs["bucket"]
+    assert (outputs["deregisterTimeout"], outputs["registerTimeout"]) == (400, 120)
     assert ("databaseEndpoint" in outputs) is (stack == "production")
 
 
@@ -509,4 +544,6 @@ def test_every_child_is_parented_by_a_cutover_component(production):
         "deployment",
         "messaging",
         "database",
+        "logs",
+        "alarms",
     }

@@ -18,6 +18,7 @@ RECORD = "aws:route53/record:Record"
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 AZURE_HOST = "shop.westeurope.cloudapp.azure.com"
+QA_FLEET = {"allowDowntime": True}
 TRAFFIC = {"zoneName": "example.com", "recordName": "www.example.com", "azureEndpoint": AZURE_HOST}
 
 
@@ -174,6 +175,7 @@ def load(traffic: Any, lb_type: str = "application") -> Any:
             "aws:region": "eu-central-1",
             "cutover:traffic": traffic,
             "cutover:loadBalancer": {"type": lb_type},
+            "cutover:fleet": QA_FLEET,
         },
         stack="qa",
     )
@@ -184,7 +186,8 @@ def test_defaults():
     assert (traffic.ttl, traffic.request_interval, traffic.failure_threshold) == (60, 30, 3)
     assert (traffic.aws_check.protocol, traffic.aws_check.port) == ("HTTP", 80)
     assert (traffic.azure_check.protocol, traffic.azure_check.port) == ("HTTPS", 443)
-    assert load_mapping({"aws:region": "eu-central-1"}, stack="qa").traffic is None
+    plain = {"aws:region": "eu-central-1", "cutover:fleet": QA_FLEET}
+    assert load_mapping(plain, stack="qa").traffic is None
 
 
 @pytest.mark.parametrize(
@@ -231,7 +234,13 @@ def test_a_stack_file_error_names_the_file_and_key(tmp_path: Path):
     path = tmp_path / "Pulumi.qa.yaml"
     path.write_text(
         yaml.safe_dump(
-            {"config": {"aws:region": "eu-central-1", "cutover:traffic": {**TRAFFIC, "ttl": -5}}}
+            {
+                "config": {
+                    "aws:region": "eu-central-1",
+                    "cutover:fleet": QA_FLEET,
+                    "cutover:traffic": {**TRAFFIC, "ttl": -5},
+                }
+            }
         )
     )
     with pytest.raises(ConfigError, match=r"Pulumi\.qa\.yaml: cutover:traffic\.ttl: must be >= 0"):

@@ -439,7 +439,9 @@ def test_bad_options(estate: Estate, capsys, options: tuple[str, ...], message: 
 
 
 def test_stack_without_traffic_section_is_bad_input(estate: Estate, capsys) -> None:
-    estate.stack_file.write_text("config:\n  aws:region: us-east-1\n")
+    config = yaml.safe_load(estate.stack_file.read_text())
+    del config["config"]["cutover:traffic"]
+    estate.stack_file.write_text(yaml.safe_dump(config))
     assert shift(estate) == 2
     assert "cutover:traffic is not set" in one_line(capsys)
 

@@ -198,7 +198,11 @@ def build_estate(tmp_path: Path, *, instances: int = 3, min_size: int = 2) -> Es
             {
                 "config": {
                     "aws:region": REGION,
-                    "cutover:fleet": {"minSize": min_size, "maxSize": 6},
+                    "cutover:fleet": {
+                        "minSize": min_size,
+                        "maxSize": 6,
+                        "singleInstanceType": True,
+                    },
                     "cutover:traffic": {
                         "zoneId": zone_id,
                         "recordName": record_name,

@@ -70,8 +70,8 @@ def test_property_dependencies_resolve_references_whose_values_are_not_known_yet
         "aws:autoscaling/group:Group", "web", group_props, {"vpcZoneIdentifiers": [subnet_a]}
     )
 
-    assert "production-group-capacity" not in _violations([subnet_a, subnet_b, two_zones], {})
-    assert _violations([subnet_a, subnet_b, one_zone], {})["production-group-capacity"] == [
+    assert "zero-downtime-group-capacity" not in _violations([subnet_a, subnet_b, two_zones], {})
+    assert _violations([subnet_a, subnet_b, one_zone], {})["zero-downtime-group-capacity"] == [
         "web: spans 1 availability zone(s); needs >= 2"
     ]
 
@@ -86,3 +86,21 @@ def test_policy_config_sets_the_deregister_hook_timeout():
     assert _violations([target_group], {"deregisterTimeout": 200})[
         "deregistration-delay-fits-hook"
     ] == ["web-tg: drains for 200 s but the deregister hook times out after 200 s (needs <= 139 s)"]
+
+
+def test_the_log_bucket_is_recognised_before_its_name_is_known():
+    # First preview: bucket names are unknown; the engine still says where targetBucket and
+    # bucket came from, so the log bucket is not asked to log its own access (S3.9).
+    logs = _resource("aws:s3/bucket:Bucket", "logs", {})
+    revisions = _resource("aws:s3/bucket:Bucket", "revisions", {})
+    logging = _resource(
+        "aws:s3/bucketLogging:BucketLogging",
+        "revisions-access-logs",
+        {"bucket": "", "targetBucket": ""},
+        {"bucket": [revisions], "targetBucket": [logs]},
+    )
+    found = _violations([logs, revisions, logging], {})["buckets-logged-and-expiring"]
+    assert "revisions: has no lifecycle rules (S3.10)" in found
+    assert not [m for m in found if "access logging" in m]
+    unlogged = _violations([logs, revisions], {})["buckets-logged-and-expiring"]
+    assert "revisions: has no server access logging (S3.9)" in unlogged

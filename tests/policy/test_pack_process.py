@@ -71,8 +71,8 @@ def test_a_one_instance_production_group_is_refused_by_the_pack(analyzer):
     request = analyzer_pb2.AnalyzeStackRequest(resources=_resources(change))
     diagnostics = analyzer.AnalyzeStack(request).diagnostics
     assert {d.policyName for d in diagnostics} == {
-        "production-group-capacity",
+        "zero-downtime-group-capacity",
         "deployment-keeps-a-healthy-instance",
     }
     assert all(d.enforcementLevel == analyzer_pb2.MANDATORY for d in diagnostics)
-    assert any("MinSize is 1; production needs >= 2" in d.message for d in diagnostics)
+    assert any("MinSize is 1; a zero-downtime group needs >= 2" in d.message for d in diagnostics)
