@@ -139,6 +139,48 @@ def test_full_ramp_moves_every_user_to_aws(estate: Estate, capsys) -> None:
     assert events[-1]["event"] == "done"
 
 
+def test_full_ramp_on_an_address_and_an_alias(moto_url: str, estate: Estate, tmp_path: Path):
+    alias = build_estate(tmp_path / "alias", azure_ip="20.50.2.10")
+    changes = weight_changes(alias)
+    assert shift(alias, resolve=resolver({})) == 0  # nothing to resolve: an address, an alias
+    assert changes == [5, 25, 50, 100]
+    records = alias.records()
+    assert records["azure"]["ResourceRecords"] == [{"Value": "20.50.2.10"}]
+    assert records["aws"]["AliasTarget"]["DNSName"].rstrip(".") == alias.load_balancer_dns
+    assert (records["azure"]["Weight"], records["aws"]["Weight"]) == (0, 100)
+
+
+def test_the_command_line_runs_it(estate: Estate) -> None:
+    """`python -m migrate shift` as typed: the real clock, resolver and boto3 session."""
+    import subprocess
+    import sys
+
+    alias = build_estate(estate.stack_file.parent / "cli", azure_ip="20.50.2.10")
+    command = [
+        sys.executable,
+        "-m",
+        "migrate",
+        "shift",
+        "shop",
+        "--config",
+        str(alias.stack_file),
+        "--target-group-arn",
+        alias.target_group_arn,
+        "--load-balancer-arn",
+        alias.load_balancer_arn,
+        "--dry-run",
+    ]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "dry run: step 1/4 would set azure 95 / aws 5" in done.stdout
+    bad = subprocess.run([*command, "--steps", "9,3"], cwd=root, capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert (
+        bad.stderr.strip() == "migrate: error: --steps '9,3': the steps must rise, e.g. 5,25,50,100"
+    )
+
+
 def test_weights_never_both_zero_and_changes_are_one_batch(estate: Estate) -> None:
     batches: list[list[dict[str, Any]]] = []
 

@@ -128,7 +128,50 @@ class Estate:
         self.client("ec2").stop_instances(InstanceIds=self.instance_ids[:count])
 
 
-def build_estate(tmp_path: Path, *, instances: int = 3, min_size: int = 2) -> Estate:
+def _records(record_name: str, lb: dict[str, Any], checks: dict[str, str], azure_ip: str | None):
+    """The pair as infra/traffic.py creates it, azure 100 / aws 0: for a hostname two CNAMEs,
+    for an address an A record and an alias to the load balancer."""
+    if azure_ip is None:
+        return [
+            {
+                "Name": record_name,
+                "Type": "CNAME",
+                "SetIdentifier": side,
+                "Weight": weight,
+                "TTL": 60,
+                "ResourceRecords": [{"Value": value}],
+                "HealthCheckId": checks[side],
+            }
+            for side, weight, value in (("azure", 100, AZURE_HOST), ("aws", 0, lb["DNSName"]))
+        ]
+    return [
+        {
+            "Name": record_name,
+            "Type": "A",
+            "SetIdentifier": "azure",
+            "Weight": 100,
+            "TTL": 60,
+            "ResourceRecords": [{"Value": azure_ip}],
+            "HealthCheckId": checks["azure"],
+        },
+        {
+            "Name": record_name,
+            "Type": "A",
+            "SetIdentifier": "aws",
+            "Weight": 0,
+            "AliasTarget": {
+                "HostedZoneId": lb["CanonicalHostedZoneId"],
+                "DNSName": lb["DNSName"],
+                "EvaluateTargetHealth": True,
+            },
+            "HealthCheckId": checks["aws"],
+        },
+    ]
+
+
+def build_estate(
+    tmp_path: Path, *, instances: int = 3, min_size: int = 2, azure_ip: str | None = None
+) -> Estate:
     suffix = uuid.uuid4().hex[:8]
     session = fast_session()
     ec2 = session.client("ec2", region_name=REGION)
@@ -168,30 +211,16 @@ def build_estate(tmp_path: Path, *, instances: int = 3, min_size: int = 2) -> Es
                 "FailureThreshold": 3,
             },
         )["HealthCheck"]["Id"]
-    # As infra/traffic.py creates them for a hostname: a CNAME pair, azure 100 / aws 0.
     route53.change_resource_record_sets(
         HostedZoneId=zone_id,
         ChangeBatch={
             "Changes": [
-                {
-                    "Action": "CREATE",
-                    "ResourceRecordSet": {
-                        "Name": record_name,
-                        "Type": "CNAME",
-                        "SetIdentifier": side,
-                        "Weight": weight,
-                        "TTL": 60,
-                        "ResourceRecords": [{"Value": value}],
-                        "HealthCheckId": checks[side],
-                    },
-                }
-                for side, weight, value in (
-                    ("azure", 100, AZURE_HOST),
-                    ("aws", 0, lb["DNSName"]),
-                )
+                {"Action": "CREATE", "ResourceRecordSet": record}
+                for record in _records(record_name, lb, checks, azure_ip)
             ]
         },
     )
+    tmp_path.mkdir(parents=True, exist_ok=True)
     stack_file = tmp_path / "Pulumi.shop.yaml"
     stack_file.write_text(
         yaml.safe_dump(
@@ -206,7 +235,7 @@ def build_estate(tmp_path: Path, *, instances: int = 3, min_size: int = 2) -> Es
                     "cutover:traffic": {
                         "zoneId": zone_id,
                         "recordName": record_name,
-                        "azureEndpoint": AZURE_HOST,
+                        "azureEndpoint": azure_ip or AZURE_HOST,
                     },
                 }
             }
