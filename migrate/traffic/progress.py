@@ -42,12 +42,13 @@ class Progress:
     def warn(self, text: str) -> None:
         print(f"warning: {text}", file=sys.stderr, flush=True)
 
-    def event(self, name: str, text: str, **fields: Any) -> None:
-        """Log ``name`` with ``fields``, then show ``text``; listeners see it last."""
+    def event(self, name: str, text: str, *, verdict: bool = False, **fields: Any) -> None:
+        """Log ``name`` with ``fields``, then show ``text`` (a failed ``verdict`` on stderr,
+        where scripts look for the reason of exit code 1); listeners see it last."""
         entry = {"time": self.clock.now().isoformat(timespec="seconds"), "event": name, **fields}
         if self.log_path is not None:
             self._append(entry)
-        self.say(text)
+        print(text, file=sys.stderr if verdict else self.out, flush=True)
         if self.listener is not None:
             self.listener(entry)
 

@@ -9,6 +9,7 @@ next step up from there, never one further.
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -126,10 +127,11 @@ class Ramp:
             self.progress.say(f"nothing to do: AWS already takes {current.percent_aws}%")
             return OK
         if current.percent_aws == 0 and not all(r.ok for r in before):
-            self.progress.say(
+            print(
                 "the AWS side is not healthy before the shift: "
                 + "; ".join(str(r) for r in before if not r.ok)
-                + "; nothing changed"
+                + "; nothing changed",
+                file=sys.stderr,
             )
             return CHECK_FAILED
         if o.dry_run:
@@ -311,6 +313,7 @@ class Ramp:
         self.progress.event(
             "rolled-back",
             f"gate breached at step {k} (AWS {step}%): {reason}; rolled back to {weights}",
+            verdict=True,
             step=k,
             percent=back_to,
             reason=reason,

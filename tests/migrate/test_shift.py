@@ -214,11 +214,14 @@ def test_breach_at_step_2_rolls_back_to_the_step_that_held(estate: Estate, capsy
     assert shift(estate, clock=clock, listener=breach_after_step_1(estate, clock)) == 1
     assert changes == [5, 25, 5]
     assert estate.weights() == (95, 5)
-    out = capsys.readouterr().out
-    assert "gate breached at step 2 (AWS 25%)" in out
-    assert "healthy targets 1/3 (at least 2)" in out
-    assert "5xx ratio 0.5000 (500/1000) (at most 0.01)" in out
-    assert "rolled back to azure 95 / aws 5" in out
+    out, err = capsys.readouterr()
+    assert "healthy targets 1/3 (at least 2) BREACHED" in out
+    assert "5xx ratio 0.5000 (500/1000) (at most 0.01) BREACHED" in out
+    # The verdict, one line on stderr: the step, every breached gate, where it rolled back to.
+    assert err.strip() == (
+        "gate breached at step 2 (AWS 25%): healthy targets 1/3 (at least 2); "
+        "5xx ratio 0.5000 (500/1000) (at most 0.01); rolled back to azure 95 / aws 5"
+    )
     last = log_events(estate)[-1]
     assert (last["event"], last["percent"]) == ("rolled-back", 5)
 
@@ -263,7 +266,7 @@ def test_alarm_in_alarm_breaches(estate: Estate, capsys) -> None:
 
     assert shift(estate, "--alarm", name, listener=listener) == 1
     assert estate.weights() == (100, 0)
-    assert f"alarm {name} ALARM (not ALARM)" in capsys.readouterr().out
+    assert f"alarm {name} ALARM (not ALARM)" in capsys.readouterr().err
 
 
 def test_unhealthy_route53_health_check_breaches(estate: Estate, capsys) -> None:
@@ -283,7 +286,7 @@ def test_unhealthy_route53_health_check_breaches(estate: Estate, capsys) -> None
 
     assert shift(estate, listener=listener) == 1
     assert estate.weights() == (95, 5)
-    assert "health check 0/3 checkers healthy" in capsys.readouterr().out
+    assert "health check 0/3 checkers healthy" in capsys.readouterr().err
 
 
 def test_change_pending_is_waited_for(estate: Estate) -> None:
@@ -493,7 +496,7 @@ def test_aws_side_unhealthy_before_the_shift_changes_nothing(estate: Estate, cap
     changes = weight_changes(estate)
     assert shift(estate) == 1
     assert changes == []
-    assert "not healthy before the shift" in capsys.readouterr().out
+    assert "not healthy before the shift" in capsys.readouterr().err
 
 
 def test_zone_named_in_the_config_is_looked_up(estate: Estate) -> None:
