@@ -49,6 +49,9 @@ class VmSize:
     gpus: float = 0
     gpu_model: str = ""
     family: str = ""
+    # Where the figures come from: subscription (resource SKUs / list-sizes / list-skus),
+    # catalog (the embedded azure_vm_sizes.json) or name (derived from the size name's grammar).
+    origin: str = "catalog"
 
 
 @dataclass(slots=True)

@@ -276,8 +276,9 @@ class _Planner:
         reason = ""
         if size is None:
             reason = (
-                f"VM size '{size_name}' is not in the SKU catalog: add it to "
-                "migrate/catalog/azure_vm_sizes.json or run the inventory live (resource SKUs)"
+                f"VM size '{size_name}' is not in the subscription's SKU list or the catalog and "
+                "its name does not resolve: add it to migrate/catalog/azure_vm_sizes.json, or "
+                "export `az vm list-skus` / run the inventory live (resource SKUs)"
             )
         else:
             try:
@@ -303,6 +304,12 @@ class _Planner:
             "instanceType": choice.instance_type,
             "alternatives": choice.alternatives,
             "sizingRationale": choice.rationale,
+            "sizing": {
+                "class": choice.sizing_class,
+                "sizeSource": choice.size_origin,
+                "runnerUp": choice.runner_up,
+                "runnerUpReason": choice.runner_up_reason,
+            },
         }
         autoscale_ids = self.capacity(group, instances, aws, warnings)
         lb_ids = self.load_balancer(group, aws, warnings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrate import catalog
+from migrate import catalog, sizenames
 from migrate.model import Inventory, VmSize
 from migrate.sources import arm
 
@@ -21,14 +21,25 @@ def collection(inventory: Inventory, rtype: str) -> list[Any] | None:
 
 
 def attach_sizes(inventory: Inventory, discovered: dict[str, VmSize] | None = None) -> None:
-    """Record vCPUs/memory for every size the inventory uses: discovered SKUs first, else the
-    embedded catalog. Sizes found in neither are left out; the plan skips their workloads."""
+    """Record vCPUs/memory for every size the inventory uses: the subscription's own figures
+    (resource SKUs, `az vm list-sizes` / `list-skus`) first, else the embedded catalog, else
+    derived from the size name (``migrate.sizenames``). Sizes none of these resolves are left
+    out; the plan skips their workloads with the reason."""
     discovered = {k.lower(): v for k, v in (discovered or {}).items()}
+    for size in discovered.values():
+        size.origin = "subscription"
     embedded = catalog.azure_sizes()
     used = {vm.vm_size for vm in inventory.vms} | {ss.vm_size for ss in inventory.scale_sets}
     for name in sorted(n for n in used if n):
-        size = discovered.get(name.lower()) or embedded.get(name.lower())
+        size = (
+            discovered.get(name.lower())
+            or embedded.get(name.lower())
+            or sizenames.derive_size(name)
+        )
         if size is not None:
+            if size.gpus and not size.gpu_model:
+                derived = sizenames.derive_size(name)
+                size.gpu_model = derived.gpu_model if derived else ""
             known = embedded.get(name.lower())
             if known is not None and not size.gpu_model:
                 size.gpu_model = known.gpu_model  # resource SKUs count GPUs but do not name them

@@ -458,6 +458,16 @@ def parse_resource_sku(obj: dict[str, Any]) -> VmSize | None:
     )
 
 
+def parse_vm_size_listing(obj: dict[str, Any]) -> VmSize | None:
+    """One item of ``az vm list-sizes`` / ``virtual_machine_sizes.list`` -> VmSize."""
+    cores, memory_mb, name = obj.get("numberOfCores"), obj.get("memoryInMb"), obj.get("name")
+    if not name or cores is None or memory_mb is None:
+        return None
+    return VmSize(
+        name=str(name), vcpus=_int(cores, "numberOfCores"), memory_gb=float(memory_mb) / 1024
+    )
+
+
 PARSERS: dict[str, tuple[str, Callable[[dict[str, Any], str], Any]]] = {
     VM_TYPE: ("virtual machine", parse_vm),
     VMSS_TYPE: ("scale set", parse_scale_set),

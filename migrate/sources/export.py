@@ -62,8 +62,9 @@ def load_export(path: Path | str) -> Inventory:
         except OSError as exc:
             raise MigrateError(f"{file}: cannot read ({exc.strerror})") from exc
         for i, item in enumerate(_items(body, str(file))):
-            if "resourceType" in item and "id" not in item:
-                size = arm.parse_resource_sku(item)
+            if "id" not in item and ("resourceType" in item or "numberOfCores" in item):
+                # `az vm list-skus` / `az vm list-sizes`: the subscription's own figures
+                size = arm.parse_resource_sku(item) or arm.parse_vm_size_listing(item)
                 if size is not None:
                     skus[size.name.lower()] = size
                 continue
