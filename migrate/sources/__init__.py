@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrate import catalog, sizenames
-from migrate.model import Inventory, VmSize
+from migrate.model import Inventory, NetworkInterface, OtherResource, VmSize, id_key
 from migrate.sources import arm
 
 
@@ -44,3 +44,18 @@ def attach_sizes(inventory: Inventory, discovered: dict[str, VmSize] | None = No
             if known is not None and not size.gpu_model:
                 size.gpu_model = known.gpu_model  # resource SKUs count GPUs but do not name them
             inventory.vm_sizes[name] = size
+
+
+def fold_network_interfaces(inventory: Inventory, nics: list[tuple[NetworkInterface, str]]) -> None:
+    """Give each VM its NICs' private IPs and virtual networks (for IP-based pool membership,
+    scoped to the network). A NIC attached to no VM of the inventory is kept as an other
+    resource, so it is still accounted for."""
+    by_nic = {id_key(nic): vm for vm in inventory.vms for nic in vm.nic_ids}
+    by_vm = {id_key(vm.id): vm for vm in inventory.vms}
+    for nic, source in nics:
+        vm = by_nic.get(id_key(nic.id)) or by_vm.get(id_key(nic.vm_id))
+        if vm is None:
+            inventory.other_resources.append(OtherResource(nic.id, arm.NIC_TYPE, source))
+            continue
+        vm.private_ips = list(dict.fromkeys([*vm.private_ips, *nic.private_ips]))
+        vm.virtual_networks = sorted({*vm.virtual_networks, *nic.virtual_networks})

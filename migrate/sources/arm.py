@@ -21,11 +21,13 @@ from migrate.model import (
     BackendPool,
     LoadBalancer,
     LoadBalancingRule,
+    NetworkInterface,
     Probe,
     ScaleSet,
     VirtualMachine,
     VmSize,
     id_key,
+    virtual_network_of,
 )
 
 VM_TYPE = "microsoft.compute/virtualmachines"
@@ -33,6 +35,7 @@ VMSS_TYPE = "microsoft.compute/virtualmachinescalesets"
 AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
 LB_TYPE = "microsoft.network/loadbalancers"
 AGW_TYPE = "microsoft.network/applicationgateways"
+NIC_TYPE = "microsoft.network/networkinterfaces"
 
 _PROVIDER = re.compile(r"/providers/([^/]+)/([^/]+)/[^/]+(?:/([^/]+)/[^/]+)?$", re.IGNORECASE)
 _DURATION = re.compile(
@@ -45,17 +48,30 @@ class ResourceProblem(Exception):
     """A missing or malformed field; the adapter adds the file and resource to the message."""
 
 
+def get_ci(obj: dict[str, Any], key: str) -> Any:
+    """``obj[key]``, the key compared case-insensitively (az before 2.46 printed
+    ``backendIpConfigurations``, later ``backendIPConfigurations``; ARM's own case varies too).
+    The exact key is tried first, so the common case costs one lookup."""
+    value = obj.get(key)
+    if value is None and obj:
+        lower = key.lower()
+        for name, item in obj.items():
+            if item is not None and name.lower() == lower:
+                return item
+    return value
+
+
 def prop(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` or ``obj["properties"][key]`` (ARM REST and az-CLI shapes alike)."""
+    """``obj[key]`` or ``obj["properties"][key]`` (ARM REST and az-CLI shapes alike), with the
+    key compared case-insensitively."""
     if not isinstance(obj, dict):
         return default
-    if key in obj:
-        value = obj[key]
-        return default if value is None else value
-    props = obj.get("properties")
-    if isinstance(props, dict) and props.get(key) is not None:
-        return props[key]
-    return default
+    value = get_ci(obj, key)
+    if value is None:
+        props = get_ci(obj, "properties")
+        if isinstance(props, dict):
+            value = get_ci(props, key)
+    return default if value is None else value
 
 
 def path(obj: Any, *keys: str, default: Any = None) -> Any:
@@ -142,21 +158,21 @@ def _tags(obj: dict[str, Any]) -> dict[str, str]:
 
 def _os_type(storage: Any, os_profile: Any) -> str:
     # Profiles nest plain objects (no `properties` wrapper) in both shapes: plain lookups.
-    os_disk = storage.get("osDisk") if isinstance(storage, dict) else None
-    os_type = os_disk.get("osType") if isinstance(os_disk, dict) else None
+    os_disk = get_ci(storage, "osDisk") if isinstance(storage, dict) else None
+    os_type = get_ci(os_disk, "osType") if isinstance(os_disk, dict) else None
     if os_type:
         return str(os_type)
     if not isinstance(os_profile, dict):
         return ""
-    if os_profile.get("windowsConfiguration") is not None:
+    if get_ci(os_profile, "windowsConfiguration") is not None:
         return "Windows"
-    if os_profile.get("linuxConfiguration") is not None:
+    if get_ci(os_profile, "linuxConfiguration") is not None:
         return "Linux"
     return ""
 
 
 def _image(storage: Any) -> str:
-    ref = (storage.get("imageReference") if isinstance(storage, dict) else None) or {}
+    ref = (get_ci(storage, "imageReference") if isinstance(storage, dict) else None) or {}
     if ref.get("publisher"):
         return ":".join(str(ref.get(k) or "") for k in ("publisher", "offer", "sku", "version"))
     return (
@@ -166,40 +182,40 @@ def _image(storage: Any) -> str:
 
 def _flat(obj: dict[str, Any]) -> dict[str, Any]:
     """The resource with its top-level ``properties`` merged in (one dict copy, cheap lookups)."""
-    props = obj.get("properties")
+    props = get_ci(obj, "properties")
     return {**obj, **props} if isinstance(props, dict) else obj
 
 
 def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
     # The hot path of a large inventory: direct lookups on the flattened resource.
     flat = _flat(obj)
-    vm_id = flat.get("id")
-    size = (flat.get("hardwareProfile") or {}).get("vmSize")
+    vm_id = get_ci(flat, "id")
+    size = get_ci(get_ci(flat, "hardwareProfile") or {}, "vmSize")
     if not vm_id:
         raise ResourceProblem("missing 'id'")
     if not size:
         raise ResourceProblem("missing 'hardwareProfile.vmSize'")
-    storage = flat.get("storageProfile")
-    os_profile = flat.get("osProfile")
-    private_ips = flat.get("privateIps") or ""  # `az vm list -d` prints "10.0.1.4,10.0.1.5"
-    power = flat.get("powerState") or ""
+    storage = get_ci(flat, "storageProfile")
+    os_profile = get_ci(flat, "osProfile")
+    private_ips = get_ci(flat, "privateIps") or ""  # `az vm list -d` prints "10.0.1.4,10.0.1.5"
+    power = get_ci(flat, "powerState") or ""
     if "instanceView" in flat:
         for status in path(flat, "instanceView", "statuses", default=[]) or []:
             if str(status.get("code", "")).startswith("PowerState/"):
                 power = status.get("displayStatus") or status["code"]
-    network = flat.get("networkProfile") or {}
+    network = get_ci(flat, "networkProfile") or {}
     return VirtualMachine(
         id=vm_id,
-        name=flat.get("name") or _name(flat),
-        location=str(flat.get("location") or ""),
+        name=get_ci(flat, "name") or _name(flat),
+        location=str(get_ci(flat, "location") or ""),
         vm_size=str(size),
         source=source,
-        zones=[str(z) for z in flat.get("zones") or []],
+        zones=[str(z) for z in get_ci(flat, "zones") or []],
         os_type=_os_type(storage, os_profile),
         image=_image(storage),
-        priority=str(flat.get("priority") or "Regular"),
-        availability_set_id=ref_id(flat.get("availabilitySet")),
-        scale_set_id=ref_id(flat.get("virtualMachineScaleSet")),
+        priority=str(get_ci(flat, "priority") or "Regular"),
+        availability_set_id=ref_id(get_ci(flat, "availabilitySet")),
+        scale_set_id=ref_id(get_ci(flat, "virtualMachineScaleSet")),
         nic_ids=[ref_id(n) for n in _list(network, "networkInterfaces")],
         private_ips=[ip.strip() for ip in str(private_ips).split(",") if ip.strip()]
         if private_ips
@@ -212,8 +228,8 @@ def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
 def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
     profile = prop(obj, "virtualMachineProfile") or {}
     mode = str(prop(obj, "orchestrationMode") or "Uniform")
-    sku = obj.get("sku") or {}
-    if mode != "Flexible" and not sku.get("name"):
+    sku = get_ci(obj, "sku") or {}
+    if mode != "Flexible" and not get_ci(sku, "name"):
         raise ResourceProblem("missing 'sku.name' (the VM size)")
     lb_pools: list[str] = []
     agw_pools: list[str] = []
@@ -226,8 +242,8 @@ def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
         id=_required(obj, "id"),
         name=_name(obj),
         location=str(obj.get("location") or ""),
-        vm_size=str(sku.get("name") or ""),
-        capacity=_int(sku.get("capacity", 0), "sku.capacity"),
+        vm_size=str(get_ci(sku, "name") or ""),
+        capacity=_int(get_ci(sku, "capacity") or 0, "sku.capacity"),
         source=source,
         zones=[str(z) for z in obj.get("zones") or []],
         os_type=_os_type(storage, prop(profile, "osProfile")),
@@ -292,18 +308,35 @@ def parse_autoscale(obj: dict[str, Any], source: str) -> AutoscaleSetting:
 def _pool(pool: dict[str, Any]) -> BackendPool:
     members = [ref_id(c) for c in _list(pool, "backendIPConfigurations")]
     addresses = []
+    network = ref_id(prop(pool, "virtualNetwork"))
     for addr in _list(pool, "loadBalancerBackendAddresses") + _list(pool, "backendAddresses"):
         nic_ipc = ref_id(prop(addr, "networkInterfaceIPConfiguration"))
         if nic_ipc:
             members.append(nic_ipc)
         elif prop(addr, "ipAddress") or prop(addr, "fqdn"):
             addresses.append(str(prop(addr, "ipAddress") or prop(addr, "fqdn")))
+            network = network or ref_id(prop(addr, "virtualNetwork"))
     return BackendPool(
         id=_required(pool, "id"),
         name=_name(pool),
         member_ids=[m for m in dict.fromkeys(members) if m],
         addresses=addresses,
+        virtual_network=id_key(network),
     )
+
+
+def frontend_internal(frontend: Any) -> bool | None:
+    """A frontend with a public IP is internet-facing; with only a private IP (or subnet) it is
+    internal; None when the export says neither."""
+    if ref_id(prop(frontend, "publicIPAddress")) or ref_id(prop(frontend, "publicIPPrefix")):
+        return False
+    if prop(frontend, "privateIPAddress") or ref_id(prop(frontend, "subnet")):
+        return True
+    return None
+
+
+def _networks(*subnet_ids: str) -> list[str]:
+    return sorted({virtual_network_of(s) for s in subnet_ids if s} - {""})
 
 
 def parse_load_balancer(obj: dict[str, Any], source: str) -> LoadBalancer:
@@ -320,12 +353,17 @@ def parse_load_balancer(obj: dict[str, Any], source: str) -> LoadBalancer:
         )
         for p in _list(obj, "probes")
     ]
+    frontends = _by_id(_list(obj, "frontendIPConfigurations"))
     rules = []
     for r in _list(obj, "loadBalancingRules"):
         pool_id = ref_id(prop(r, "backendAddressPool"))
         if not pool_id:
             pools = _list(r, "backendAddressPools")
             pool_id = ref_id(pools[0]) if pools else ""
+        frontend_id = ref_id(prop(r, "frontendIPConfiguration"))
+        frontend = frontends.get(id_key(frontend_id))
+        if frontend is None and len(frontends) == 1:
+            frontend = next(iter(frontends.values()))  # one frontend: the rule can only use it
         rules.append(
             LoadBalancingRule(
                 name=_name(r),
@@ -334,19 +372,26 @@ def parse_load_balancer(obj: dict[str, Any], source: str) -> LoadBalancer:
                 backend_port=_int(prop(r, "backendPort", 0), "loadBalancingRules.backendPort"),
                 pool_id=pool_id,
                 probe_id=ref_id(prop(r, "probe")),
+                frontend_internal=frontend_internal(frontend) if frontend is not None else None,
+                listener=frontend_id.rsplit("/", 1)[-1],
             )
         )
+    pools = [_pool(p) for p in _list(obj, "backendAddressPools")]
+    subnets = [ref_id(prop(f, "subnet")) for f in frontends.values()]
     return LoadBalancer(
         id=_required(obj, "id"),
         name=_name(obj),
         location=str(obj.get("location") or ""),
         kind="loadBalancer",
-        sku=str((obj.get("sku") or {}).get("name") or "Basic"),
+        sku=str(get_ci(get_ci(obj, "sku") or {}, "name") or "Basic"),
         source=source,
-        pools=[_pool(p) for p in _list(obj, "backendAddressPools")],
+        pools=pools,
         probes=probes,
         rules=rules,
         inbound_nat_rules=len(_list(obj, "inboundNatRules")) + len(_list(obj, "inboundNatPools")),
+        virtual_networks=sorted(
+            set(_networks(*subnets)) | {p.virtual_network for p in pools if p.virtual_network}
+        ),
     )
 
 
@@ -354,15 +399,8 @@ def _by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {id_key(i["id"]): i for i in items if isinstance(i, dict) and i.get("id")}
 
 
-def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
-    agw_id = _required(obj, "id")
-    ports = {
-        k: _int(prop(v, "port"), "frontendPorts.port")
-        for k, v in _by_id(_list(obj, "frontendPorts")).items()
-    }
-    listeners = _by_id(_list(obj, "httpListeners"))
-    settings = _by_id(_list(obj, "backendHttpSettingsCollection"))
-    probes = [
+def _gateway_probes(obj: dict[str, Any]) -> list[Probe]:
+    return [
         Probe(
             id=_required(p, "id"),
             name=_name(p),
@@ -378,6 +416,56 @@ def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
         )
         for p in _list(obj, "probes")
     ]
+
+
+def _routes(
+    rule: dict[str, Any], path_maps: dict[str, dict[str, Any]], notes: list[str]
+) -> list[tuple[list[str], str, str, str]]:
+    """A routing rule's targets: (paths, pool id, HTTP settings id, name); the default first."""
+    name = _name(rule)
+    map_ref = ref_id(prop(rule, "urlPathMap"))
+    if not map_ref:
+        pool = ref_id(prop(rule, "backendAddressPool"))
+        return [([], pool, ref_id(prop(rule, "backendHttpSettings")), name)]
+    path_map = path_maps.get(id_key(map_ref))
+    if path_map is None:
+        notes.append(f"routing rule '{name}' points to a URL path map that does not exist")
+        return []
+    routes = []
+    default_pool = ref_id(prop(path_map, "defaultBackendAddressPool"))
+    if default_pool:
+        settings = ref_id(prop(path_map, "defaultBackendHttpSettings"))
+        routes.append(([], default_pool, settings, f"{name}/default"))
+    else:
+        notes.append(
+            f"routing rule '{name}': the path map's default is a redirect: add it as an ALB "
+            "listener default action"
+        )
+    for path_rule in _list(path_map, "pathRules"):
+        paths = [str(p) for p in prop(path_rule, "paths", [])]
+        pool = ref_id(prop(path_rule, "backendAddressPool"))
+        if not pool:
+            notes.append(
+                f"routing rule '{name}': path rule '{_name(path_rule)}' ({', '.join(paths)}) is "
+                "a redirect: add it as an ALB listener rule"
+            )
+            continue
+        settings = ref_id(prop(path_rule, "backendHttpSettings"))
+        routes.append((paths, pool, settings, f"{name}/{_name(path_rule)}"))
+    return routes
+
+
+def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
+    agw_id = _required(obj, "id")
+    ports = {
+        k: _int(prop(v, "port"), "frontendPorts.port")
+        for k, v in _by_id(_list(obj, "frontendPorts")).items()
+    }
+    frontends = _by_id(_list(obj, "frontendIPConfigurations"))
+    listeners = _by_id(_list(obj, "httpListeners"))
+    settings = _by_id(_list(obj, "backendHttpSettingsCollection"))
+    path_maps = _by_id(_list(obj, "urlPathMaps"))
+    probes = _gateway_probes(obj)
     notes: list[str] = []
     rules = []
     for r in _list(obj, "requestRoutingRules"):
@@ -386,56 +474,83 @@ def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
             raise ResourceProblem(
                 f"routing rule '{_name(r)}' points to a listener that does not exist"
             )
-        pool_id = ref_id(prop(r, "backendAddressPool"))
-        setting = settings.get(id_key(ref_id(prop(r, "backendHttpSettings"))))
-        if prop(r, "urlPathMap") is not None:
-            notes.append(
-                f"routing rule '{_name(r)}' is path-based: only its default pool is mapped"
-            )
-        if prop(r, "redirectConfiguration") is not None and not pool_id:
+        if ref_id(prop(r, "redirectConfiguration")) and not ref_id(prop(r, "backendAddressPool")):
             notes.append(f"routing rule '{_name(r)}' is a redirect: add it as an ALB listener rule")
             continue
-        if not pool_id or setting is None:
-            notes.append(f"routing rule '{_name(r)}' has no backend pool/settings: not mapped")
-            continue
-        probe_id = ref_id(prop(setting, "probe"))
-        backend_port = _int(prop(setting, "port", 80), "backendHttpSettings.port")
-        if not probe_id:  # the gateway's default probe: GET / on the backend port every 30 s
-            probe_id = f"{setting['id']}#default-probe"
-            protocol = str(prop(setting, "protocol") or "Http")
-            probes.append(
-                Probe(probe_id, "default", protocol, backend_port, "/", 30, 30, 3, 1, "200-399")
-            )
-        draining = prop(setting, "connectionDraining") or {}
-        protocol = str(prop(listener, "protocol") or "Http")
-        rules.append(
-            LoadBalancingRule(
-                name=_name(r),
-                protocol=protocol,
-                frontend_port=ports.get(id_key(ref_id(prop(listener, "frontendPort"))), 0),
-                backend_port=backend_port,
-                pool_id=pool_id,
-                probe_id=probe_id,
-                has_certificate=bool(ref_id(prop(listener, "sslCertificate"))),
-                deregistration_delay_s=_int(
-                    draining.get("drainTimeoutInSec", 0), "drainTimeoutInSec"
+        frontend = frontends.get(id_key(ref_id(prop(listener, "frontendIPConfiguration"))))
+        for paths, pool_id, settings_id, name in _routes(r, path_maps, notes):
+            setting = settings.get(id_key(settings_id))
+            if not pool_id or setting is None:
+                notes.append(f"routing rule '{name}' has no backend pool/settings: not mapped")
+                continue
+            probe_id = ref_id(prop(setting, "probe"))
+            backend_port = _int(prop(setting, "port", 80), "backendHttpSettings.port")
+            if not probe_id:  # the gateway's default probe: GET / on the backend port every 30 s
+                probe_id = f"{setting['id']}#default-probe"
+                protocol = str(prop(setting, "protocol") or "Http")
+                if not any(p.id == probe_id for p in probes):
+                    probes.append(
+                        Probe(
+                            probe_id,
+                            "default",
+                            protocol,
+                            backend_port,
+                            "/",
+                            30,
+                            30,
+                            3,
+                            1,
+                            "200-399",
+                        )
+                    )
+            draining = prop(setting, "connectionDraining") or {}
+            rules.append(
+                LoadBalancingRule(
+                    name=name,
+                    protocol=str(prop(listener, "protocol") or "Http"),
+                    frontend_port=ports.get(id_key(ref_id(prop(listener, "frontendPort"))), 0),
+                    backend_port=backend_port,
+                    pool_id=pool_id,
+                    probe_id=probe_id,
+                    has_certificate=bool(ref_id(prop(listener, "sslCertificate"))),
+                    deregistration_delay_s=_int(
+                        get_ci(draining, "drainTimeoutInSec") or 0, "drainTimeoutInSec"
+                    )
+                    if get_ci(draining, "enabled")
+                    else None,
+                    frontend_internal=frontend_internal(frontend) if frontend is not None else None,
+                    path_patterns=paths,
+                    listener=_name(listener),
                 )
-                if draining.get("enabled")
-                else None,
             )
-        )
-    sku = obj.get("sku") or prop(obj, "sku") or {}
+    sku = get_ci(obj, "sku") or prop(obj, "sku") or {}
+    subnets = [ref_id(prop(g, "subnet")) for g in _list(obj, "gatewayIPConfigurations")]
     return LoadBalancer(
         id=agw_id,
         name=_name(obj),
         location=str(obj.get("location") or ""),
         kind="applicationGateway",
-        sku=str(sku.get("name") or ""),
+        sku=str(get_ci(sku, "name") or ""),
         source=source,
         pools=[_pool(p) for p in _list(obj, "backendAddressPools")],
         probes=probes,
         rules=rules,
         notes=notes,
+        virtual_networks=_networks(*subnets),
+    )
+
+
+def parse_network_interface(obj: dict[str, Any], source: str) -> NetworkInterface:
+    ips, subnets = [], []
+    for ipc in _list(obj, "ipConfigurations"):
+        if prop(ipc, "privateIPAddress"):
+            ips.append(str(prop(ipc, "privateIPAddress")))
+        subnets.append(ref_id(prop(ipc, "subnet")))
+    return NetworkInterface(
+        id=_required(obj, "id"),
+        vm_id=ref_id(prop(obj, "virtualMachine")),
+        private_ips=ips,
+        virtual_networks=_networks(*subnets),
     )
 
 
@@ -474,6 +589,7 @@ PARSERS: dict[str, tuple[str, Callable[[dict[str, Any], str], Any]]] = {
     AUTOSCALE_TYPE: ("autoscale setting", parse_autoscale),
     LB_TYPE: ("load balancer", parse_load_balancer),
     AGW_TYPE: ("application gateway", parse_application_gateway),
+    NIC_TYPE: ("network interface", parse_network_interface),
 }
 
 

@@ -9,13 +9,14 @@ from typing import Any
 from migrate.errors import MigrateError
 from migrate.model import (
     Inventory,
+    NetworkInterface,
     OtherResource,
     SubscriptionResult,
     VmSize,
     id_key,
     subscription_of,
 )
-from migrate.sources import arm, attach_sizes, collection
+from migrate.sources import arm, attach_sizes, collection, fold_network_interfaces
 
 
 def _items(body: Any, source: str) -> list[dict[str, Any]]:
@@ -52,6 +53,7 @@ def load_export(path: Path | str) -> Inventory:
     inventory = Inventory()
     skus: dict[str, VmSize] = {}
     seen: dict[str, str] = {}
+    nics: list[tuple[NetworkInterface, str]] = []
     for file in _files(Path(path)):
         try:
             body = json.loads(file.read_text(encoding="utf-8-sig"))
@@ -68,9 +70,10 @@ def load_export(path: Path | str) -> Inventory:
                 if size is not None:
                     skus[size.name.lower()] = size
                 continue
-            _add(inventory, item, f"{file}[{i}]", seen)
+            _add(inventory, item, f"{file}[{i}]", seen, nics)
     subs = {subscription_of(r.id) for r in _all(inventory)} - {""}
     inventory.subscriptions = [SubscriptionResult(id=s) for s in sorted(subs)]
+    fold_network_interfaces(inventory, nics)
     attach_sizes(inventory, skus)
     return inventory
 
@@ -79,7 +82,13 @@ def _all(inventory: Inventory) -> list[Any]:
     return [*inventory.vms, *inventory.scale_sets, *inventory.autoscale, *inventory.load_balancers]
 
 
-def _add(inventory: Inventory, item: dict[str, Any], source: str, seen: dict[str, str]) -> None:
+def _add(
+    inventory: Inventory,
+    item: dict[str, Any],
+    source: str,
+    seen: dict[str, str],
+    nics: list[tuple[NetworkInterface, str]],
+) -> None:
     rtype = arm.resource_type(item)
     rid = item.get("id")
     if not rid:
@@ -89,6 +98,9 @@ def _add(inventory: Inventory, item: dict[str, Any], source: str, seen: dict[str
         inventory.notes.append(f"{rid} appears in {seen[key]} and {source}: the first copy is used")
         return
     seen[key] = source
+    if rtype == arm.NIC_TYPE:  # `az network nic list`: folded into the VMs once all is read
+        nics.append((arm.parse(rtype, item, source), source))
+        return
     target = collection(inventory, rtype)
     if target is None:
         inventory.other_resources.append(
