@@ -129,9 +129,19 @@ def plan(
     group_tag: Annotated[
         str, typer.Option(help="Tag whose value groups plain VMs into a workload")
     ] = "workload",
+    prefer_alb: Annotated[
+        bool,
+        typer.Option(
+            "--prefer-alb",
+            help="Make an Azure Load Balancer an ALB when every rule is TCP with an HTTP(S) "
+            "probe on its backend port (default: NLB, like for like)",
+        ),
+    ] = False,
 ) -> None:
     """Map the inventory to AWS workloads (plan.json)."""
-    result = build_plan(load_inventory(inventory_file), PlanOptions(group_tag=group_tag))
+    result = build_plan(
+        load_inventory(inventory_file), PlanOptions(group_tag=group_tag, prefer_alb=prefer_alb)
+    )
     write_text(output, json.dumps(result, indent=1) + "\n")
     _say(
         f"plan: {len(result['workloads'])} workloads, {len(result['skipped'])} skipped -> {output}"

@@ -102,10 +102,22 @@ def test_recurrence_profile_and_other_metrics_become_warnings(plan: dict) -> Non
     ) == (1, 2, 8)
 
 
-def test_http_probe_makes_an_alb_with_its_health_check(plan: dict) -> None:
+def test_azure_load_balancer_is_an_nlb_like_for_like_and_says_why(plan: dict) -> None:
     web = _workload(plan, "web")["aws"]
+    assert web["loadBalancerType"] == "network"
+    assert web["loadBalancer"]["type"] == "network"
+    assert web["loadBalancer"]["reason"].startswith("Azure Load Balancer is a layer-4 balancer")
+    assert "--prefer-alb" in web["loadBalancer"]["reason"]  # eligible: the option is named
+    assert web["loadBalancer"]["scheme"] == "internet-facing"
+    assert web["listeners"] == [{"protocol": "TCP", "port": 80, "targetPort": 80}]
+    assert web["healthCheck"]["protocol"] == "HTTP"  # an NLB can check over HTTP
+
+
+def test_prefer_alb_upgrades_an_http_probed_l4_balancer(sample_inventory: Inventory) -> None:
+    web = _workload(build_plan(sample_inventory, PlanOptions(prefer_alb=True)), "web")["aws"]
     assert web["loadBalancerType"] == "application"
-    assert web["listeners"] == [{"protocol": "HTTP", "port": 80}]
+    assert web["loadBalancer"]["reason"].startswith("--prefer-alb: every rule is TCP")
+    assert web["listeners"] == [{"protocol": "HTTP", "port": 80, "targetPort": 80}]
     assert web["healthCheck"] == {
         "protocol": "HTTP",
         "port": 80,
@@ -121,9 +133,10 @@ def test_http_probe_makes_an_alb_with_its_health_check(plan: dict) -> None:
 def test_application_gateway_becomes_an_alb_with_its_listeners(plan: dict) -> None:
     shop = _workload(plan, "shop")["aws"]
     assert shop["loadBalancerType"] == "application"
+    assert shop["loadBalancer"]["reason"].startswith("Application Gateway is a layer-7")
     assert shop["listeners"] == [
-        {"protocol": "HTTP", "port": 80},
-        {"protocol": "HTTPS", "port": 443},
+        {"protocol": "HTTP", "port": 80, "targetPort": 8080},
+        {"protocol": "HTTPS", "port": 443, "targetPort": 8080},
     ]
     assert shop["healthCheck"]["path"] == "/healthz" and shop["healthCheck"]["port"] == 8080
     assert shop["healthCheck"]["matcher"] == "200-399"
@@ -133,7 +146,7 @@ def test_application_gateway_becomes_an_alb_with_its_listeners(plan: dict) -> No
 def test_tcp_rule_makes_an_nlb_and_basic_sku_warns(plan: dict) -> None:
     legacy = _workload(plan, "legacy")
     assert legacy["aws"]["loadBalancerType"] == "network"
-    assert legacy["aws"]["listeners"] == [{"protocol": "TCP", "port": 443}]
+    assert legacy["aws"]["listeners"] == [{"protocol": "TCP", "port": 443, "targetPort": 8443}]
     assert (
         legacy["aws"]["healthCheck"]["protocol"] == "TCP"
         and "path" not in legacy["aws"]["healthCheck"]
@@ -312,12 +325,13 @@ def test_udp_and_ha_ports_rules(tmp_path: Path) -> None:
 
     legacy = _workload(build_plan(load_export(tmp_path)), "legacy")
 
+    # each rule keeps its backend port; the HA-ports rule is a warning, never a port-0 listener
     assert legacy["aws"]["listeners"] == [
-        {"protocol": "TCP", "port": 443},
-        {"protocol": "UDP", "port": 53},
+        {"protocol": "TCP", "port": 443, "targetPort": 8443},
+        {"protocol": "UDP", "port": 53, "targetPort": 53},
     ]
-    assert any("ha-ports" in w and "HA ports" in w for w in legacy["warnings"])
-    assert any("several backend ports" in w for w in legacy["warnings"])
+    assert legacy["aws"]["targetPorts"] == [53, 8443]
+    assert any("ha-ports is an HA-ports rule" in w for w in legacy["warnings"])
 
 
 def test_unknown_scale_set_size_skips_its_autoscale_and_load_balancer(tmp_path: Path) -> None:

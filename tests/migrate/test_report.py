@@ -52,7 +52,7 @@ def test_markdown_lists_workloads_warnings_and_skipped(plan: dict) -> None:
     text = render(plan, "md")
     assert text.startswith("# Cutover migration plan")
     assert (
-        "| web | scaleSet Standard_D4s_v5 | 3 | m7i.xlarge | 2 / 3 / 10 | application (HTTP:80) |"
+        "| web | scaleSet Standard_D4s_v5 | 3 | m7i.xlarge | 2 / 3 / 10 | network (TCP:80) |"
         in text
     )
     assert "CPU > 70% for 5 x 60s -> +1 (ChangeInCapacity), cooldown 300s" in text
