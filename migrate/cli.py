@@ -89,10 +89,20 @@ def inventory(
         typer.Option("--from-export", help="az/ARM JSON file or folder instead of live Azure"),
     ] = None,
     max_workers: Annotated[int, typer.Option(help="Parallel list calls (live)")] = 100,
+    resource_graph: Annotated[
+        bool,
+        typer.Option(
+            "--resource-graph",
+            help="Live: one Azure Resource Graph query across the subscriptions (big estates); "
+            "falls back to per-subscription lists where the query is not permitted",
+        ),
+    ] = False,
 ) -> None:
     """Read the Azure estate (live with DefaultAzureCredential, or from exported JSON)."""
     if from_export is not None and subscription:
         raise MigrateError("give --subscription (live) or --from-export (offline), not both")
+    if from_export is not None and resource_graph:
+        raise MigrateError("--resource-graph is for live inventories, not --from-export")
     if from_export is not None:
         from migrate.sources.export import load_export
 
@@ -103,7 +113,9 @@ def inventory(
         # azure-identity logs every credential it tries as a warning; the summary says enough.
         logging.getLogger("azure").setLevel(logging.ERROR)
 
-        result = inventory_live(subscription or None, max_workers=max_workers)
+        result = inventory_live(
+            subscription or None, max_workers=max_workers, resource_graph=resource_graph
+        )
     write_text(output, json.dumps(result.to_json(), indent=1) + "\n")
     failed = [s for s in result.subscriptions if s.status != "ok"]
     _say(

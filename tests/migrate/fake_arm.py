@@ -1,5 +1,12 @@
 """A fake Azure Resource Manager on 127.0.0.1 for the real azure-mgmt clients (tests and bench).
 
+Also serves Azure Resource Graph (``POST /providers/Microsoft.ResourceGraph/resources``): the
+rows of the resource types the query names (``type in~ ('...')``) across the subscriptions of
+the request, ``$skipToken`` paging at ``graph_page_size`` rows, and the per-user quota of
+``graph_quota`` requests per ``graph_window`` seconds (15 per 5 s, as documented): a request
+over it gets 429 with ``Retry-After``, and every answer carries ``x-ms-user-quota-remaining`` and
+``x-ms-user-quota-resets-after``. ``deny_graph()`` answers 403 to every query.
+
 Serves ``GET /subscriptions`` and ``GET /subscriptions/{id}/providers/{namespace}/{type}`` lists
 with ``nextLink`` paging (absolute links built from its own host), answers 400
 ``MissingApiVersionParameter`` to a request without ``api-version`` (as ARM does), serves export
@@ -12,9 +19,11 @@ server costs little CPU next to the client it measures.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,10 +117,17 @@ class FakeArm:
     denied: dict[str, int] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     log: list[Request] = field(default_factory=list)
+    graph_page_size: int = 1000
+    graph_quota: int = 15
+    graph_window: float = 5.0
+    graph_denied: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._pages: dict[tuple[str, str, int], bytes] = {}
+        self._graph_rows: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = {}
+        self._graph_pages: dict[tuple[Any, ...], bytes] = {}
+        self._graph_sent: deque[float] = deque()
         self._server: ThreadingHTTPServer | None = None
 
     # -- estate -------------------------------------------------------------------------------
@@ -122,6 +138,8 @@ class FakeArm:
         key = (subscription.lower(), collection.lower())
         self.items.setdefault(key, []).extend(items)
         self._pages.clear()
+        self._graph_rows.clear()
+        self._graph_pages.clear()
 
     def add_resources(self, resources: list[dict[str, Any]]) -> None:
         """Sort ARM/az resources into collections by their id."""
@@ -160,6 +178,56 @@ class FakeArm:
 
     def deny(self, subscription: str, status: int = 403) -> None:
         self.denied[subscription.lower()] = status
+
+    def deny_graph(self, status: int = 403) -> None:
+        """Answer every Resource Graph query with ``status`` (the caller may not query)."""
+        self.graph_denied = status
+
+    # -- Resource Graph -----------------------------------------------------------------------
+    def graph_quota_check(self) -> tuple[bool, int, float]:
+        """(allowed, remaining, seconds until the window frees a request) for one query."""
+        now = time.monotonic()
+        with self._lock:
+            sent = self._graph_sent
+            while sent and sent[0] <= now - self.graph_window:
+                sent.popleft()
+            if len(sent) >= self.graph_quota:
+                return False, 0, sent[0] + self.graph_window - now
+            sent.append(now)
+            resets = sent[0] + self.graph_window - now
+            return True, self.graph_quota - len(sent), resets
+
+    def graph_page(self, request: dict[str, Any]) -> bytes:
+        subs = tuple(s.lower() for s in request.get("subscriptions") or self.subscription_ids)
+        types = tuple(re.findall(r"'(microsoft\.[a-z]+/[a-z]+)'", str(request["query"]).lower()))
+        options = request.get("options") or {}
+        offset = int(options.get("$skipToken") or 0)
+        top = min(int(options.get("$top") or self.graph_page_size), self.graph_page_size)
+        key = (subs, types)
+        cache_key = (key, offset, top)
+        body = self._graph_pages.get(cache_key)
+        if body is None:
+            rows = self._graph_rows.get(key)
+            if rows is None:
+                rows = self._graph_rows[key] = [
+                    {**item, "subscriptionId": sub}
+                    for sub in subs
+                    for rtype in types
+                    for item in self.items.get((sub, rtype), [])
+                ]
+            chunk = rows[offset : offset + top]
+            doc: dict[str, Any] = {
+                "totalRecords": len(rows),
+                "count": len(chunk),
+                "resultTruncated": "false",
+                "data": chunk,
+                "facets": [],
+            }
+            if offset + top < len(rows):
+                doc["$skipToken"] = str(offset + top)
+            body = json.dumps(doc).encode()
+            self._graph_pages[cache_key] = body
+        return body
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -284,6 +352,74 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         # One write: headers and body in separate segments would meet Nagle + delayed ACK (40 ms).
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        started = time.perf_counter()
+        arm = self.arm
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if arm.latency:
+            time.sleep(arm.latency)
+        split = urlsplit(self.path)
+        query = parse_qs(split.query)
+        status, body, headers = self._graph(split.path, query, raw)
+        self._send(status, body, headers)
+        with arm._lock:
+            arm.log.append(
+                Request(
+                    split.path,
+                    0,
+                    status,
+                    started,
+                    time.perf_counter(),
+                    query.get("api-version", [""])[0],
+                )
+            )
+
+    def _graph(
+        self, path: str, query: dict[str, list[str]], raw: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
+        arm = self.arm
+        if path.lower() != "/providers/microsoft.resourcegraph/resources":
+            return 404, _error("InvalidResourceType", f"no route for POST {path}"), {}
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return 401, _error("AuthenticationFailed", "Authentication failed."), {}
+        if not query.get("api-version", [""])[0]:
+            return 400, _error("MissingApiVersionParameter", "api-version is required."), {}
+        if arm.graph_denied:
+            return (
+                arm.graph_denied,
+                _error(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action "
+                    "'Microsoft.ResourceGraph/resources/read'.",
+                ),
+                {},
+            )
+        fault = arm._take_fault(path)
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return fault.status, _error("RateLimiting", f"injected {fault.status}"), headers
+        allowed, remaining, resets = arm.graph_quota_check()
+        quota = {
+            "x-ms-user-quota-remaining": str(remaining),
+            "x-ms-user-quota-resets-after": time.strftime(
+                "%H:%M:%S", time.gmtime(math.ceil(resets))
+            ),
+        }
+        if not allowed:
+            retry = {"Retry-After": str(max(1, math.ceil(resets)))}
+            return (
+                429,
+                _error("RateLimiting", "Please provide below info when asking for support"),
+                {**quota, **retry},
+            )
+        try:
+            request = json.loads(raw or b"{}")
+            body = arm.graph_page(request)
+        except (ValueError, KeyError) as exc:
+            return 400, _error("BadRequest", f"cannot read the query: {exc}"), quota
+        return 200, body, quota
 
     def do_GET(self) -> None:  # noqa: N802 (http.server API)
         started = time.perf_counter()
