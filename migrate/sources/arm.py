@@ -53,11 +53,11 @@ def get_ci(obj: dict[str, Any], key: str) -> Any:
     ``backendIpConfigurations``, later ``backendIPConfigurations``; ARM's own case varies too).
     The exact key is tried first, so the common case costs one lookup."""
     value = obj.get(key)
-    if value is None and obj:
-        lower = key.lower()
-        for name, item in obj.items():
-            if item is not None and name.lower() == lower:
-                return item
+    if value is None and key not in obj:
+        size, lower = len(key), key.lower()
+        for name in obj:  # the length test first: a miss costs little
+            if len(name) == size and name.lower() == lower:
+                return obj[name]
     return value
 
 
@@ -187,35 +187,36 @@ def _flat(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
-    # The hot path of a large inventory: direct lookups on the flattened resource.
-    flat = _flat(obj)
-    vm_id = get_ci(flat, "id")
-    size = get_ci(get_ci(flat, "hardwareProfile") or {}, "vmSize")
+    # The hot path of a large inventory: one lower-cased copy of the flattened resource, then
+    # plain lookups (ARM/az key case varies across eras).
+    flat = {k.lower(): v for k, v in _flat(obj).items()}
+    vm_id = flat.get("id")
+    size = get_ci(flat.get("hardwareprofile") or {}, "vmSize")
     if not vm_id:
         raise ResourceProblem("missing 'id'")
     if not size:
         raise ResourceProblem("missing 'hardwareProfile.vmSize'")
-    storage = get_ci(flat, "storageProfile")
-    os_profile = get_ci(flat, "osProfile")
-    private_ips = get_ci(flat, "privateIps") or ""  # `az vm list -d` prints "10.0.1.4,10.0.1.5"
-    power = get_ci(flat, "powerState") or ""
-    if "instanceView" in flat:
-        for status in path(flat, "instanceView", "statuses", default=[]) or []:
+    storage = flat.get("storageprofile")
+    os_profile = flat.get("osprofile")
+    private_ips = flat.get("privateips") or ""  # `az vm list -d` prints "10.0.1.4,10.0.1.5"
+    power = flat.get("powerstate") or ""
+    if flat.get("instanceview"):
+        for status in prop(flat["instanceview"], "statuses", []) or []:
             if str(status.get("code", "")).startswith("PowerState/"):
                 power = status.get("displayStatus") or status["code"]
-    network = get_ci(flat, "networkProfile") or {}
+    network = flat.get("networkprofile") or {}
     return VirtualMachine(
         id=vm_id,
-        name=get_ci(flat, "name") or _name(flat),
-        location=str(get_ci(flat, "location") or ""),
+        name=flat.get("name") or _name(flat),
+        location=str(flat.get("location") or ""),
         vm_size=str(size),
         source=source,
-        zones=[str(z) for z in get_ci(flat, "zones") or []],
+        zones=[str(z) for z in flat.get("zones") or []],
         os_type=_os_type(storage, os_profile),
         image=_image(storage),
-        priority=str(get_ci(flat, "priority") or "Regular"),
-        availability_set_id=ref_id(get_ci(flat, "availabilitySet")),
-        scale_set_id=ref_id(get_ci(flat, "virtualMachineScaleSet")),
+        priority=str(flat.get("priority") or "Regular"),
+        availability_set_id=ref_id(flat.get("availabilityset")),
+        scale_set_id=ref_id(flat.get("virtualmachinescaleset")),
         nic_ids=[ref_id(n) for n in _list(network, "networkInterfaces")],
         private_ips=[ip.strip() for ip in str(private_ips).split(",") if ip.strip()]
         if private_ips

@@ -16,6 +16,7 @@ walks every row once, which bench/bench_migrate.py measures.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
@@ -38,9 +39,19 @@ SUBSCRIPTIONS_PER_QUERY = 1000  # a larger list is queried in batches
 TYPES = (arm.VM_TYPE, arm.VMSS_TYPE, arm.AUTOSCALE_TYPE, arm.LB_TYPE, arm.AGW_TYPE)
 
 
+# The ARM envelope of each row, packed into one JSON string per row: the SDK's msrest
+# deserializer walks every value of a row object (~50 ms of CPU per 1,000 rows, more than a
+# page's latency) but takes a string as it is; the row is then decoded by json, in C.
+COLUMNS = ("id", "name", "type", "location", "tags", "sku", "zones", "properties", "subscriptionId")
+
+
 def query_for(types: tuple[str, ...]) -> str:
     listed = ", ".join(f"'{t}'" for t in types)
-    return f"Resources | where type in~ ({listed}) | order by id asc"
+    packed = ", ".join(f"'{c}', {c}" for c in COLUMNS)
+    return (
+        f"Resources | where type in~ ({listed}) | order by id asc "
+        f"| project row = tostring(pack({packed}))"
+    )
 
 
 class GraphDenied(Exception):
@@ -180,7 +191,8 @@ def query_resources(
         if isinstance(page, BaseException):
             raise page
         result.pages += 1
-        for row in page:
+        for packed in page:
+            row = json.loads(packed["row"]) if isinstance(packed.get("row"), str) else packed
             rtype = arm.resource_type(row)
             if rtype in result.items:
                 sub = row.get("subscriptionId") or ""

@@ -125,7 +125,7 @@ class FakeArm:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._pages: dict[tuple[str, str, int], bytes] = {}
-        self._graph_rows: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = {}
+        self._graph_rows: dict[tuple[Any, ...], list[Any]] = {}
         self._graph_pages: dict[tuple[Any, ...], bytes] = {}
         self._graph_sent: deque[float] = deque()
         self._server: ThreadingHTTPServer | None = None
@@ -199,22 +199,31 @@ class FakeArm:
 
     def graph_page(self, request: dict[str, Any]) -> bytes:
         subs = tuple(s.lower() for s in request.get("subscriptions") or self.subscription_ids)
-        types = tuple(re.findall(r"'(microsoft\.[a-z]+/[a-z]+)'", str(request["query"]).lower()))
+        text = str(request["query"])
+        types = tuple(re.findall(r"'(microsoft\.[a-z]+/[a-z]+)'", text.lower()))
+        # `project row = tostring(pack('k', k, ...))`: each row is one JSON string of those keys
+        packed = re.search(r"project\s+(\w+)\s*=\s*tostring\(pack\(([^)]*)\)\)", text)
+        columns = re.findall(r"'(\w+)'", packed[2]) if packed else []
         options = request.get("options") or {}
         offset = int(options.get("$skipToken") or 0)
         top = min(int(options.get("$top") or self.graph_page_size), self.graph_page_size)
-        key = (subs, types)
+        key = (subs, types, packed[1] if packed else "", tuple(columns))
         cache_key = (key, offset, top)
         body = self._graph_pages.get(cache_key)
         if body is None:
             rows = self._graph_rows.get(key)
             if rows is None:
-                rows = self._graph_rows[key] = [
+                rows = [
                     {**item, "subscriptionId": sub}
                     for sub in subs
                     for rtype in types
                     for item in self.items.get((sub, rtype), [])
                 ]
+                if packed:
+                    rows = [
+                        {packed[1]: json.dumps({c: row.get(c) for c in columns})} for row in rows
+                    ]
+                self._graph_rows[key] = rows
             chunk = rows[offset : offset + top]
             doc: dict[str, Any] = {
                 "totalRecords": len(rows),
