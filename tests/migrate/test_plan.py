@@ -265,10 +265,8 @@ def test_group_tag_is_configurable(sample_inventory: Inventory) -> None:
     assert "finance-it" in names  # vm-report-01 grouped by its owner tag now
 
 
-def test_plan_of_a_large_estate_is_fast(tmp_path: Path) -> None:
-    import time
-
-    inventory = Inventory()
+def test_plan_of_a_large_estate_accounts_for_every_resource(tmp_path: Path) -> None:
+    # Its speed is a benchmark (bench/bench_migrate.py prints the plan time), not a test.
     arm = FakeArm()
     for i in range(4):
         arm.add_resources(synthetic_subscription(f"00000000-0000-4000-8000-00000000010{i}"))
@@ -276,11 +274,9 @@ def test_plan_of_a_large_estate_is_fast(tmp_path: Path) -> None:
     folder.mkdir()
     for (sub, collection), items in arm.items.items():
         (folder / f"{sub}-{collection.replace('/', '_')}.json").write_text(json.dumps(items))
-    inventory = load_export(folder)
-    started = time.perf_counter()
-    plan = build_plan(inventory)
-    assert time.perf_counter() - started < 2.0
+    plan = build_plan(load_export(folder))
     assert len(plan["workloads"]) > 400
+    assert sum(len(w["azure"]["ids"]) for w in plan["workloads"]) == 4 * (500 + 50)
 
 
 def test_flexible_scale_set_takes_its_vms(tmp_path: Path) -> None:
