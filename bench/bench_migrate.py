@@ -80,7 +80,8 @@ def serve(scale: float, latency: float, page_size: int, conn) -> None:
     conn.send((arm.url, pages))
     while conn.recv() == "count":
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        conn.send((len(arm.log), usage.ru_utime + usage.ru_stime))
+        queries = len(arm.requests_for("/providers/Microsoft.ResourceGraph/resources"))
+        conn.send((len(arm.log), usage.ru_utime + usage.ru_stime, queries))
     arm.stop()
 
 
@@ -153,12 +154,12 @@ def graph_runs(connection: AzureConnection, subs: list[str], parent, repeat: int
     runs = []
     for _ in range(max(1, repeat)):
         parent.send("count")
-        before, _ = parent.recv()
+        _, _, before = parent.recv()
         started, cpu_started = time.perf_counter(), time.process_time()
         inventory = inventory_live(subs, connection, progress=False, resource_graph=True)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         parent.send("count")
-        after, _ = parent.recv()
+        _, _, after = parent.recv()
         runs.append((wall, cpu, after - before, len(inventory.vms)))
         time.sleep(WINDOW)  # a fresh quota window for the next run, as a new user session
     return runs
@@ -242,12 +243,12 @@ def main() -> None:
     runs = []
     for _ in range(max(1, args.repeat)):
         parent.send("count")
-        requests_before, server_cpu_before = parent.recv()
+        requests_before, server_cpu_before, _ = parent.recv()
         started, cpu_started = time.perf_counter(), time.process_time()
         inventory = inventory_live(subs, connection, progress=False, max_workers=args.max_workers)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         parent.send("count")
-        requests_after, server_cpu_after = parent.recv()
+        requests_after, server_cpu_after, _ = parent.recv()
         runs.append(
             (wall, cpu, server_cpu_after - server_cpu_before, requests_after - requests_before)
         )

@@ -211,3 +211,19 @@ def test_every_az_era_key_case_gives_the_same_model(tmp_path: Path) -> None:
     assert all(r.frontend_internal is False for r in legacy.rules)  # publicIpAddress
     assert frontend_internal({"privateIpAddress": "10.0.0.4"}) is True  # old az case
     assert frontend_internal({"properties": {"PrivateIPAddress": "10.0.0.4"}}) is True
+
+
+def test_az_vm_list_sizes_output_feeds_sizes(tmp_path: Path) -> None:
+    vm = copy.deepcopy(_legacy("arm-virtualMachines.json")["value"][0])
+    vm["properties"]["hardwareProfile"]["vmSize"] = "Standard_Z99_v9"
+    size = {
+        "maxDataDiskCount": 8,
+        "memoryInMb": 28672,
+        "name": "Standard_Z99_v9",
+        "numberOfCores": 4,
+        "osDiskSizeInMb": 1047552,
+        "resourceDiskSizeInMb": 57344,
+    }
+    inventory = load_export(_write(tmp_path, "x.json", [vm, size]))
+    resolved = inventory.vm_sizes["Standard_Z99_v9"]
+    assert (resolved.vcpus, resolved.memory_gb, resolved.origin) == (4, 28, "subscription")
