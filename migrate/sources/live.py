@@ -322,6 +322,14 @@ def _inventory_graph(subs: list[str], connection: AzureConnection) -> Inventory:
                 load_balancers=result.items[arm.LB_TYPE] + result.items[arm.AGW_TYPE],
                 subscriptions=[SubscriptionResult(sub) for sub in subs],
             )
+            seen = {subscription_of(r.id).lower() for items in result.items.values() for r in items}
+            for sub in subs:
+                if sub.lower() not in seen:
+                    # Resource Graph leaves out what the identity may not read, silently.
+                    inventory.notes.append(
+                        f"Resource Graph returned nothing for subscription {sub}: it is empty, "
+                        "or the identity lacks the Reader role on it"
+                    )
             nic_subs = _ip_pool_subscriptions(inventory)
             if nic_subs:
                 nics = query_resources(client, nic_subs, (arm.NIC_TYPE,)).items[arm.NIC_TYPE]

@@ -148,3 +148,17 @@ def test_nics_are_queried_where_pools_name_members_by_address(fake_arm: FakeArm)
         gateway = next(w for w in plan["workloads"] if w["azure"]["loadBalancers"])
         assert [i.rsplit("/", 1)[-1] for i in gateway["azure"]["ids"]] == ["app-2"], graph
     assert json.dumps(plan)
+
+
+def test_a_subscription_without_rows_is_noted(sample_arm: FakeArm) -> None:
+    empty = "00000000-0000-4000-8000-0000000000ee"
+    sample_arm.add(empty, "Microsoft.Compute/virtualMachines", [])
+
+    inventory = inventory_live(
+        [PROD, LEGACY, empty], connection_for(sample_arm), progress=False, resource_graph=True
+    )
+
+    assert [n for n in inventory.notes if empty in n] == [
+        f"Resource Graph returned nothing for subscription {empty}: it is empty, or the "
+        "identity lacks the Reader role on it"
+    ]
