@@ -6,7 +6,8 @@ burstable (B) sizes to burstable t types, and every other size to the general cl
 (c, m, r, x, u) by its memory per vCPU. Within a class the order is: the same vCPUs, the
 smallest memory-per-vCPU step that holds the memory, the same vendor and architecture, a plain
 variant, the newest generation up to the cap (``maxGeneration``; raised for Azure v6 sizes),
-the least memory. The rationale names the runner-up and the criterion it lost on.
+the least memory; an architecture change (x86 <-> Arm) only when nothing else fits. The
+rationale names the runner-up and the criterion it lost on.
 """
 
 from __future__ import annotations
@@ -167,6 +168,8 @@ def _mem_step(t: Ec2Type) -> int:
 # Each criterion: (name used in "lost on ...", key function). Order is precedence.
 _Criterion = tuple[str, Callable[[Ec2Type, _Want], Any]]
 _GENERAL: list[_Criterion] = [
+    # An architecture change means a rebuild of the application: only when nothing else fits.
+    ("architecture", lambda t, w: int(_vendor_penalty(w.vendor, ec2_vendor(t)) == 2)),
     ("the vCPU count", lambda t, w: (0, 0) if t.vcpus == w.size.vcpus else (1, t.vcpus)),
     ("memory per vCPU (a bigger memory class than needed)", lambda t, w: _mem_step(t)),
     ("vendor/architecture", lambda t, w: _vendor_penalty(w.vendor, ec2_vendor(t))),
