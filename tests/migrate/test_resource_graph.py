@@ -6,6 +6,9 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
+from migrate.errors import MigrateError
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
 from migrate.sources.graph import QuotaPacer
@@ -162,3 +165,13 @@ def test_a_subscription_without_rows_is_noted(sample_arm: FakeArm) -> None:
         f"Resource Graph returned nothing for subscription {empty}: it is empty, or the "
         "identity lacks the Reader role on it"
     ]
+
+
+def test_a_failing_query_is_one_clear_error(sample_arm: FakeArm) -> None:
+    sample_arm.fail(GRAPH, 500, times=10)
+
+    with pytest.raises(MigrateError, match="Resource Graph query failed") as caught:
+        inventory_live(
+            [PROD], connection_for(sample_arm, retry_total=1), progress=False, resource_graph=True
+        )
+    assert caught.value.exit_code == 3
