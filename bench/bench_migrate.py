@@ -321,14 +321,17 @@ def main() -> None:
     )
     best_graph = min(graph)
     print_graph("  best run", best_graph[0], best_graph[2], best_graph[3], args.latency, 1.3)
-    print(f"  CPU time of the best run: {best_graph[1]:.3f} s (listing process)")
+    print(
+        f"  CPU time of the best run: {best_graph[1]:.3f} s (listing process); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     if args.graph_scale:
         parent, child = ctx.Pipe()
         big = ctx.Process(
             target=graph_child, args=(args.graph_scale, args.latency, args.page_size, child)
         )
         big.start()
-        wall, _cpu, queries, vms, big_peak = parent.recv()
+        wall, big_cpu, queries, vms, big_peak = parent.recv()
         big.join(timeout=60)
         print_graph(
             f"Resource Graph, --graph-scale {args.graph_scale:g}",
@@ -339,6 +342,7 @@ def main() -> None:
             1.2,
             big_peak,
         )
+        print(f"  CPU time: {big_cpu:.3f} s (listing process)")
     print(
         f"plan time:            {t2 - t1:.3f} s  (goal < 2)  -> {len(plan['workloads'])} "
         f"workloads, {len(plan['skipped'])} skipped (live: {live_plan_workloads} workloads)"
