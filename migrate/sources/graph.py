@@ -59,9 +59,15 @@ class GraphDenied(Exception):
 
 
 class QuotaPacer:
-    """Keeps queries within the per-user quota: at most ``quota`` sends in any ``window``
-    seconds, and a wait when the service says the quota is spent (another client of the same
-    user may be spending it)."""
+    """Keeps queries within the per-user quota: a query waits until the one ``quota`` queries
+    back was answered ``window`` seconds ago, and waits when the service says the quota is
+    spent (another client of the same user may be spending it).
+
+    The window counts from each *answer*, not each send: the service counts a query when it
+    arrives, which is after our send and before our answer, so counting from the answer never
+    lets a 16th query arrive inside the window (a 429 would cost a whole ``Retry-After``), for
+    the price of one round trip per window.
+    """
 
     def __init__(
         self,
@@ -72,34 +78,31 @@ class QuotaPacer:
     ) -> None:
         self.quota, self.window = quota, window
         self._clock, self._sleep = clock, sleep
-        self._sent: deque[float] = deque()
+        self._answered: deque[float] = deque()
         self._service_wait_until = 0.0
         self.waited = 0.0
 
     def before_request(self) -> None:
         now = self._clock()
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
         wait = 0.0
-        if len(self._sent) >= self.quota:
-            # a small margin: the service counts arrivals, a little after our sends
-            wait = self._sent[0] + self.window + 0.02 - now
-        elif self._service_wait_until > now:
-            wait = self._service_wait_until - now
+        if len(self._answered) >= self.quota:
+            wait = self._answered[-self.quota] + self.window - now
+        if self._service_wait_until > now:
+            wait = max(wait, self._service_wait_until - now)
         if wait > 0:
             self.waited += wait
             self._sleep(wait)
-            now = self._clock()
-            while self._sent and self._sent[0] <= now - self.window:
-                self._sent.popleft()
-        self._sent.append(now)
 
     def after_response(self, headers: Mapping[str, str]) -> None:
+        now = self._clock()
+        self._answered.append(now)
+        while len(self._answered) > self.quota:
+            self._answered.popleft()
         remaining = headers.get("x-ms-user-quota-remaining")
         resets = headers.get("x-ms-user-quota-resets-after")
         self._service_wait_until = 0.0
         if remaining is not None and resets and remaining.strip() == "0":
-            self._service_wait_until = self._clock() + _clock_seconds(resets)
+            self._service_wait_until = now + _clock_seconds(resets)
 
 
 def _clock_seconds(text: str) -> float:
