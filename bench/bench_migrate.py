@@ -45,7 +45,7 @@ from azure.mgmt.monitor import models as monitor_models  # noqa: E402
 from azure.mgmt.network import models as network_models  # noqa: E402
 
 from migrate.plan import build_plan  # noqa: E402
-from migrate.sources import arm  # noqa: E402
+from migrate.sources import arm, graph  # noqa: E402
 from migrate.sources.export import load_export  # noqa: E402
 from migrate.sources.live import AzureConnection, arm_json, inventory_live  # noqa: E402
 from tests.migrate.estate import SIZES, sku_items, subscription_id, synthetic_subscription  # noqa: E402
@@ -77,6 +77,8 @@ def serve(scale: float, latency: float, page_size: int, conn) -> None:
     arm.ensure_collections()
     arm.start()
     pages = {f"{k[0]}|{k[1]}": max(1, math.ceil(len(v) / page_size)) for k, v in arm.items.items()}
+    subs = sorted({key.split("|")[0] for key in pages})
+    arm.warm_graph(subs, graph.query_for(graph.TYPES))
     conn.send((arm.url, pages))
     while conn.recv() == "count":
         usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -197,6 +197,22 @@ class FakeArm:
             resets = sent[0] + self.graph_window - now
             return True, self.graph_quota - len(sent), resets
 
+    def warm_graph(self, subscriptions: list[str], query: str) -> int:
+        """Serialise every page of ``query`` now (the benchmark times the client, not the fake's
+        first-request work); returns the number of pages."""
+        pages, token = 0, None
+        while True:
+            options = {"$top": self.graph_page_size, **({"$skipToken": token} if token else {})}
+            body = json.loads(
+                self.graph_page(
+                    {"subscriptions": subscriptions, "query": query, "options": options}
+                )
+            )
+            pages += 1
+            token = body.get("$skipToken")
+            if not token:
+                return pages
+
     def graph_page(self, request: dict[str, Any]) -> bytes:
         subs = tuple(s.lower() for s in request.get("subscriptions") or self.subscription_ids)
         text = str(request["query"])
