@@ -54,6 +54,7 @@ ENVELOPE = {
     "properties",
 }
 _CLOCK = re.compile(r"^(\d+):(\d\d):(\d\d)$")
+COMPACT = (",", ":")  # Azure answers compact JSON
 
 COLLECTIONS = {
     "microsoft.compute/virtualmachines": "microsoft.compute/virtualmachines",
@@ -237,7 +238,12 @@ class FakeArm:
                 ]
                 if packed:
                     rows = [
-                        {packed[1]: json.dumps({c: row.get(c) for c in columns})} for row in rows
+                        {
+                            packed[1]: json.dumps(
+                                {c: row.get(c) for c in columns}, separators=COMPACT
+                            )
+                        }
+                        for row in rows
                     ]
                 self._graph_rows[key] = rows
             chunk = rows[offset : offset + top]
@@ -250,7 +256,7 @@ class FakeArm:
             }
             if offset + top < len(rows):
                 doc["$skipToken"] = str(offset + top)
-            body = json.dumps(doc).encode()
+            body = json.dumps(doc, separators=COMPACT).encode()
             self._graph_pages[cache_key] = body
         return body
 
