@@ -126,6 +126,8 @@ def _check_output(output: Path | None, *inputs: Path | None) -> None:
 def cmd_inventory(args: argparse.Namespace) -> int:
     if args.from_export is not None and args.subscription:
         raise MigrateError("give --subscription (live) or --from-export (offline), not both")
+    if args.from_export is not None and args.resource_graph:
+        raise MigrateError("--resource-graph is for live inventories, not --from-export")
     _check_output(args.output, args.from_export)
     if args.from_export is not None:
         from migrate.sources.export import load_export
@@ -137,7 +139,11 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 
         # azure-identity logs every credential it tries as a warning; the summary says enough.
         logging.getLogger("azure").setLevel(logging.ERROR)
-        result = inventory_live(args.subscription or None, max_workers=args.max_workers)
+        result = inventory_live(
+            args.subscription or None,
+            max_workers=args.max_workers,
+            resource_graph=args.resource_graph,
+        )
         origin = {"kind": "live", "subscriptions": args.subscription or "every visible one"}
     body = result.to_json()
     body["source"] = {**origin, "inventoriedAt": _now()}
@@ -164,7 +170,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     _check_output(args.output, args.inventory_file)
     body, inventory = read_inventory(args.inventory_file)
     result = with_source(
-        build_plan(inventory, PlanOptions(group_tag=args.group_tag)), body, args.inventory_file
+        build_plan(inventory, PlanOptions(group_tag=args.group_tag, prefer_alb=args.prefer_alb)),
+        body,
+        args.inventory_file,
     )
     _emit(args.output, json.dumps(result, indent=1) + "\n")
     _say(
@@ -269,6 +277,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--max-workers", type=int, default=100, help="parallel list calls, live (default: 100)"
     )
+    sub.add_argument(
+        "--resource-graph",
+        action="store_true",
+        help="live: one Azure Resource Graph query across the subscriptions (big estates); "
+        "falls back to per-subscription listing where the query is not permitted",
+    )
     _common(sub)
     sub.set_defaults(run=cmd_inventory)
 
@@ -285,6 +299,12 @@ def parser() -> argparse.ArgumentParser:
         default="workload",
         metavar="TAG",
         help="tag whose value groups plain VMs into one workload (default: workload)",
+    )
+    sub.add_argument(
+        "--prefer-alb",
+        action="store_true",
+        help="make an Azure Load Balancer an ALB when every rule is TCP with an HTTP(S) probe "
+        "on its backend port (default: NLB, like for like)",
     )
     _common(sub)
     sub.set_defaults(run=cmd_plan)

@@ -49,6 +49,9 @@ class VmSize:
     gpus: float = 0
     gpu_model: str = ""
     family: str = ""
+    # Where the figures come from: subscription (resource SKUs / list-sizes / list-skus),
+    # catalog (the embedded azure_vm_sizes.json) or name (derived from the size name's grammar).
+    origin: str = "catalog"
 
 
 @dataclass(slots=True)
@@ -68,6 +71,28 @@ class VirtualMachine:
     private_ips: list[str] = field(default_factory=list)
     power_state: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    # Virtual network ids of the VM's NICs, when the NICs were read (`az network nic list`,
+    # or listed live): IP-based pool membership is only trusted within these networks.
+    virtual_networks: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NetworkInterface:
+    """A NIC, read only to learn a VM's private IPs and virtual networks (folded into the VM)."""
+
+    id: str
+    vm_id: str
+    private_ips: list[str] = field(default_factory=list)
+    virtual_networks: list[str] = field(default_factory=list)
+
+
+def virtual_network_of(subnet_id: str) -> str:
+    """``.../virtualNetworks/<name>/subnets/<s>`` -> the virtual network id (lower case)."""
+    parts = subnet_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "virtualnetworks":
+            return id_key("/".join(parts[: i + 2]))
+    return ""
 
 
 @dataclass(slots=True)
@@ -134,6 +159,8 @@ class BackendPool:
     member_ids: list[str] = field(default_factory=list)
     # Backend addresses given as IPs or FQDNs instead of ip configurations.
     addresses: list[str] = field(default_factory=list)
+    # The virtual network of IP-address members (Standard LB pools name it), lower case.
+    virtual_network: str = ""
 
 
 @dataclass(slots=True)
@@ -160,6 +187,11 @@ class LoadBalancingRule:
     probe_id: str = ""
     has_certificate: bool = False
     deregistration_delay_s: int | None = None
+    # True: the frontend has only a private IP; False: public; None: the export does not say.
+    frontend_internal: bool | None = None
+    # Application-gateway path rules: the URL paths this rule serves ([] = the listener default).
+    path_patterns: list[str] = field(default_factory=list)
+    listener: str = ""  # the gateway listener (or LB frontend) the rule belongs to
 
 
 @dataclass(slots=True)
@@ -181,6 +213,8 @@ class LoadBalancer:
     rules: list[LoadBalancingRule] = field(default_factory=list)
     inbound_nat_rules: int = 0
     notes: list[str] = field(default_factory=list)
+    # Virtual networks the balancer lives in or reaches (gateway subnet, private frontends).
+    virtual_networks: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

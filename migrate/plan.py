@@ -8,22 +8,19 @@ gateway and autoscale setting is used by a workload or skipped with a reason.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from migrate import balancers
 from migrate.errors import MigrateError
+from migrate.matching import Group, build_index, group_workloads, pool_membership
 from migrate.model import (
     AutoscaleProfile,
     AutoscaleSetting,
     Inventory,
-    LoadBalancer,
-    LoadBalancingRule,
-    Probe,
     ScaleSet,
-    VirtualMachine,
     VmSize,
     id_key,
 )
@@ -31,7 +28,6 @@ from migrate.sizing import SizingChoice, choose_instance_type
 
 PLAN_SCHEMA_VERSION = 1
 CPU_METRIC = "percentage cpu"
-_NAME_PREFIXES = ("vmss-", "lb-", "agw-", "appgw-", "avset-", "as-", "vm-")
 _COMPARISON = {
     "greaterthan": "GreaterThanThreshold",
     "greaterthanorequal": "GreaterThanOrEqualToThreshold",
@@ -48,167 +44,7 @@ _ADJUSTMENT = {
 @dataclass(frozen=True)
 class PlanOptions:
     group_tag: str = "workload"  # plain VMs sharing this tag's value form one workload
-
-
-@dataclass
-class _Group:
-    name: str
-    kind: str  # scaleSet | vmGroup
-    vms: list[VirtualMachine] = field(default_factory=list)
-    scale_set: ScaleSet | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Index:
-    """Lookups by case-insensitive id (Azure APIs disagree on case)."""
-
-    vms: dict[str, VirtualMachine]
-    scale_sets: dict[str, ScaleSet]
-    nic_to_vm: dict[str, str]
-    ip_to_vm: dict[str, str]
-    pool_owner: dict[str, LoadBalancer]
-    autoscale_by_target: dict[str, list[AutoscaleSetting]]
-
-
-def _prefix_through(resource_id: str, segment: str) -> str:
-    """The id up to and including ``<segment>/<name>`` ('' when the segment is absent)."""
-    parts = resource_id.split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part.lower() == segment:
-            return id_key("/".join(parts[: i + 2]))
-    return ""
-
-
-def _index(inventory: Inventory) -> _Index:
-    vms = {id_key(vm.id): vm for vm in inventory.vms}
-    nic_to_vm: dict[str, str] = {}
-    ip_to_vm: dict[str, str] = {}
-    for key, vm in vms.items():
-        for nic in vm.nic_ids:
-            nic_to_vm[id_key(nic)] = key
-        for ip in vm.private_ips:
-            ip_to_vm[ip] = key
-    pool_owner = {id_key(pool.id): lb for lb in inventory.load_balancers for pool in lb.pools}
-    by_target: dict[str, list[AutoscaleSetting]] = defaultdict(list)
-    for setting in inventory.autoscale:
-        by_target[id_key(setting.target_resource_id)].append(setting)
-    return _Index(
-        vms=vms,
-        scale_sets={id_key(ss.id): ss for ss in inventory.scale_sets},
-        nic_to_vm=nic_to_vm,
-        ip_to_vm=ip_to_vm,
-        pool_owner=pool_owner,
-        autoscale_by_target=by_target,
-    )
-
-
-def _pool_members(
-    inventory: Inventory, idx: _Index
-) -> tuple[dict[str, set[str]], dict[str, list[str]]]:
-    """pool key -> member keys ('vm:<id>' / 'ss:<id>'); LB key -> unresolved member references."""
-    members: dict[str, set[str]] = defaultdict(set)
-    dangling: dict[str, list[str]] = defaultdict(list)
-    for lb in inventory.load_balancers:
-        for pool in lb.pools:
-            pkey = id_key(pool.id)
-            for member in pool.member_ids:
-                ss = _prefix_through(member, "virtualmachinescalesets")
-                nic = _prefix_through(member, "networkinterfaces")
-                if ss and ss in idx.scale_sets:
-                    members[pkey].add("ss:" + ss)
-                elif not ss and nic in idx.nic_to_vm:
-                    members[pkey].add("vm:" + idx.nic_to_vm[nic])
-                else:
-                    dangling[id_key(lb.id)].append(member)
-            for address in pool.addresses:
-                if address in idx.ip_to_vm:
-                    members[pkey].add("vm:" + idx.ip_to_vm[address])
-                else:
-                    dangling[id_key(lb.id)].append(address)
-    for key, ss in idx.scale_sets.items():
-        for pool_id in ss.lb_pool_ids + ss.agw_pool_ids:
-            members[id_key(pool_id)].add("ss:" + key)
-    return members, dangling
-
-
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    for prefix in _NAME_PREFIXES:
-        if slug.startswith(prefix) and len(slug) > len(prefix):
-            return slug[len(prefix) :]
-    return slug or "workload"
-
-
-def _group(
-    inventory: Inventory, idx: _Index, members: dict[str, set[str]], options: PlanOptions
-) -> list[_Group]:
-    groups: list[_Group] = []
-    flex: dict[str, list[VirtualMachine]] = defaultdict(list)
-    plain: list[VirtualMachine] = []
-    for vm in inventory.vms:
-        ss_key = id_key(vm.scale_set_id) if vm.scale_set_id else ""
-        if ss_key and ss_key in idx.scale_sets:
-            flex[ss_key].append(vm)
-        else:
-            plain.append(vm)
-    for key, ss in idx.scale_sets.items():
-        groups.append(_Group(_slug(ss.name), "scaleSet", flex.get(key, []), ss))
-
-    # Plain VMs: connected through shared backend pools, then availability set, then tag.
-    parent: dict[str, str] = {id_key(vm.id): id_key(vm.id) for vm in plain}
-
-    def find(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    pool_of: dict[str, str] = {}
-    for pkey in sorted(members):
-        vm_keys = [m[3:] for m in sorted(members[pkey]) if m.startswith("vm:") and m[3:] in parent]
-        for k in vm_keys:
-            pool_of.setdefault(k, pkey)
-            parent[find(k)] = find(vm_keys[0])
-    buckets: dict[tuple[str, str], list[VirtualMachine]] = defaultdict(list)
-    for vm in plain:
-        k = id_key(vm.id)
-        if k in pool_of:
-            buckets[("pool", find(k))].append(vm)
-        elif vm.availability_set_id:
-            buckets[("avset", id_key(vm.availability_set_id))].append(vm)
-        elif vm.tags.get(options.group_tag):
-            buckets[("tag", vm.tags[options.group_tag])].append(vm)
-        else:
-            buckets[("vm", k)].append(vm)
-    for (how, key), vms in buckets.items():
-        if how == "pool":
-            front = idx.pool_owner[pool_of[key]]
-            name = _slug(front.name)
-        elif how == "avset":
-            name = _slug(vms[0].availability_set_id.rsplit("/", 1)[-1])
-        elif how == "tag":
-            name = _slug(key)
-        else:
-            name = _slug(vms[0].name)
-        group = _Group(name, "vmGroup", vms)
-        for vm in vms:
-            if vm.scale_set_id:
-                group.warnings.append(
-                    f"{vm.name} belongs to scale set {vm.scale_set_id}, which is not in the "
-                    "inventory"
-                )
-        groups.append(group)
-    _unique_names(groups)
-    return sorted(groups, key=lambda g: g.name)
-
-
-def _unique_names(groups: list[_Group]) -> None:
-    counts: Counter[str] = Counter()
-    for group in sorted(groups, key=lambda g: (g.name, g.kind != "scaleSet")):
-        counts[group.name] += 1
-        if counts[group.name] > 1:
-            group.name = f"{group.name}-{counts[group.name]}"
+    prefer_alb: bool = False  # upgrade L4 balancers whose rules are all HTTP(S)-probed
 
 
 def _sizing(size: VmSize) -> SizingChoice:
@@ -220,7 +56,7 @@ def _sizing_by_key(key: tuple[Any, ...]) -> SizingChoice:
     return choose_instance_type(VmSize(*key))
 
 
-def _pick_size(group: _Group, inventory: Inventory) -> tuple[str, list[str]]:
+def _pick_size(group: Group, inventory: Inventory) -> tuple[str, list[str]]:
     """The Azure size of the workload, and warnings when members differ."""
     if group.scale_set is not None and group.scale_set.vm_size:
         return group.scale_set.vm_size, []
@@ -243,8 +79,9 @@ class _Planner:
     def __init__(self, inventory: Inventory, options: PlanOptions) -> None:
         self.inv = inventory
         self.options = options
-        self.idx = _index(inventory)
-        self.members, self.dangling = _pool_members(inventory, self.idx)
+        self.idx = build_index(inventory)
+        self.membership = pool_membership(inventory, self.idx)
+        self.members = self.membership.members
         self.skipped: list[dict[str, str]] = []
         self.used: set[str] = set()
         self.unused_reason: dict[str, str] = {}
@@ -255,7 +92,7 @@ class _Planner:
     # -- workloads ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         workloads = []
-        for group in _group(self.inv, self.idx, self.members, self.options):
+        for group in group_workloads(self.inv, self.idx, self.members, self.options.group_tag):
             workload = self.workload(group)
             if workload is not None:
                 workloads.append(workload)
@@ -268,7 +105,7 @@ class _Planner:
             "notes": notes,
         }
 
-    def workload(self, group: _Group) -> dict[str, Any] | None:
+    def workload(self, group: Group) -> dict[str, Any] | None:
         ids = ([group.scale_set.id] if group.scale_set else []) + [vm.id for vm in group.vms]
         size_name, warnings = _pick_size(group, self.inv)
         warnings = group.warnings + warnings
@@ -276,8 +113,9 @@ class _Planner:
         reason = ""
         if size is None:
             reason = (
-                f"VM size '{size_name}' is not in the SKU catalog: add it to "
-                "migrate/catalog/azure_vm_sizes.json or run the inventory live (resource SKUs)"
+                f"VM size '{size_name}' is not in the subscription's SKU list or the catalog and "
+                "its name does not resolve: add it to migrate/catalog/azure_vm_sizes.json, or "
+                "export `az vm list-skus` / run the inventory live (resource SKUs)"
             )
         else:
             try:
@@ -303,6 +141,12 @@ class _Planner:
             "instanceType": choice.instance_type,
             "alternatives": choice.alternatives,
             "sizingRationale": choice.rationale,
+            "sizing": {
+                "class": choice.sizing_class,
+                "sizeSource": choice.size_origin,
+                "runnerUp": choice.runner_up,
+                "runnerUpReason": choice.runner_up_reason,
+            },
         }
         autoscale_ids = self.capacity(group, instances, aws, warnings)
         lb_ids = self.load_balancer(group, aws, warnings)
@@ -324,7 +168,7 @@ class _Planner:
         }
 
     @staticmethod
-    def instance_count(group: _Group) -> int:
+    def instance_count(group: Group) -> int:
         if group.scale_set is None:
             return len(group.vms)
         if group.scale_set.orchestration_mode == "Flexible":
@@ -333,7 +177,7 @@ class _Planner:
 
     # -- capacity and scaling ----------------------------------------------------------------
     def capacity(
-        self, group: _Group, instances: int, aws: dict[str, Any], warnings: list[str]
+        self, group: Group, instances: int, aws: dict[str, Any], warnings: list[str]
     ) -> list[str]:
         aws.update(
             minSize=instances, maxSize=instances, desiredCapacity=instances, scalingPolicies=[]
@@ -451,24 +295,26 @@ class _Planner:
         return out
 
     # -- load balancing ----------------------------------------------------------------------
-    def workload_pools(self, group: _Group) -> set[str]:
+    def workload_pools(self, group: Group) -> set[str]:
         keys = {"vm:" + id_key(vm.id) for vm in group.vms}
         if group.scale_set is not None:
             keys.add("ss:" + id_key(group.scale_set.id))
         return {pool for pool, members in self.members.items() if members & keys}
 
-    def frontends(self, group: _Group) -> list[str]:
+    def frontends(self, group: Group) -> list[str]:
         pools = self.workload_pools(group)
         return sorted(
             {id_key(self.idx.pool_owner[p].id) for p in pools if p in self.idx.pool_owner}
         )
 
-    def load_balancer(self, group: _Group, aws: dict[str, Any], warnings: list[str]) -> list[str]:
+    def load_balancer(self, group: Group, aws: dict[str, Any], warnings: list[str]) -> list[str]:
         aws.update(
             healthCheck=None,
             listeners=[],
             loadBalancerType=None,
+            loadBalancer=None,
             targetPort=None,
+            targetPorts=[],
             deregistrationDelay=None,
         )
         pools = self.workload_pools(group)
@@ -490,18 +336,11 @@ class _Planner:
                 self.unused_reason.setdefault(
                     key,
                     f"no load-balancing rule for workload {group.name} (only "
-                    f"{lb.inbound_nat_rules} inbound "
-                    "NAT rules): use SSM Session Manager instead of NAT",
+                    f"{lb.inbound_nat_rules} inbound NAT rules): use SSM Session Manager "
+                    "instead of NAT",
                 )
                 continue
-            probes = {id_key(p.id): p for p in lb.probes}
-            http = any(
-                probes.get(id_key(r.probe_id), Probe("", "", "Tcp", 0)).protocol.lower()
-                in ("http", "https")
-                for r in rules
-            )
-            rank = 0 if lb.kind == "applicationGateway" else (1 if http else 2)
-            candidates.append((rank, lb.name, key, lb, rules, probes))
+            candidates.append((balancers.rank(lb, rules), lb.name, key, lb, rules))
         if not candidates:
             if not owners:
                 warnings.append(
@@ -510,95 +349,33 @@ class _Planner:
                 )
             return []
         candidates.sort(key=lambda c: c[:2])
-        _, _, key, lb, rules, probes = candidates[0]
-        for _, name, other_key, _, _, _ in candidates[1:]:
+        _, _, key, lb, rules = candidates[0]
+        for _, name, other_key, _, _ in candidates[1:]:
             self.unused_reason.setdefault(
                 other_key,
                 f"workload {group.name} already maps to {lb.name}; Cutover builds one load "
-                "balancer per "
-                f"group (add a second target group for {name} by hand)",
+                f"balancer per group (add a second target group for {name} by hand)",
             )
         self.used.add(key)
-        self.map_frontend(lb, rules, probes, aws, warnings)
-        return [lb.id]
-
-    def map_frontend(
-        self,
-        lb: LoadBalancer,
-        rules: list[LoadBalancingRule],
-        probes: dict[str, Probe],
-        aws: dict[str, Any],
-        warnings: list[str],
-    ) -> None:
-        rule_probes = [probes[id_key(r.probe_id)] for r in rules if id_key(r.probe_id) in probes]
-        http = lb.kind == "applicationGateway" or any(
-            p.protocol.lower() in ("http", "https") for p in rule_probes
+        frontend = balancers.Frontend(
+            lb=lb,
+            rules=rules,
+            other_rules=[r for r in lb.rules if id_key(r.pool_id) not in pools],
+            probes={id_key(p.id): p for p in lb.probes},
         )
-        aws["loadBalancerType"] = "application" if http else "network"
-        listeners: list[dict[str, Any]] = []
-        for r in rules:
-            proto = r.protocol.lower()
-            if http:
-                if proto == "udp":
-                    warnings.append(
-                        f"{lb.name}: UDP rule {r.name} cannot go through an ALB: not mapped"
-                    )
-                    continue
-                https = proto == "https" or r.frontend_port == 443 or r.has_certificate
-                listener = {"protocol": "HTTPS" if https else "HTTP", "port": r.frontend_port}
-            elif proto in ("tcp", "udp"):
-                listener = {"protocol": proto.upper(), "port": r.frontend_port}
-            else:
-                warnings.append(
-                    f"{lb.name}: rule {r.name} (protocol {r.protocol}, HA ports) not mapped"
-                )
-                continue
-            if listener not in listeners:
-                listeners.append(listener)
-        aws["listeners"] = listeners
-        if any(lst["protocol"] == "HTTPS" for lst in listeners):
-            warnings.append(
-                f"{lb.name}: HTTPS listener needs an ACM certificate (stack-config "
-                "--certificate-arn)"
-            )
-        ports = sorted({r.backend_port for r in rules if r.backend_port})
-        if len(ports) > 1:
-            warnings.append(
-                f"{lb.name}: several backend ports {ports}: one target group on {ports[0]}"
-            )
-        aws["targetPort"] = ports[0] if ports else None
-        delays = [r.deregistration_delay_s for r in rules if r.deregistration_delay_s is not None]
-        aws["deregistrationDelay"] = max(delays) if delays else None
-        aws["healthCheck"] = None
-        if rule_probes:
-            aws["healthCheck"] = _health_check(rule_probes[0], http, warnings, lb.name)
-            # Application gateway probes without a port probe the backend settings' port.
-            aws["healthCheck"]["port"] = rule_probes[0].port or aws["targetPort"]
-        if not rule_probes:
-            warnings.append(
-                f"{lb.name}: no health probe: the target group uses the AWS default check"
-            )
-        if lb.kind == "loadBalancer" and lb.sku.lower() == "basic":
-            warnings.append(
-                f"{lb.name} is a Basic SKU load balancer (retired by Azure, no SLA, no zones): "
-                "its AWS replacement behaves like a Standard one"
-            )
-        if lb.inbound_nat_rules:
-            warnings.append(
-                f"{lb.name}: {lb.inbound_nat_rules} inbound NAT rule(s)/pool(s) not mapped: "
-                "use SSM Session Manager for shell access"
-            )
-        warnings.extend(f"{lb.name}: {note}" for note in lb.notes)
-        dangling = self.dangling.get(id_key(lb.id), [])
+        balancers.map_frontend(frontend, self.options.prefer_alb, aws, warnings)
+        warnings.extend(f"{lb.name}: {note}" for note in self.membership.notes.get(key, []))
+        dangling = self.membership.dangling.get(key, [])
         if dangling:
             warnings.append(
                 f"{lb.name}: {len(dangling)} backend member(s) not in the inventory "
                 f"(dangling), e.g. {dangling[0]}"
             )
+        return [lb.id]
 
     # -- the rest ----------------------------------------------------------------------------
     @staticmethod
-    def general_warnings(group: _Group, aws: dict[str, Any], zones: list[str]) -> list[str]:
+    def general_warnings(group: Group, aws: dict[str, Any], zones: list[str]) -> list[str]:
         out = []
         resources: list[Any] = [group.scale_set] if group.scale_set else []
         resources += group.vms
@@ -643,7 +420,8 @@ class _Planner:
             reason = self.unused_reason.get(
                 key, f"{label} without any backend member in the inventory"
             )
-            self.skip(lb.id, reason)
+            notes = self.membership.notes.get(key, [])
+            self.skip(lb.id, "; ".join([reason, *notes]))
         for setting in self.inv.autoscale:
             key = id_key(setting.target_resource_id)
             if key in self.idx.scale_sets:
@@ -669,38 +447,6 @@ def _schedule_text(schedule: dict[str, Any]) -> str:
     if "start" in sched:
         return f"{sched.get('start')} to {sched.get('end')} {sched.get('timeZone', '')}".strip()
     return "schedule"
-
-
-def _health_check(probe: Probe, http: bool, warnings: list[str], lb_name: str) -> dict[str, Any]:
-    protocol = {"http": "HTTP", "https": "HTTPS"}.get(probe.protocol.lower(), "TCP")
-    if http and protocol == "TCP":
-        warnings.append(f"{lb_name}: TCP probe behind an ALB: health check planned as HTTP GET /")
-        protocol = "HTTP"
-    interval = min(300, max(5, probe.interval_s))
-    timeout = probe.timeout_s or 5
-    timeout = max(2, min(timeout, interval - 1, 120))
-    check: dict[str, Any] = {
-        "protocol": protocol,
-        "port": probe.port,
-        "interval": interval,
-        "timeout": timeout,
-        "healthyThreshold": min(10, max(2, probe.healthy_threshold)),
-        "unhealthyThreshold": min(10, max(2, probe.unhealthy_threshold)),
-    }
-    if protocol != "TCP":
-        check["path"] = probe.path or "/"
-        # Azure LB HTTP probes want a 200; gateway probes default to 200-399.
-        matcher = probe.status_codes or "200"
-        if not re.fullmatch(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", matcher):
-            warnings.append(f"{lb_name}: probe status codes '{matcher}' not mapped: matcher 200")
-            matcher = "200"
-        check["matcher"] = matcher
-    if interval != probe.interval_s:
-        warnings.append(
-            f"{lb_name}: probe interval {probe.interval_s}s adjusted to {interval}s (AWS "
-            "range 5-300)"
-        )
-    return check
 
 
 def build_plan(inventory: Inventory, options: PlanOptions | None = None) -> dict[str, Any]:

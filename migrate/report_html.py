@@ -80,6 +80,15 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _prose(text: Any) -> str:
+    """Escaped text whose `backquoted` spans (commands in plan reasons) become <code>, as the
+    Markdown report shows them."""
+    pieces = str(text).split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backquote is just a character
+        return _e(text)
+    return "".join(_e(p) if i % 2 == 0 else f"<code>{_e(p)}</code>" for i, p in enumerate(pieces))
+
+
 def _badge(word: str) -> str:
     return f"<span class='sev {_e(word.replace(' ', '-'))}'>{_e(word)}</span>"
 
@@ -89,7 +98,7 @@ def _li(line: Line) -> str:
     if line.severity:
         parts.append(_badge(line.severity))
     if line.text:
-        parts.append(_e(line.text))
+        parts.append(_prose(line.text))
     if line.code:
         parts.append(f"<code>{_e(line.code)}</code>")
     inner = " ".join(parts)

@@ -98,6 +98,30 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
     v.comments[(f"{NS}fleet", "instanceType")] = (
         f"Azure {workload['azure']['vmSize']} (migrate plan)"
     )
+    alternatives = [t for t in aws.get("alternatives", []) if t != aws["instanceType"]]
+    # Secure by default (Security Hub AutoScaling.6): the alternatives feed a mixed-instances
+    # policy, so the group still launches when the primary type has no capacity in a zone.
+    if old.get("singleInstanceType") is True:
+        fleet["singleInstanceType"] = True
+        if alternatives:
+            v.notes.append(
+                f"{NS}fleet.instanceTypes: the stack opts out (singleInstanceType: true); "
+                f"alternatives {', '.join(alternatives)} not written"
+            )
+    elif alternatives:
+        fleet["instanceTypes"] = alternatives
+        v.comments[(f"{NS}fleet", "instanceTypes")] = (
+            "alternatives when instanceType has no capacity (AutoScaling.6)"
+        )
+    elif old.get("instanceTypes"):
+        fleet["instanceTypes"] = list(old["instanceTypes"])
+    else:
+        fleet["singleInstanceType"] = True
+        v.note(
+            (f"{NS}fleet", "singleInstanceType"),
+            f"no alternative of the same size as {aws['instanceType']} in the catalog: one "
+            "instance type only (opts out of AutoScaling.6); list some in fleet.instanceTypes",
+        )
     if production and low < 2:
         fleet.update(
             minSize=2, maxSize=max(high, 2), desiredCapacity=max(desired, 2), allowDowntime=False
@@ -168,7 +192,7 @@ def _scaling(workload: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
 
 
 def _listeners(
-    workload: dict[str, Any], lb_type: str, certificate: str, v: _Values
+    workload: dict[str, Any], lb_type: str, certificate: str, app_port: int, v: _Values
 ) -> list[dict[str, Any]]:
     out = []
     allowed = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "TLS")}[lb_type]
@@ -186,12 +210,22 @@ def _listeners(
                 f"{protocol} listener on {port} not supported by infra: left out",
             )
             continue
-        out.append({"protocol": protocol, "port": port})
+        entry: dict[str, Any] = {"protocol": protocol, "port": port}
+        # One target group per distinct target port (infra): written when it is not the app port.
+        target = listener.get("targetPort")
+        if target and target != app_port:
+            entry["targetPort"] = target
+        if lb_type == "application" and listener.get("rules"):
+            entry["rules"] = [
+                {"pathPatterns": list(r["pathPatterns"]), "targetPort": r["targetPort"]}
+                for r in listener["rules"]
+            ]
+        out.append(entry)
     return out
 
 
 def _load_balancer(
-    workload: dict[str, Any], old: dict[str, Any], certificate: str, v: _Values
+    workload: dict[str, Any], old: dict[str, Any], certificate: str, app_port: int, v: _Values
 ) -> None:
     aws = workload["aws"]
     key = f"{NS}loadBalancer"
@@ -202,7 +236,7 @@ def _load_balancer(
             (key, "type"),
             "no load balancer in Azure; infra always builds one: check listeners and health check",
         )
-    listeners = _listeners(workload, lb_type, certificate, v)
+    listeners = _listeners(workload, lb_type, certificate, app_port, v)
     if not listeners:
         listeners = [{"protocol": "HTTP" if lb_type == "application" else "TCP", "port": 80}]
         if aws.get("listeners"):
@@ -222,6 +256,16 @@ def _load_balancer(
     if lb_type == "application" and check.get("protocol") == "TCP":
         check = {"protocol": "HTTP", "path": "/"}
     lb: dict[str, Any] = {"type": lb_type, "listeners": listeners, "healthCheck": check}
+    choice = aws.get("loadBalancer") or {}
+    internal = choice.get("scheme") == "internal"
+    # infra's default is internet-facing: the key is written when internal, or to turn an
+    # earlier `internal: true` off (a merge keeps keys it does not write).
+    if internal or "internal" in old:
+        lb["internal"] = internal
+    if choice.get("reason"):
+        v.comments[(key, "type")] = f"Azure: {choice['reason']} (migrate plan)"
+    if internal:
+        v.comments[(key, "internal")] = f"Azure: {choice.get('schemeReason', '')} (migrate plan)"
     if certificate:
         lb["certificateArn"] = certificate
     delay = aws.get("deregistrationDelay")
@@ -284,6 +328,7 @@ def build_values(
         workload,
         old("loadBalancer"),
         certificate_arn or old("loadBalancer").get("certificateArn", ""),
+        v.sections[f"{NS}fleet"]["appPort"],
         v,
     )
     _deployment(v.sections[f"{NS}loadBalancer"], old("deployment"), v)

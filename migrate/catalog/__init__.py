@@ -17,6 +17,7 @@ CATALOG_DIR = Path(__file__).parent
 AZURE_SIZES_FILE = CATALOG_DIR / "azure_vm_sizes.json"
 EC2_TYPES_FILE = CATALOG_DIR / "ec2_instance_types.json"
 MAPPING_FILE = CATALOG_DIR / "mapping.json"
+AZURE_FAMILIES_FILE = CATALOG_DIR / "azure_size_families.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +30,17 @@ class Ec2Type:
     current_generation: bool
     bare_metal: bool
     burstable: bool
-    gpus: int = 0
+    gpus: float = 0  # fractional GPU types (g6f.large: 1/8 of an L4) record the fraction
     gpu_model: str = ""
+
+    @property
+    def memory_gib(self) -> float:
+        return self.memory_mib / 1024
+
+
+def load_data(path: Path) -> Any:
+    """One embedded JSON data file (a MigrateError naming the file if it cannot be read)."""
+    return _load(path)
 
 
 def _load(path: Path) -> Any:
@@ -60,6 +70,7 @@ def azure_sizes() -> dict[str, VmSize]:
 
 @cache
 def ec2_types() -> tuple[Ec2Type, ...]:
+    """Every EC2 instance type of the embedded catalog (the loader infra validates against)."""
     rows = _load(EC2_TYPES_FILE)["instanceTypes"]
     return tuple(
         Ec2Type(
@@ -79,6 +90,17 @@ def ec2_types() -> tuple[Ec2Type, ...]:
 
 
 @cache
+def ec2_type_index() -> dict[str, Ec2Type]:
+    """EC2 instance types by name (``ec2_type_index()["m7i.large"]``)."""
+    return {t.name: t for t in ec2_types()}
+
+
+def ec2_type(name: str) -> Ec2Type | None:
+    """One EC2 instance type by name, None when the catalog does not know it."""
+    return ec2_type_index().get(name)
+
+
+@cache
 def mapping() -> dict[str, Any]:
     return _load(MAPPING_FILE)
 
@@ -86,6 +108,14 @@ def mapping() -> dict[str, Any]:
 def ec2_row(item: dict[str, Any]) -> dict[str, Any]:
     """One `describe-instance-types` item -> one compact catalog row."""
     gpus = (item.get("GpuInfo") or {}).get("Gpus") or []
+    count: float = sum(g.get("Count", 0) for g in gpus)
+    if gpus:
+        # A fractional-GPU type (g6f) reports one GPU with a share of its memory: record the
+        # share, so sizing does not count it as a whole GPU.
+        full = mapping().get("gpuMemoryMib", {}).get(gpus[0].get("Name", ""))
+        have = sum((g.get("MemoryInfo") or {}).get("SizeInMiB", 0) for g in gpus)
+        if full and have and count and have < full * count:
+            count = round(have / full, 3)
     return {
         "instanceType": item["InstanceType"],
         "vcpus": item["VCpuInfo"]["DefaultVCpus"],
@@ -95,7 +125,7 @@ def ec2_row(item: dict[str, Any]) -> dict[str, Any]:
         "currentGeneration": bool(item.get("CurrentGeneration")),
         "bareMetal": bool(item.get("BareMetal")),
         "burstable": bool(item.get("BurstablePerformanceSupported")),
-        "gpus": sum(g.get("Count", 0) for g in gpus),
+        "gpus": count,
         "gpuModel": gpus[0].get("Name", "") if gpus else "",
     }
 

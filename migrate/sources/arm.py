@@ -2,15 +2,15 @@
 
 Accepts both shapes Azure prints: ARM REST bodies (``{"id", "name", "properties": {...}}``, nested
 sub-resources with their own ``properties``) and the flattened shape of ``az ... list`` (the same
-keys without the ``properties`` wrapper). Every lookup goes through :func:`prop`, so one parser
-reads both.
+keys without the ``properties`` wrapper). Every lookup goes through :func:`prop` /
+:func:`get_ci` (``armjson.py``), so one parser reads both, in any key case. This module parses
+compute and autoscale resources and dispatches by type (:data:`PARSERS`); the network resources
+are parsed in ``network.py``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from migrate.errors import MigrateError
@@ -18,145 +18,56 @@ from migrate.model import (
     AutoscaleProfile,
     AutoscaleRule,
     AutoscaleSetting,
-    BackendPool,
-    LoadBalancer,
-    LoadBalancingRule,
-    Probe,
     ScaleSet,
     VirtualMachine,
     VmSize,
-    id_key,
 )
-
-VM_TYPE = "microsoft.compute/virtualmachines"
-VMSS_TYPE = "microsoft.compute/virtualmachinescalesets"
-AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
-LB_TYPE = "microsoft.network/loadbalancers"
-AGW_TYPE = "microsoft.network/applicationgateways"
-
-_PROVIDER = re.compile(r"/providers/([^/]+)/([^/]+)/[^/]+(?:/([^/]+)/[^/]+)?$", re.IGNORECASE)
-_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+from migrate.sources.armjson import (  # noqa: F401 (re-exported: the parsers' shared vocabulary)
+    AGW_TYPE,
+    AUTOSCALE_TYPE,
+    LB_TYPE,
+    NIC_TYPE,
+    VM_TYPE,
+    VMSS_TYPE,
+    ResourceProblem,
+    as_int,
+    duration_seconds,
+    flatten,
+    get_ci,
+    list_prop,
+    name_of,
+    path,
+    prop,
+    ref_id,
+    required,
+    resource_type,
+    tags_of,
 )
-_CLOCK = re.compile(r"^(?:(?P<d>\d+) days?, )?(?P<h>\d+):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)$")
-
-
-class ResourceProblem(Exception):
-    """A missing or malformed field; the adapter adds the file and resource to the message."""
-
-
-def prop(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` or ``obj["properties"][key]`` (ARM REST and az-CLI shapes alike)."""
-    if not isinstance(obj, dict):
-        return default
-    if key in obj:
-        value = obj[key]
-        return default if value is None else value
-    props = obj.get("properties")
-    if isinstance(props, dict) and props.get(key) is not None:
-        return props[key]
-    return default
-
-
-def path(obj: Any, *keys: str, default: Any = None) -> Any:
-    for key in keys:
-        obj = prop(obj, key)
-        if obj is None:
-            return default
-    return obj
-
-
-def ref_id(obj: Any) -> str:
-    """A sub-resource reference ``{"id": ...}`` (or a bare string) -> the id, '' if absent."""
-    if isinstance(obj, dict):
-        return obj.get("id") or ""
-    return obj if isinstance(obj, str) else ""
-
-
-def _list(obj: Any, key: str) -> list[Any]:
-    value = prop(obj, key, [])
-    if not isinstance(value, list):
-        raise ResourceProblem(f"'{key}' should be a list, got {type(value).__name__}")
-    return value
-
-
-def _required(obj: Any, *keys: str) -> Any:
-    value = path(obj, *keys)
-    if value is None or value == "":
-        raise ResourceProblem(f"missing '{'.'.join(keys)}'")
-    return value
-
-
-def _int(value: Any, what: str) -> int:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        raise ResourceProblem(f"'{what}' should be a number, got {value!r}") from None
-
-
-def duration_seconds(value: Any, what: str) -> int:
-    """ISO 8601 (``PT5M``, as ARM returns) or ``H:MM:SS`` (as some az versions print)."""
-    if isinstance(value, int | float):
-        return int(value)
-    seconds = _parse_duration(str(value or "").strip())
-    if seconds is None:
-        raise ResourceProblem(f"'{what}' is not a duration: {value!r}")
-    return seconds
-
-
-@cache
-def _parse_duration(text: str) -> int | None:
-    match = _DURATION.match(text) or _CLOCK.match(text)
-    if not match or not text:
-        return None
-    parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    seconds = (
-        parts.get("d", 0) * 86400
-        + parts.get("h", 0) * 3600
-        + parts.get("m", 0) * 60
-        + parts.get("s", 0)
-    )
-    return int(seconds)
-
-
-def resource_type(obj: dict[str, Any]) -> str:
-    """Lower-case ARM type, from ``type`` or else from the id."""
-    rtype = obj.get("type")
-    if isinstance(rtype, str) and rtype:
-        return rtype.lower()
-    match = _PROVIDER.search(obj.get("id") or "")
-    if match:
-        parts = [match[1], match[2]] + ([match[3]] if match[3] else [])
-        return "/".join(parts).lower()
-    return ""
-
-
-def _name(obj: dict[str, Any]) -> str:
-    return obj.get("name") or (obj.get("id") or "").rstrip("/").split("/")[-1]
-
-
-def _tags(obj: dict[str, Any]) -> dict[str, str]:
-    tags = obj.get("tags") or {}
-    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+from migrate.sources.network import (  # noqa: F401 (re-exported)
+    frontend_internal,
+    parse_application_gateway,
+    parse_load_balancer,
+    parse_network_interface,
+)
 
 
 def _os_type(storage: Any, os_profile: Any) -> str:
     # Profiles nest plain objects (no `properties` wrapper) in both shapes: plain lookups.
-    os_disk = storage.get("osDisk") if isinstance(storage, dict) else None
-    os_type = os_disk.get("osType") if isinstance(os_disk, dict) else None
+    os_disk = get_ci(storage, "osDisk") if isinstance(storage, dict) else None
+    os_type = get_ci(os_disk, "osType") if isinstance(os_disk, dict) else None
     if os_type:
         return str(os_type)
     if not isinstance(os_profile, dict):
         return ""
-    if os_profile.get("windowsConfiguration") is not None:
+    if get_ci(os_profile, "windowsConfiguration") is not None:
         return "Windows"
-    if os_profile.get("linuxConfiguration") is not None:
+    if get_ci(os_profile, "linuxConfiguration") is not None:
         return "Linux"
     return ""
 
 
 def _image(storage: Any) -> str:
-    ref = (storage.get("imageReference") if isinstance(storage, dict) else None) or {}
+    ref = (get_ci(storage, "imageReference") if isinstance(storage, dict) else None) or {}
     if ref.get("publisher"):
         return ":".join(str(ref.get(k) or "") for k in ("publisher", "offer", "sku", "version"))
     return (
@@ -164,33 +75,28 @@ def _image(storage: Any) -> str:
     )
 
 
-def _flat(obj: dict[str, Any]) -> dict[str, Any]:
-    """The resource with its top-level ``properties`` merged in (one dict copy, cheap lookups)."""
-    props = obj.get("properties")
-    return {**obj, **props} if isinstance(props, dict) else obj
-
-
 def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
-    # The hot path of a large inventory: direct lookups on the flattened resource.
-    flat = _flat(obj)
+    # The hot path of a large inventory: one lower-cased copy of the flattened resource, then
+    # plain lookups (ARM/az key case varies across eras).
+    flat = {k.lower(): v for k, v in flatten(obj).items()}
     vm_id = flat.get("id")
-    size = (flat.get("hardwareProfile") or {}).get("vmSize")
+    size = get_ci(flat.get("hardwareprofile") or {}, "vmSize")
     if not vm_id:
         raise ResourceProblem("missing 'id'")
     if not size:
         raise ResourceProblem("missing 'hardwareProfile.vmSize'")
-    storage = flat.get("storageProfile")
-    os_profile = flat.get("osProfile")
-    private_ips = flat.get("privateIps") or ""  # `az vm list -d` prints "10.0.1.4,10.0.1.5"
-    power = flat.get("powerState") or ""
-    if "instanceView" in flat:
-        for status in path(flat, "instanceView", "statuses", default=[]) or []:
+    storage = flat.get("storageprofile")
+    os_profile = flat.get("osprofile")
+    private_ips = flat.get("privateips") or ""  # `az vm list -d` prints "10.0.1.4,10.0.1.5"
+    power = flat.get("powerstate") or ""
+    if flat.get("instanceview"):
+        for status in prop(flat["instanceview"], "statuses", []) or []:
             if str(status.get("code", "")).startswith("PowerState/"):
                 power = status.get("displayStatus") or status["code"]
-    network = flat.get("networkProfile") or {}
+    network = flat.get("networkprofile") or {}
     return VirtualMachine(
         id=vm_id,
-        name=flat.get("name") or _name(flat),
+        name=flat.get("name") or name_of(flat),
         location=str(flat.get("location") or ""),
         vm_size=str(size),
         source=source,
@@ -198,36 +104,38 @@ def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
         os_type=_os_type(storage, os_profile),
         image=_image(storage),
         priority=str(flat.get("priority") or "Regular"),
-        availability_set_id=ref_id(flat.get("availabilitySet")),
-        scale_set_id=ref_id(flat.get("virtualMachineScaleSet")),
-        nic_ids=[ref_id(n) for n in _list(network, "networkInterfaces")],
+        availability_set_id=ref_id(flat.get("availabilityset")),
+        scale_set_id=ref_id(flat.get("virtualmachinescaleset")),
+        nic_ids=[ref_id(n) for n in list_prop(network, "networkInterfaces")],
         private_ips=[ip.strip() for ip in str(private_ips).split(",") if ip.strip()]
         if private_ips
         else [],
         power_state=str(power),
-        tags=_tags(flat),
+        tags=tags_of(flat),
     )
 
 
 def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
     profile = prop(obj, "virtualMachineProfile") or {}
     mode = str(prop(obj, "orchestrationMode") or "Uniform")
-    sku = obj.get("sku") or {}
-    if mode != "Flexible" and not sku.get("name"):
+    sku = get_ci(obj, "sku") or {}
+    if mode != "Flexible" and not get_ci(sku, "name"):
         raise ResourceProblem("missing 'sku.name' (the VM size)")
     lb_pools: list[str] = []
     agw_pools: list[str] = []
-    for nic in _list(prop(profile, "networkProfile", {}), "networkInterfaceConfigurations"):
-        for ipc in _list(nic, "ipConfigurations"):
-            lb_pools += [ref_id(p) for p in _list(ipc, "loadBalancerBackendAddressPools")]
-            agw_pools += [ref_id(p) for p in _list(ipc, "applicationGatewayBackendAddressPools")]
+    for nic in list_prop(prop(profile, "networkProfile", {}), "networkInterfaceConfigurations"):
+        for ipc in list_prop(nic, "ipConfigurations"):
+            lb_pools += [ref_id(p) for p in list_prop(ipc, "loadBalancerBackendAddressPools")]
+            agw_pools += [
+                ref_id(p) for p in list_prop(ipc, "applicationGatewayBackendAddressPools")
+            ]
     storage = prop(profile, "storageProfile")
     return ScaleSet(
-        id=_required(obj, "id"),
-        name=_name(obj),
+        id=required(obj, "id"),
+        name=name_of(obj),
         location=str(obj.get("location") or ""),
-        vm_size=str(sku.get("name") or ""),
-        capacity=_int(sku.get("capacity", 0), "sku.capacity"),
+        vm_size=str(get_ci(sku, "name") or ""),
+        capacity=as_int(get_ci(sku, "capacity") or 0, "sku.capacity"),
         source=source,
         zones=[str(z) for z in obj.get("zones") or []],
         os_type=_os_type(storage, prop(profile, "osProfile")),
@@ -236,7 +144,7 @@ def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
         orchestration_mode=mode,
         lb_pool_ids=[p for p in lb_pools if p],
         agw_pool_ids=[p for p in agw_pools if p],
-        tags=_tags(obj),
+        tags=tags_of(obj),
     )
 
 
@@ -244,198 +152,48 @@ def _autoscale_rule(rule: dict[str, Any], where: str) -> AutoscaleRule:
     trigger = prop(rule, "metricTrigger") or {}
     action = prop(rule, "scaleAction") or {}
     return AutoscaleRule(
-        metric_name=str(_required(trigger, "metricName")),
+        metric_name=str(required(trigger, "metricName")),
         metric_resource_id=str(prop(trigger, "metricResourceUri") or ""),
-        operator=str(_required(trigger, "operator")),
-        threshold=float(_required(trigger, "threshold")),
+        operator=str(required(trigger, "operator")),
+        threshold=float(required(trigger, "threshold")),
         statistic=str(prop(trigger, "statistic") or "Average"),
         time_aggregation=str(prop(trigger, "timeAggregation") or "Average"),
         time_grain_s=duration_seconds(prop(trigger, "timeGrain", "PT1M"), f"{where}.timeGrain"),
         time_window_s=duration_seconds(prop(trigger, "timeWindow", "PT5M"), f"{where}.timeWindow"),
-        direction=str(_required(action, "direction")),
+        direction=str(required(action, "direction")),
         change_type=str(prop(action, "type") or "ChangeCount"),
-        change_value=_int(prop(action, "value", 1), f"{where}.scaleAction.value"),
+        change_value=as_int(prop(action, "value", 1), f"{where}.scaleAction.value"),
         cooldown_s=duration_seconds(prop(action, "cooldown", "PT5M"), f"{where}.cooldown"),
     )
 
 
 def parse_autoscale(obj: dict[str, Any], source: str) -> AutoscaleSetting:
     profiles = []
-    for i, profile in enumerate(_list(obj, "profiles")):
+    for i, profile in enumerate(list_prop(obj, "profiles")):
         capacity = prop(profile, "capacity") or {}
         where = f"profiles[{i}]"
         profiles.append(
             AutoscaleProfile(
                 name=str(profile.get("name") or where),
-                minimum=_int(_required(capacity, "minimum"), f"{where}.capacity.minimum"),
-                maximum=_int(_required(capacity, "maximum"), f"{where}.capacity.maximum"),
-                default=_int(_required(capacity, "default"), f"{where}.capacity.default"),
+                minimum=as_int(required(capacity, "minimum"), f"{where}.capacity.minimum"),
+                maximum=as_int(required(capacity, "maximum"), f"{where}.capacity.maximum"),
+                default=as_int(required(capacity, "default"), f"{where}.capacity.default"),
                 rules=[
                     _autoscale_rule(rule, f"{where}.rules[{j}]")
-                    for j, rule in enumerate(_list(profile, "rules"))
+                    for j, rule in enumerate(list_prop(profile, "rules"))
                 ],
                 recurrence=prop(profile, "recurrence"),
                 fixed_date=prop(profile, "fixedDate"),
             )
         )
     return AutoscaleSetting(
-        id=_required(obj, "id"),
-        name=_name(obj),
+        id=required(obj, "id"),
+        name=name_of(obj),
         location=str(obj.get("location") or ""),
         enabled=bool(prop(obj, "enabled", True)),
-        target_resource_id=str(_required(obj, "targetResourceUri")),
+        target_resource_id=str(required(obj, "targetResourceUri")),
         source=source,
         profiles=profiles,
-    )
-
-
-def _pool(pool: dict[str, Any]) -> BackendPool:
-    members = [ref_id(c) for c in _list(pool, "backendIPConfigurations")]
-    addresses = []
-    for addr in _list(pool, "loadBalancerBackendAddresses") + _list(pool, "backendAddresses"):
-        nic_ipc = ref_id(prop(addr, "networkInterfaceIPConfiguration"))
-        if nic_ipc:
-            members.append(nic_ipc)
-        elif prop(addr, "ipAddress") or prop(addr, "fqdn"):
-            addresses.append(str(prop(addr, "ipAddress") or prop(addr, "fqdn")))
-    return BackendPool(
-        id=_required(pool, "id"),
-        name=_name(pool),
-        member_ids=[m for m in dict.fromkeys(members) if m],
-        addresses=addresses,
-    )
-
-
-def parse_load_balancer(obj: dict[str, Any], source: str) -> LoadBalancer:
-    probes = [
-        Probe(
-            id=_required(p, "id"),
-            name=_name(p),
-            protocol=str(_required(p, "protocol")),
-            port=_int(_required(p, "port"), "probes.port"),
-            path=str(prop(p, "requestPath") or ""),
-            interval_s=_int(prop(p, "intervalInSeconds", 15), "probes.intervalInSeconds"),
-            unhealthy_threshold=_int(prop(p, "numberOfProbes", 2), "probes.numberOfProbes"),
-            healthy_threshold=_int(prop(p, "probeThreshold", 1), "probes.probeThreshold"),
-        )
-        for p in _list(obj, "probes")
-    ]
-    rules = []
-    for r in _list(obj, "loadBalancingRules"):
-        pool_id = ref_id(prop(r, "backendAddressPool"))
-        if not pool_id:
-            pools = _list(r, "backendAddressPools")
-            pool_id = ref_id(pools[0]) if pools else ""
-        rules.append(
-            LoadBalancingRule(
-                name=_name(r),
-                protocol=str(_required(r, "protocol")),
-                frontend_port=_int(_required(r, "frontendPort"), "loadBalancingRules.frontendPort"),
-                backend_port=_int(prop(r, "backendPort", 0), "loadBalancingRules.backendPort"),
-                pool_id=pool_id,
-                probe_id=ref_id(prop(r, "probe")),
-            )
-        )
-    return LoadBalancer(
-        id=_required(obj, "id"),
-        name=_name(obj),
-        location=str(obj.get("location") or ""),
-        kind="loadBalancer",
-        sku=str((obj.get("sku") or {}).get("name") or "Basic"),
-        source=source,
-        pools=[_pool(p) for p in _list(obj, "backendAddressPools")],
-        probes=probes,
-        rules=rules,
-        inbound_nat_rules=len(_list(obj, "inboundNatRules")) + len(_list(obj, "inboundNatPools")),
-    )
-
-
-def _by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {id_key(i["id"]): i for i in items if isinstance(i, dict) and i.get("id")}
-
-
-def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
-    agw_id = _required(obj, "id")
-    ports = {
-        k: _int(prop(v, "port"), "frontendPorts.port")
-        for k, v in _by_id(_list(obj, "frontendPorts")).items()
-    }
-    listeners = _by_id(_list(obj, "httpListeners"))
-    settings = _by_id(_list(obj, "backendHttpSettingsCollection"))
-    probes = [
-        Probe(
-            id=_required(p, "id"),
-            name=_name(p),
-            protocol=str(_required(p, "protocol")),
-            port=_int(prop(p, "port", 0), "probes.port"),
-            path=str(prop(p, "path") or "/"),
-            interval_s=_int(prop(p, "interval", 30), "probes.interval"),
-            timeout_s=_int(prop(p, "timeout", 30), "probes.timeout"),
-            unhealthy_threshold=_int(prop(p, "unhealthyThreshold", 3), "probes.unhealthyThreshold"),
-            status_codes=",".join(
-                str(c) for c in path(p, "match", "statusCodes", default=[]) or []
-            ),
-        )
-        for p in _list(obj, "probes")
-    ]
-    notes: list[str] = []
-    rules = []
-    for r in _list(obj, "requestRoutingRules"):
-        listener = listeners.get(id_key(ref_id(prop(r, "httpListener"))))
-        if listener is None:
-            raise ResourceProblem(
-                f"routing rule '{_name(r)}' points to a listener that does not exist"
-            )
-        pool_id = ref_id(prop(r, "backendAddressPool"))
-        setting = settings.get(id_key(ref_id(prop(r, "backendHttpSettings"))))
-        if prop(r, "urlPathMap") is not None:
-            notes.append(
-                f"routing rule '{_name(r)}' is path-based: only its default pool is mapped"
-            )
-        if prop(r, "redirectConfiguration") is not None and not pool_id:
-            notes.append(f"routing rule '{_name(r)}' is a redirect: add it as an ALB listener rule")
-            continue
-        if not pool_id or setting is None:
-            notes.append(f"routing rule '{_name(r)}' has no backend pool/settings: not mapped")
-            continue
-        probe_id = ref_id(prop(setting, "probe"))
-        backend_port = _int(prop(setting, "port", 80), "backendHttpSettings.port")
-        if not probe_id:  # the gateway's default probe: GET / on the backend port every 30 s
-            probe_id = f"{setting['id']}#default-probe"
-            protocol = str(prop(setting, "protocol") or "Http")
-            probes.append(
-                Probe(probe_id, "default", protocol, backend_port, "/", 30, 30, 3, 1, "200-399")
-            )
-        draining = prop(setting, "connectionDraining") or {}
-        protocol = str(prop(listener, "protocol") or "Http")
-        rules.append(
-            LoadBalancingRule(
-                name=_name(r),
-                protocol=protocol,
-                frontend_port=ports.get(id_key(ref_id(prop(listener, "frontendPort"))), 0),
-                backend_port=backend_port,
-                pool_id=pool_id,
-                probe_id=probe_id,
-                has_certificate=bool(ref_id(prop(listener, "sslCertificate"))),
-                deregistration_delay_s=_int(
-                    draining.get("drainTimeoutInSec", 0), "drainTimeoutInSec"
-                )
-                if draining.get("enabled")
-                else None,
-            )
-        )
-    sku = obj.get("sku") or prop(obj, "sku") or {}
-    return LoadBalancer(
-        id=agw_id,
-        name=_name(obj),
-        location=str(obj.get("location") or ""),
-        kind="applicationGateway",
-        sku=str(sku.get("name") or ""),
-        source=source,
-        pools=[_pool(p) for p in _list(obj, "backendAddressPools")],
-        probes=probes,
-        rules=rules,
-        notes=notes,
     )
 
 
@@ -458,12 +216,23 @@ def parse_resource_sku(obj: dict[str, Any]) -> VmSize | None:
     )
 
 
+def parse_vm_size_listing(obj: dict[str, Any]) -> VmSize | None:
+    """One item of ``az vm list-sizes`` / ``virtual_machine_sizes.list`` -> VmSize."""
+    cores, memory_mb, name = obj.get("numberOfCores"), obj.get("memoryInMb"), obj.get("name")
+    if not name or cores is None or memory_mb is None:
+        return None
+    return VmSize(
+        name=str(name), vcpus=as_int(cores, "numberOfCores"), memory_gb=float(memory_mb) / 1024
+    )
+
+
 PARSERS: dict[str, tuple[str, Callable[[dict[str, Any], str], Any]]] = {
     VM_TYPE: ("virtual machine", parse_vm),
     VMSS_TYPE: ("scale set", parse_scale_set),
     AUTOSCALE_TYPE: ("autoscale setting", parse_autoscale),
     LB_TYPE: ("load balancer", parse_load_balancer),
     AGW_TYPE: ("application gateway", parse_application_gateway),
+    NIC_TYPE: ("network interface", parse_network_interface),
 }
 
 

@@ -10,13 +10,14 @@ from cutover.files import read_text
 from migrate.errors import MigrateError
 from migrate.model import (
     Inventory,
+    NetworkInterface,
     OtherResource,
     SubscriptionResult,
     VmSize,
     id_key,
     subscription_of,
 )
-from migrate.sources import arm, attach_sizes, collection
+from migrate.sources import arm, attach_sizes, collection, fold_network_interfaces
 
 
 def _items(body: Any, source: str) -> list[dict[str, Any]]:
@@ -53,6 +54,7 @@ def load_export(path: Path | str) -> Inventory:
     inventory = Inventory()
     skus: dict[str, VmSize] = {}
     seen: dict[str, str] = {}
+    nics: list[tuple[NetworkInterface, str]] = []
     for file in _files(Path(path)):
         # UTF-8 with or without BOM, UTF-16/32 with BOM (PowerShell 5's `az ... > file.json`).
         text = read_text(file)
@@ -63,14 +65,16 @@ def load_export(path: Path | str) -> Inventory:
                 f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             ) from exc
         for i, item in enumerate(_items(body, str(file))):
-            if "resourceType" in item and "id" not in item:
-                size = arm.parse_resource_sku(item)
+            if "id" not in item and ("resourceType" in item or "numberOfCores" in item):
+                # `az vm list-skus` / `az vm list-sizes`: the subscription's own figures
+                size = arm.parse_resource_sku(item) or arm.parse_vm_size_listing(item)
                 if size is not None:
                     skus[size.name.lower()] = size
                 continue
-            _add(inventory, item, f"{file}[{i}]", seen)
+            _add(inventory, item, f"{file}[{i}]", seen, nics)
     subs = {subscription_of(r.id) for r in _all(inventory)} - {""}
     inventory.subscriptions = [SubscriptionResult(id=s) for s in sorted(subs)]
+    fold_network_interfaces(inventory, nics)
     attach_sizes(inventory, skus)
     return inventory
 
@@ -79,7 +83,13 @@ def _all(inventory: Inventory) -> list[Any]:
     return [*inventory.vms, *inventory.scale_sets, *inventory.autoscale, *inventory.load_balancers]
 
 
-def _add(inventory: Inventory, item: dict[str, Any], source: str, seen: dict[str, str]) -> None:
+def _add(
+    inventory: Inventory,
+    item: dict[str, Any],
+    source: str,
+    seen: dict[str, str],
+    nics: list[tuple[NetworkInterface, str]],
+) -> None:
     rtype = arm.resource_type(item)
     rid = item.get("id")
     if not rid:
@@ -89,6 +99,9 @@ def _add(inventory: Inventory, item: dict[str, Any], source: str, seen: dict[str
         inventory.notes.append(f"{rid} appears in {seen[key]} and {source}: the first copy is used")
         return
     seen[key] = source
+    if rtype == arm.NIC_TYPE:  # `az network nic list`: folded into the VMs once all is read
+        nics.append((arm.parse(rtype, item, source), source))
+        return
     target = collection(inventory, rtype)
     if target is None:
         inventory.other_resources.append(

@@ -189,7 +189,11 @@ def _load_balancer(sub: str, rg: str, name: str, pools: dict[str, list[str]]) ->
         "sku": {"name": "Standard", "tier": "Regional"},
         "properties": {
             "frontendIPConfigurations": [
-                {"id": f"{lb}/frontendIPConfigurations/fe", "name": "fe", "properties": {}}
+                {
+                    "id": f"{lb}/frontendIPConfigurations/fe",
+                    "name": "fe",
+                    "properties": {"publicIPAddress": {"id": f"{lb}-pip"}},
+                }
             ],
             "backendAddressPools": [
                 {

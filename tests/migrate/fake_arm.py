@@ -1,5 +1,12 @@
 """A fake Azure Resource Manager on 127.0.0.1 for the real azure-mgmt clients (tests and bench).
 
+Also serves Azure Resource Graph (``POST /providers/Microsoft.ResourceGraph/resources``): the
+rows of the resource types the query names (``type in~ ('...')``) across the subscriptions of
+the request, ``$skipToken`` paging at ``graph_page_size`` rows, and the per-user quota of
+``graph_quota`` requests per ``graph_window`` seconds (15 per 5 s, as documented): a request
+over it gets 429 with ``Retry-After``, and every answer carries ``x-ms-user-quota-remaining`` and
+``x-ms-user-quota-resets-after``. ``deny_graph()`` answers 403 to every query.
+
 Serves ``GET /subscriptions`` and ``GET /subscriptions/{id}/providers/{namespace}/{type}`` lists
 with ``nextLink`` paging (absolute links built from its own host), answers 400
 ``MissingApiVersionParameter`` to a request without ``api-version`` (as ARM does), serves export
@@ -12,9 +19,11 @@ server costs little CPU next to the client it measures.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,6 +54,7 @@ ENVELOPE = {
     "properties",
 }
 _CLOCK = re.compile(r"^(\d+):(\d\d):(\d\d)$")
+COMPACT = (",", ":")  # Azure answers compact JSON
 
 COLLECTIONS = {
     "microsoft.compute/virtualmachines": "microsoft.compute/virtualmachines",
@@ -108,10 +118,17 @@ class FakeArm:
     denied: dict[str, int] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     log: list[Request] = field(default_factory=list)
+    graph_page_size: int = 1000
+    graph_quota: int = 15
+    graph_window: float = 5.0
+    graph_denied: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._pages: dict[tuple[str, str, int], bytes] = {}
+        self._graph_rows: dict[tuple[Any, ...], list[Any]] = {}
+        self._graph_pages: dict[tuple[Any, ...], bytes] = {}
+        self._graph_sent: deque[float] = deque()
         self._server: ThreadingHTTPServer | None = None
 
     # -- estate -------------------------------------------------------------------------------
@@ -122,6 +139,8 @@ class FakeArm:
         key = (subscription.lower(), collection.lower())
         self.items.setdefault(key, []).extend(items)
         self._pages.clear()
+        self._graph_rows.clear()
+        self._graph_pages.clear()
 
     def add_resources(self, resources: list[dict[str, Any]]) -> None:
         """Sort ARM/az resources into collections by their id."""
@@ -160,6 +179,86 @@ class FakeArm:
 
     def deny(self, subscription: str, status: int = 403) -> None:
         self.denied[subscription.lower()] = status
+
+    def deny_graph(self, status: int = 403) -> None:
+        """Answer every Resource Graph query with ``status`` (the caller may not query)."""
+        self.graph_denied = status
+
+    # -- Resource Graph -----------------------------------------------------------------------
+    def graph_quota_check(self) -> tuple[bool, int, float]:
+        """(allowed, remaining, seconds until the window frees a request) for one query."""
+        now = time.monotonic()
+        with self._lock:
+            sent = self._graph_sent
+            while sent and sent[0] <= now - self.graph_window:
+                sent.popleft()
+            if len(sent) >= self.graph_quota:
+                return False, 0, sent[0] + self.graph_window - now
+            sent.append(now)
+            resets = sent[0] + self.graph_window - now
+            return True, self.graph_quota - len(sent), resets
+
+    def warm_graph(self, subscriptions: list[str], query: str) -> int:
+        """Serialise every page of ``query`` now (the benchmark times the client, not the fake's
+        first-request work); returns the number of pages."""
+        pages, token = 0, None
+        while True:
+            options = {"$top": self.graph_page_size, **({"$skipToken": token} if token else {})}
+            body = json.loads(
+                self.graph_page(
+                    {"subscriptions": subscriptions, "query": query, "options": options}
+                )
+            )
+            pages += 1
+            token = body.get("$skipToken")
+            if not token:
+                return pages
+
+    def graph_page(self, request: dict[str, Any]) -> bytes:
+        subs = tuple(s.lower() for s in request.get("subscriptions") or self.subscription_ids)
+        text = str(request["query"])
+        types = tuple(re.findall(r"'(microsoft\.[a-z]+/[a-z]+)'", text.lower()))
+        # `project row = tostring(pack('k', k, ...))`: each row is one JSON string of those keys
+        packed = re.search(r"project\s+(\w+)\s*=\s*tostring\(pack\(([^)]*)\)\)", text)
+        columns = re.findall(r"'(\w+)'", packed[2]) if packed else []
+        options = request.get("options") or {}
+        offset = int(options.get("$skipToken") or 0)
+        top = min(int(options.get("$top") or self.graph_page_size), self.graph_page_size)
+        key = (subs, types, packed[1] if packed else "", tuple(columns))
+        cache_key = (key, offset, top)
+        body = self._graph_pages.get(cache_key)
+        if body is None:
+            rows = self._graph_rows.get(key)
+            if rows is None:
+                rows = [
+                    {**item, "subscriptionId": sub}
+                    for sub in subs
+                    for rtype in types
+                    for item in self.items.get((sub, rtype), [])
+                ]
+                if packed:
+                    rows = [
+                        {
+                            packed[1]: json.dumps(
+                                {c: row.get(c) for c in columns}, separators=COMPACT
+                            )
+                        }
+                        for row in rows
+                    ]
+                self._graph_rows[key] = rows
+            chunk = rows[offset : offset + top]
+            doc: dict[str, Any] = {
+                "totalRecords": len(rows),
+                "count": len(chunk),
+                "resultTruncated": "false",
+                "data": chunk,
+                "facets": [],
+            }
+            if offset + top < len(rows):
+                doc["$skipToken"] = str(offset + top)
+            body = json.dumps(doc, separators=COMPACT).encode()
+            self._graph_pages[cache_key] = body
+        return body
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -284,6 +383,74 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         # One write: headers and body in separate segments would meet Nagle + delayed ACK (40 ms).
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        started = time.perf_counter()
+        arm = self.arm
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if arm.latency:
+            time.sleep(arm.latency)
+        split = urlsplit(self.path)
+        query = parse_qs(split.query)
+        status, body, headers = self._graph(split.path, query, raw)
+        self._send(status, body, headers)
+        with arm._lock:
+            arm.log.append(
+                Request(
+                    split.path,
+                    0,
+                    status,
+                    started,
+                    time.perf_counter(),
+                    query.get("api-version", [""])[0],
+                )
+            )
+
+    def _graph(
+        self, path: str, query: dict[str, list[str]], raw: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
+        arm = self.arm
+        if path.lower() != "/providers/microsoft.resourcegraph/resources":
+            return 404, _error("InvalidResourceType", f"no route for POST {path}"), {}
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return 401, _error("AuthenticationFailed", "Authentication failed."), {}
+        if not query.get("api-version", [""])[0]:
+            return 400, _error("MissingApiVersionParameter", "api-version is required."), {}
+        if arm.graph_denied:
+            return (
+                arm.graph_denied,
+                _error(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action "
+                    "'Microsoft.ResourceGraph/resources/read'.",
+                ),
+                {},
+            )
+        fault = arm._take_fault(path)
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return fault.status, _error("RateLimiting", f"injected {fault.status}"), headers
+        allowed, remaining, resets = arm.graph_quota_check()
+        quota = {
+            "x-ms-user-quota-remaining": str(remaining),
+            "x-ms-user-quota-resets-after": time.strftime(
+                "%H:%M:%S", time.gmtime(math.ceil(resets))
+            ),
+        }
+        if not allowed:
+            retry = {"Retry-After": str(max(1, math.ceil(resets)))}
+            return (
+                429,
+                _error("RateLimiting", "Please provide below info when asking for support"),
+                {**quota, **retry},
+            )
+        try:
+            request = json.loads(raw or b"{}")
+            body = arm.graph_page(request)
+        except (ValueError, KeyError) as exc:
+            return 400, _error("BadRequest", f"cannot read the query: {exc}"), quota
+        return 200, body, quota
 
     def do_GET(self) -> None:  # noqa: N802 (http.server API)
         started = time.perf_counter()

@@ -90,3 +90,15 @@ def test_unknown_workload_names_the_known_ones(tmp_path: Path) -> None:
         str(tmp_path / "p.yaml"),
     )
     assert result.returncode == 2 and "workloads: batch, gpu-01" in result.stderr
+
+
+def test_plan_prefer_alb_flag_upgrades_http_probed_balancers(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.json"
+    assert _migrate("inventory", "--from-export", str(SAMPLE), "-o", str(inventory)).returncode == 0
+    types = {}
+    for flag in ([], ["--prefer-alb"]):
+        plan = tmp_path / "plan.json"
+        assert _migrate("plan", str(inventory), "-o", str(plan), *flag).returncode == 0
+        web = next(w for w in json.loads(plan.read_text())["workloads"] if w["name"] == "web")
+        types[bool(flag)] = web["aws"]["loadBalancerType"]
+    assert types == {False: "network", True: "application"}

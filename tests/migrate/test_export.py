@@ -11,7 +11,7 @@ import pytest
 
 from migrate.errors import MigrateError
 from migrate.model import Inventory
-from migrate.sources.arm import duration_seconds
+from migrate.sources.arm import duration_seconds, frontend_internal
 from migrate.sources.export import load_export
 from tests.migrate.conftest import SAMPLE
 
@@ -178,3 +178,52 @@ def test_az_vm_list_skus_output_feeds_sizes(tmp_path: Path) -> None:
     }
     inventory = load_export(_write(tmp_path, "x.json", [vm, sku]))
     assert inventory.vm_sizes["Standard_Z99_v9"].vcpus == 4
+
+
+def _old_az_case(value: Any) -> Any:
+    """Keys as az printed them before 2.46 (`backendIpConfigurations`, `privateIpAddress`)."""
+    if isinstance(value, list):
+        return [_old_az_case(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        k.replace("IPConfiguration", "IpConfiguration").replace(
+            "IPAddress", "IpAddress"
+        ): _old_az_case(v)
+        for k, v in value.items()
+    }
+
+
+def test_every_az_era_key_case_gives_the_same_model(tmp_path: Path) -> None:
+    new_dir, old_dir = tmp_path / "new", tmp_path / "old"
+    new_dir.mkdir(), old_dir.mkdir()
+    for name in ("arm-virtualMachines.json", "arm-loadBalancers.json"):
+        flat = _flatten(_legacy(name)["value"])
+        _write(new_dir, name, flat)
+        _write(old_dir, name, _old_az_case(flat))
+    assert "backendIpConfigurations" in (old_dir / "arm-loadBalancers.json").read_text()
+
+    new, old = load_export(new_dir), load_export(old_dir)
+
+    assert _without_source(new) == _without_source(old)
+    legacy = next(lb for lb in old.load_balancers if lb.name == "lb-legacy")
+    assert legacy.pools[0].member_ids  # membership kept with the old key
+    assert all(r.frontend_internal is False for r in legacy.rules)  # publicIpAddress
+    assert frontend_internal({"privateIpAddress": "10.0.0.4"}) is True  # old az case
+    assert frontend_internal({"properties": {"PrivateIPAddress": "10.0.0.4"}}) is True
+
+
+def test_az_vm_list_sizes_output_feeds_sizes(tmp_path: Path) -> None:
+    vm = copy.deepcopy(_legacy("arm-virtualMachines.json")["value"][0])
+    vm["properties"]["hardwareProfile"]["vmSize"] = "Standard_Z99_v9"
+    size = {
+        "maxDataDiskCount": 8,
+        "memoryInMb": 28672,
+        "name": "Standard_Z99_v9",
+        "numberOfCores": 4,
+        "osDiskSizeInMb": 1047552,
+        "resourceDiskSizeInMb": 57344,
+    }
+    inventory = load_export(_write(tmp_path, "x.json", [vm, size]))
+    resolved = inventory.vm_sizes["Standard_Z99_v9"]
+    assert (resolved.vcpus, resolved.memory_gb, resolved.origin) == (4, 28, "subscription")

@@ -60,7 +60,7 @@ def test_markdown_lists_workloads_warnings_and_skipped(plan: dict) -> None:
     assert text.startswith("# Cutover migration plan")
     assert (
         "| web | action needed | scaleSet Standard_D4s_v5 | 3 | m7i.xlarge | eu-west-1 | "
-        "2 / 3 / 10 | application (HTTP:80) | 0 / 2 / 1 |" in text
+        "2 / 3 / 10 | network (TCP:80) | 0 / 2 / 1 |" in text
     )
     assert "CPU > 70% for 5 x 60s -> +1 (ChangeInCapacity), cooldown 300s" in text
     assert "## Skipped" in text and "autoscale-api-plan" in text

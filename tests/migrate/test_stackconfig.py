@@ -42,7 +42,7 @@ def test_merge_keeps_other_keys_and_comments(plan: dict, tmp_path: Path) -> None
         if line.lstrip().startswith("#"):
             assert line in text  # full-line comments survive
     assert "natGateways: none          # none | single | perAz" in text
-    assert 'ami: ""                    # empty: the latest Amazon Linux 2023' in text
+    assert 'ami: ""                    # empty: Amazon Linux 2023 via resolve:ssm' in text
     config = _config(target)
     assert config["cutover:network"] == {
         "vpcCidr": "10.20.0.0/16",
