@@ -525,3 +525,34 @@ def test_outputs_name_what_the_options_do_not(estate: Estate) -> None:
     )
     assert target.health_check_id == estate.health_check_ids["aws"]
     assert target.min_healthy == 2
+
+
+def test_stack_outputs_come_from_the_pulumi_cli(tmp_path: Path, monkeypatch) -> None:
+    from migrate.traffic.target import pulumi_stack_outputs
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    cli = bin_dir / "pulumi"
+    cli.write_text(
+        "#!/bin/sh\n"
+        'if [ "$*" = "stack output --json --stack shop" ]; then\n'
+        '  echo \'{"trafficZoneId": "Z1", "targetGroupArns": ["arn:tg"]}\'\n'
+        "else\n  echo 'error: no stack named' \"$*\" >&2; exit 255\nfi\n"
+    )
+    cli.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert pulumi_stack_outputs("shop") == {"trafficZoneId": "Z1", "targetGroupArns": ["arn:tg"]}
+    assert pulumi_stack_outputs("other") == {}  # not logged in, no such stack: fall back
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert pulumi_stack_outputs("shop") == {}  # no Pulumi CLI at all
+
+
+def test_without_outputs_the_missing_option_is_named(estate: Estate) -> None:
+    from migrate.errors import MigrateError
+    from migrate.traffic.target import resolve_target
+
+    with pytest.raises(MigrateError) as raised:
+        resolve_target("shop", estate.stack_file, {}, lambda stack: {})
+    assert raised.value.exit_code == 2
+    assert "no targetGroupArns output" in str(raised.value)
+    assert "give --target-group-arn" in str(raised.value)
