@@ -20,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
         ("deregister", "take this instance out of its load balancers and into Standby"),
         ("register", "bring this instance back and restore the group's capacity"),
         ("reconcile", "repair a group left by a failed or aborted deployment"),
+        ("heal", "the self-healing watchdog deregister starts (not run by hand)"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         if name == "reconcile":
@@ -35,8 +36,24 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--stale-after",
                 type=float,
-                help="keep instances marked in flight less than this many seconds ago",
+                help="keep instances marked in flight less than this many seconds ago "
+                "(default CUTOVER_HEAL_AFTER, 3600)",
             )
+            sub.add_argument(
+                "--force",
+                action="store_true",
+                default=None,
+                help="also return instances whose deployment may still be running",
+            )
+        if name == "deregister":
+            sub.add_argument(
+                "--ignore-suspended",
+                action="store_true",
+                default=None,
+                help="go on although the group's Launch process is suspended",
+            )
+        if name == "heal":
+            sub.add_argument("--since", type=float, required=True, help=argparse.SUPPRESS)
     bundle = commands.add_parser("bundle", help="add the hooks to a revision folder")
     bundle.add_argument("directory")
     bundle.add_argument("--deregister-event", default="BeforeInstall")

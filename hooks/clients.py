@@ -16,6 +16,7 @@ class Clients:
     autoscaling: Any
     elbv2: Any
     elb: Any
+    ec2: Any
 
 
 def connect(settings: Settings, region: str, session: boto3.Session | None = None) -> Clients:
@@ -34,4 +35,5 @@ def connect(settings: Settings, region: str, session: boto3.Session | None = Non
         autoscaling=session.client("autoscaling", config=config),
         elbv2=session.client("elbv2", config=config),
         elb=session.client("elb", config=config),
+        ec2=session.client("ec2", config=config),
     )

@@ -9,7 +9,10 @@ from hooks.errors import EXIT_USAGE, HookError
 
 # Deadlines stay below the appspec timeouts (BeforeInstall 400 s, ApplicationStart 120 s) so the
 # hook reports its own clear error instead of being killed by the agent.
-DEFAULT_TIMEOUTS = {"deregister": 360.0, "register": 100.0, "reconcile": 300.0}
+DEFAULT_TIMEOUTS = {"deregister": 360.0, "register": 100.0, "reconcile": 300.0, "heal": 300.0}
+# Self-healing waits this long after deregister before returning an instance whose register
+# never ran; reconcile leaves entries younger than this (see README "Self-healing").
+DEFAULT_HEAL_AFTER = 3600.0
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,13 @@ class Settings:
     imds_timeout: float = 2.0
     state_dir: str = "/var/lib/cutover"
     deployment_id: str = field(default="manual")
-    stale_after: float = 0.0
+    stale_after: float = DEFAULT_HEAL_AFTER
+    force: bool = False
+    ignore_suspended: bool = False
+    discover_target_groups: bool = True
+    heal: bool = True
+    heal_after: float = DEFAULT_HEAL_AFTER
+    heal_since: float = 0.0
 
 
 def _env(name: str, default: str) -> str:
@@ -66,6 +75,9 @@ def from_environment(command: str, **options: object) -> Settings:
     )
     tg = options.get("target_group_arns") or _list(_env("CUTOVER_TARGET_GROUP_ARNS", ""))
     clb = options.get("load_balancer_names") or _list(_env("CUTOVER_LOAD_BALANCER_NAMES", ""))
+    heal_after = _number(
+        "CUTOVER_HEAL_AFTER", _env("CUTOVER_HEAL_AFTER", str(DEFAULT_HEAL_AFTER)), float
+    )
     allow = bool(options.get("allow_downtime")) or _env("CUTOVER_ALLOW_DOWNTIME", "") == "true"
     return Settings(
         command=command,
@@ -91,6 +103,13 @@ def from_environment(command: str, **options: object) -> Settings:
         state_dir=_env("CUTOVER_STATE_DIR", "/var/lib/cutover"),
         deployment_id=_env("DEPLOYMENT_ID", "manual"),
         stale_after=_number(
-            "--stale-after", pick("stale_after", "CUTOVER_STALE_AFTER", "0"), float
+            "--stale-after", pick("stale_after", "CUTOVER_STALE_AFTER", str(heal_after)), float
         ),
+        force=bool(options.get("force")),
+        ignore_suspended=bool(options.get("ignore_suspended"))
+        or _env("CUTOVER_IGNORE_SUSPENDED", "") == "true",
+        discover_target_groups=_env("CUTOVER_DISCOVER_TARGET_GROUPS", "on") != "off",
+        heal=_env("CUTOVER_HEAL", "on") != "off",
+        heal_after=heal_after,
+        heal_since=_number("--since", pick("since", "CUTOVER_HEAL_SINCE", "0"), float),
     )
