@@ -151,15 +151,10 @@ def finish(run: HookRun, step: str) -> None:
 
     Concurrent finishers may both restore: they compute the same bounds from the same record."""
     assert run.group is not None and run.snapshot is not None
-    mine = run.mine
-    if mine is None and run.snapshot.record is None:
-        gone = leftovers(run.snapshot, run.entries)
-        run.tags.delete(gone)
-        run.log(f"step {step}: nothing recorded for {run.instance_id}; capacity untouched")
-        return
     if run.instance_id in run.snapshot.lifecycle:
-        marker = (mine or Entry(run.instance_id, run.settings.deployment_id, 0.0)).as_closing()
-        run.tags.write(marker)
+        # Written whether or not this run knows of an entry: register does not read it first.
+        mine = run.mine or Entry(run.instance_id, run.settings.deployment_id, 0.0)
+        run.tags.write(mine.as_closing())
     snap = run.read_state()
     others = in_flight(snap, run.entries, exclude=run.instance_id)
     gone = leftovers(snap, run.entries)

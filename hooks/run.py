@@ -38,6 +38,7 @@ class HookRun:
     health: Health | None = None
     finished: bool = False
     watchdog: subprocess.Popen | None = None
+    vpc_id: str | None = None
 
     @property
     def lb(self) -> LoadBalancing:

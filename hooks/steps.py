@@ -10,6 +10,7 @@ from hooks.balancers import Balancers
 from hooks.errors import EXIT_REFUSED, HookError
 from hooks.group import AutoScalingGroup, find_group_of
 from hooks.run import HookRun
+from hooks.state import ENTRY_TAG, GROUP_NAME_TAG, Entry
 
 ENTER_STANDBY_ATTEMPTS = 3
 EXIT_STANDBY_ATTEMPTS = 3
@@ -23,25 +24,55 @@ NOTED_PROCESSES = ("Terminate", "HealthCheck", "ReplaceUnhealthy", "AddToLoadBal
 
 
 def locate_instance(run: HookRun) -> None:
-    found = find_group_of(run.clients.autoscaling, run.instance_id)
-    if found is None:
-        run.log("step locate_instance: not in an Auto Scaling group (load balancers only)")
-        return
-    name, run.lifecycle = found
-    run.group = AutoScalingGroup(run.clients.autoscaling, name)
-    snap = run.read_state()
+    """Find the instance's group and lifecycle state in as few calls as the case allows:
+    deregister reads the instance (its group tag, VPC and entry) then the group; register takes
+    the group from the local record of its deregister; either falls back to
+    DescribeAutoScalingInstances when the group does not list the instance."""
+    s = run.settings
+    name = None if s.command in ("deregister", "heal") else run.record.group()
+    if name is None:
+        name = describe_self(run)
+    lifecycle = None
+    if name is not None:
+        run.group = AutoScalingGroup(run.clients.autoscaling, name)
+        lifecycle = run.read_group().lifecycle.get(run.instance_id)
+    if lifecycle is None:
+        found = find_group_of(run.clients.autoscaling, run.instance_id)
+        if found is None:
+            run.group = run.snapshot = None
+            run.log("step locate_instance: not in an Auto Scaling group (load balancers only)")
+            return
+        name, lifecycle = found
+        run.group = AutoScalingGroup(run.clients.autoscaling, name)
+        run.read_group()
+    run.lifecycle = lifecycle
     coordination.migrate_legacy(run)
+    snap = run.snapshot
+    assert snap is not None
     run.log(f"step locate_instance: group {name}, {run.lifecycle}, capacity {snap.capacity}")
-    if run.lifecycle.startswith("Pending") and run.mine is None:
+    if run.lifecycle.startswith("Pending") and run.instance_id not in run.read_entries():
         # A scale-out launch: CodeDeploy deploys while the instance waits in Pending:Wait. It is
         # not in service and cannot enter Standby; the group registers it once it is InService
         # (after this deployment), so waiting for that here would wait for ourselves. (Pending
         # with our entry is an instance on its way back from Standby: carry on.)
         run.log(f"instance is launching ({run.lifecycle}): nothing to do")
         run.finished = True
-    elif run.lifecycle.startswith("Terminating") and run.settings.command == "deregister":
+    elif run.lifecycle.startswith("Terminating") and s.command == "deregister":
         run.log(f"instance is {run.lifecycle}: nothing to take out")
         run.finished = True
+
+
+def describe_self(run: HookRun) -> str | None:
+    """One DescribeInstances: the group AWS tagged the instance with, its VPC, its entry."""
+    answer = run.clients.ec2.describe_instances(InstanceIds=[run.instance_id])
+    for reservation in answer.get("Reservations", []):
+        for instance in reservation.get("Instances", []):
+            run.vpc_id = instance.get("VpcId")
+            tags = {t["Key"]: t.get("Value", "") for t in instance.get("Tags", [])}
+            if ENTRY_TAG in tags:
+                run.entries[run.instance_id] = Entry.parse(run.instance_id, tags[ENTRY_TAG])
+            return tags.get(GROUP_NAME_TAG)
+    return None
 
 
 def find_load_balancers(run: HookRun) -> None:
@@ -57,27 +88,19 @@ def find_load_balancers(run: HookRun) -> None:
         )
         if s.command == "deregister" and s.discover_target_groups:
             # Target groups someone registered the instance with by hand still route to it.
-            extra = run.lb.discover_target_groups(vpc_of(run), run.balancers.target_groups)
+            extra = run.lb.discover_target_groups(run.vpc_id, run.balancers.target_groups)
             if extra:
                 run.balancers.merge(extra)
                 source += f" and {len(extra.target_groups)} more that hold it"
     else:
         source = "a scan of the region"
-        run.balancers = run.lb.discover(vpc_of(run))
+        run.balancers = run.lb.discover(run.vpc_id)
     remembered = run.record.load()
     if remembered is not None:
         run.balancers.merge(remembered)
         source += " and the record of the last deregister"
     run.health = run.lb.health(run.balancers)
     run.log(f"step find_load_balancers: {run.balancers.describe()} (from {source})")
-
-
-def vpc_of(run: HookRun) -> str | None:
-    answer = run.clients.ec2.describe_instances(InstanceIds=[run.instance_id])
-    for reservation in answer.get("Reservations", []):
-        for instance in reservation.get("Instances", []):
-            return instance.get("VpcId")
-    return None
 
 
 # Deregister -----------------------------------------------------------------------------------
@@ -110,7 +133,8 @@ def check_processes(run: HookRun) -> None:
 
 def record_state(run: HookRun) -> None:
     """Persist what restoring needs, before anything changes, and announce this instance."""
-    run.record.save(run.balancers, run.settings.deployment_id)
+    group = run.group.name if run.group is not None else None
+    run.record.save(run.balancers, run.settings.deployment_id, group)
     if run.group is None or run.snapshot is None:
         run.log(f"step record_state: load balancers recorded in {run.record.path}")
         return
@@ -237,7 +261,8 @@ def enter_standby(run: HookRun) -> None:
 
 
 def deregister_from_load_balancers(run: HookRun) -> None:
-    run.health = run.lb.health(run.balancers)
+    # find_load_balancers read the health a few calls ago; a re-run reads it again there.
+    run.health = run.health if run.health is not None else run.lb.health(run.balancers)
     done = run.lb.deregister(run.balancers, run.health)
     run.log(f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}")
 
@@ -302,7 +327,9 @@ def exit_standby(run: HookRun) -> None:
 def wait_until_healthy(run: HookRun) -> None:
     def healthy() -> str | None:
         waiting = []
-        if run.group is not None and _lifecycle(run) != "InService":
+        # With load balancers, their health is the stricter signal; restore_capacity confirms
+        # InService from the group read it makes anyway.
+        if run.group is not None and not run.balancers and _lifecycle(run) != "InService":
             waiting.append(f"lifecycle {run.lifecycle}")
         run.health = run.lb.health(run.balancers)
         not_healthy = run.lb.not_healthy(run.health)
@@ -320,6 +347,9 @@ def restore_capacity(run: HookRun) -> None:
         run.log("step restore_capacity: no Auto Scaling group to restore")
         return
     coordination.finish(run, "restore_capacity")
+    snap = run.snapshot
+    if snap is not None and snap.lifecycle.get(run.instance_id, "InService") != "InService":
+        run.wait("InService", lambda: None if _lifecycle(run) == "InService" else run.lifecycle)
 
 
 def forget_state(run: HookRun) -> None:
