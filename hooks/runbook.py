@@ -111,7 +111,7 @@ def start(settings: Settings, session: boto3.Session | None = None) -> HookRun:
     if settings.command != "reconcile":
         instance_id = settings.instance_id or metadata.instance_id()
     region = resolve_region(settings, metadata)
-    clients = connect(settings, region, session)
+    clients = connect(settings, region, session, deadline)
     return HookRun(settings, clients, instance_id, deadline, region=region)
 
 
