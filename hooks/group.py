@@ -8,6 +8,7 @@ from typing import Any
 
 from hooks.errors import HookError
 from hooks.state import (
+    ENTRY_TAG,  # noqa: F401 - the per-instance entry, an EC2 tag; named here for infra/policy
     LEGACY_BASELINE_TAG,
     LEGACY_STANDBY_PREFIX,
     RECORD_TAG,
@@ -15,6 +16,12 @@ from hooks.state import (
 )
 
 ALLOW_DOWNTIME_TAG = "cutover:allow-downtime"
+# The names earlier versions used for their group tags (still read, and migrated): a stack must
+# not declare them, nor RECORD_TAG, on its group.
+BASELINE_TAG = LEGACY_BASELINE_TAG
+STANDBY_TAG_PREFIX = LEGACY_STANDBY_PREFIX
+# Every group tag key (or key prefix) that is the hooks' state, not configuration.
+STATE_TAGS: tuple[str, ...] = (RECORD_TAG, BASELINE_TAG, STANDBY_TAG_PREFIX)
 
 
 @dataclass(frozen=True)

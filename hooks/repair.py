@@ -4,9 +4,7 @@ restore the group once nobody is in flight."""
 
 from __future__ import annotations
 
-import time
-
-from hooks import coordination, watchdog
+from hooks import coordination
 from hooks.errors import HookError
 from hooks.group import AutoScalingGroup
 from hooks.run import HookRun
@@ -87,9 +85,8 @@ def restore_group(run: HookRun) -> None:
 
 
 def wait_out_deployment(run: HookRun) -> None:
-    """Sleep until the deployment must be over; go on only if register never finished."""
-    watchdog.sleep_until_due(run)
-    run.deadline = time.monotonic() + run.settings.timeout
+    """The deployment must be over now (run_hook slept first): go on only if register never
+    finished."""
     locate_instance(run)
     mine = run.mine
     armed = run.settings.heal_since

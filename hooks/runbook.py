@@ -40,6 +40,7 @@ from hooks.steps import (
     wait_until_drained,
     wait_until_healthy,
 )
+from hooks.watchdog import sleep_until_due
 
 __all__ = [
     "DEREGISTER_STEPS",
@@ -137,6 +138,8 @@ def run_hook(
     """Run one command's steps (all, or the first `stop_after`); raise HookError on failure."""
     if settings.command not in STEPS:
         raise HookError(f"unknown command {settings.command!r}")
+    if settings.command == "heal":
+        sleep_until_due(settings)
     try:
         run = start(settings, session)
     except BotoCoreError as error:

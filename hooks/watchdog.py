@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from hooks.run import HookRun
+from hooks.run import HookRun, utc_now
+from hooks.settings import Settings
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
@@ -64,10 +65,14 @@ def arm(run: HookRun) -> None:
         run.log(f"self-healing not armed ({error}); run reconcile if this deployment fails")
 
 
-def sleep_until_due(run: HookRun) -> None:
-    """Sleep until the armed entry is CUTOVER_HEAL_AFTER seconds old."""
-    due = run.settings.heal_since + run.settings.heal_after
-    remaining = due - time.time()
+def sleep_until_due(settings: Settings) -> None:
+    """Sleep until the armed entry is CUTOVER_HEAL_AFTER seconds old. Called before the run
+    starts, so its deadline (and the retries bounded by it) count from the wake-up."""
+    remaining = settings.heal_since + settings.heal_after - time.time()
     if remaining > 0:
-        run.log(f"step wait_out_deployment: sleeping {remaining:.0f}s")
+        print(
+            f"{utc_now()} cutover-hooks heal {settings.instance_id}: sleeping {remaining:.0f}s "
+            "until the deployment must be over",
+            flush=True,
+        )
         time.sleep(remaining)
