@@ -12,8 +12,8 @@ import pytest
 
 from hooks.errors import EXIT_REFUSED, HookError
 
+from .aws_rules import enforce_aws_rules
 from .conftest import fast_session
-from .explorer import enforce_aws_rules
 
 
 def in_service(fleet) -> set[str]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import threading
 
+from .aws_rules import enforce_aws_rules
 from .conftest import fast_session, record_calls
-from .explorer import enforce_aws_rules
 
 
 def test_a_group_with_48_user_tags_deploys_half_at_a_time(make_fleet, hook):
