@@ -5,8 +5,14 @@ the two races reported in the field, as written schedules."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from .conftest import REGION
 from .explorer import Until, explore, scenarios
 
 SEEDS = range(3)
@@ -40,3 +46,37 @@ def test_a_stale_read_never_launches_an_extra_instance(aws_env):
     ]
     result = explore(BY_NAME["a deployment starting while another finishes"], 0, script)
     assert result.violations == [], str(result)
+
+
+def test_concurrent_cycles_as_real_processes_end_exact(make_fleet):
+    """The same runs as the CodeDeploy agent makes them: one process per hook, two instances of
+    two overlapping deployments at once (the field saw 3 of 24 such trials lose the baseline)."""
+    fleet = make_fleet(3, 6, 3)
+    root = Path(__file__).resolve().parents[2]
+
+    def cycle(iid: str, deployment: str) -> subprocess.Popen:
+        script = (
+            f"{sys.executable} -m hooks deregister --instance-id {iid} --region {REGION} && "
+            f"{sys.executable} -m hooks register --instance-id {iid} --region {REGION}"
+        )
+        env = {**os.environ, "DEPLOYMENT_ID": deployment}
+        return subprocess.Popen(
+            ["/bin/sh", "-c", script],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    for _ in range(2):
+        runs = [
+            cycle(fleet.instance_ids[0], "d-PROC00001"),
+            cycle(fleet.instance_ids[1], "d-PROC00002"),
+        ]
+        errors = [p.communicate(timeout=120)[1] for p in runs]
+        assert [p.returncode for p in runs] == [0, 0], errors
+        assert fleet.capacity() == (3, 6, 3)
+        assert fleet.hook_tags() == {}
+        assert set(fleet.lifecycle().values()) == {"InService"}
+        assert len(fleet.lifecycle()) == 3
