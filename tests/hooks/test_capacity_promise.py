@@ -4,6 +4,11 @@ scaling, instances leaving, a first deployment, suspended processes, abandoned d
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +18,7 @@ import pytest
 from hooks.errors import EXIT_REFUSED, HookError
 
 from .aws_rules import enforce_aws_rules
-from .conftest import fast_session
+from .conftest import REGION, fast_session
 
 
 def in_service(fleet) -> set[str]:
@@ -324,3 +329,29 @@ def test_entries_are_compact_and_on_the_instance(make_fleet, hook):
     assert len(value) <= 256
     assert json.loads(value)["b"] == [2, 3]
     hook("register", iid)
+
+
+def test_the_watchdog_does_not_hold_the_agents_pipes(make_fleet):
+    """The agent reads a script's output to its end: a watchdog that kept the pipes open would
+    hold the lifecycle event until it timed out."""
+    fleet = make_fleet(2, 3, 2)
+    iid = fleet.instance_ids[0]
+    env = {**os.environ, "CUTOVER_HEAL": "on", "CUTOVER_HEAL_AFTER": "3600"}
+    command = [sys.executable, "-m", "hooks", "deregister", "--instance-id", iid]
+    root = Path(__file__).resolve().parents[2]
+
+    out = subprocess.run(
+        [*command, "--region", REGION],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+    assert out.returncode == 0, out.stderr
+    pid = int(re.search(r"self-healing armed \(pid (\d+)\)", out.stdout).group(1))
+    try:
+        os.kill(pid, 0)  # still asleep, detached from the finished hook
+    finally:
+        os.kill(pid, signal.SIGKILL)
