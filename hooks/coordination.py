@@ -51,11 +51,19 @@ def closing(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -
     }
 
 
+# The group is read a call before its entries: an entry younger than this on an instance the
+# group did not list yet may belong to an instance that joined in between.
+GONE_AFTER_SECONDS = 60.0
+
+
 def leftovers(snap: GroupSnapshot, entries: dict[str, Entry]) -> list[str]:
     """Entries nobody will remove: instances gone from the group, killed finishers."""
     now = time.time()
     return sorted(
-        iid for iid, e in entries.items() if iid not in snap.lifecycle or e.closing_is_stale(now)
+        iid
+        for iid, e in entries.items()
+        if (iid not in snap.lifecycle and e.age(now) > GONE_AFTER_SECONDS)
+        or e.closing_is_stale(now)
     )
 
 

@@ -355,3 +355,33 @@ def test_the_watchdog_does_not_hold_the_agents_pipes(make_fleet):
         os.kill(pid, 0)  # still asleep, detached from the finished hook
     finally:
         os.kill(pid, signal.SIGKILL)
+
+
+def test_an_entry_of_an_instance_no_longer_in_the_group_is_cleaned_by_the_next_run(
+    make_fleet, hook
+):
+    """E.g. detached while in Standby with the group's tag kept: ignored, then deleted."""
+    fleet = make_fleet(2, 4, 3)
+    subnet = fleet.group()["VPCZoneIdentifier"]
+    old = json.dumps({"d": "d-OLD", "t": time.time() - 3600, "s": "out", "b": [2, 4]})
+    tags = [
+        {"Key": "aws:autoscaling:groupName", "Value": fleet.asg},
+        {"Key": "cutover:deploy", "Value": old},
+    ]
+    outside = fleet.ec2.run_instances(
+        ImageId="ami-12c6146b",
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=subnet,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+    )["Instances"][0]["InstanceId"]
+    iid = fleet.instance_ids[0]
+
+    hook("deregister", iid)
+    hook("register", iid)
+
+    assert fleet.capacity() == (2, 4, 3)
+    assert fleet.record() is None
+    described = fleet.ec2.describe_instances(InstanceIds=[outside])["Reservations"][0]
+    assert "cutover:deploy" not in {t["Key"] for t in described["Instances"][0]["Tags"]}
