@@ -68,14 +68,17 @@ def leftovers(snap: GroupSnapshot, entries: dict[str, Entry]) -> list[str]:
 
 
 def baseline_of(run: HookRun) -> CapacityRecord:
-    """The record to write when the group has none: the baselines the entries saw, merged."""
+    """The baseline to record: the record's (or, without one, the baselines the entries saw),
+    merged with the current bounds. The hooks only lower MinSize and raise MaxSize, so a current
+    MinSize above the baseline (or MaxSize below it) was set by someone else during the
+    deployment: it becomes the value to come back to, before the hooks write over it."""
     assert run.snapshot is not None
     c = run.snapshot.capacity
     record = run.snapshot.record or CapacityRecord(c.min_size, c.max_size)
     for entry in members(run.snapshot, run.entries).values():
         if entry.baseline is not None:
             record = record.merged(CapacityRecord(*entry.baseline))
-    return record
+    return record.merged(CapacityRecord(c.min_size, c.max_size))
 
 
 def migrate_legacy(run: HookRun) -> None:
