@@ -61,7 +61,7 @@ class Settings:
     imds_timeout: float = 2.0
     state_dir: str = "/var/lib/cutover"
     deployment_id: str = field(default="manual")
-    stale_after: float = 0.0
+    stale_after: float = DEFAULT_HEAL_AFTER
     force: bool = False
     ignore_suspended: bool = False
     discover_target_groups: bool = True
@@ -235,8 +235,7 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         imds_timeout=number("", "CUTOVER_IMDS_TIMEOUT", "2"),
         state_dir=layers.get("CUTOVER_STATE_DIR", "/var/lib/cutover"),
         deployment_id=layers.get("DEPLOYMENT_ID", "manual"),
-        # hooks-core makes this default heal_after with the self-healing runbook.
-        stale_after=number("stale_after", "CUTOVER_STALE_AFTER", "0"),
+        stale_after=number("stale_after", "CUTOVER_STALE_AFTER", str(heal_after)),
         force=bool(options.get("force")),
         ignore_suspended=bool(options.get("ignore_suspended"))
         or switch("CUTOVER_IGNORE_SUSPENDED", "false", ("true", "false")) == "true",

@@ -95,6 +95,14 @@ def instance_policy(
             "Action": [a for a in permissions.GROUP_ACTIONS if a != CAPACITY_ACTION],
             "Resource": [group_arn_pattern(partition, region, account, group_name)],
         },
+        {
+            # The hooks' per-instance entries: only on the group's instances, only their key.
+            "Sid": "HooksOwnInstanceEntries",
+            "Effect": "Allow",
+            "Action": list(permissions.INSTANCE_TAG_ACTIONS),
+            "Resource": [f"arn:{partition}:ec2:{region}:{account}:instance/*"],
+            "Condition": permissions.instance_tag_condition(group_name),
+        },
     ]
     if CAPACITY_ACTION in permissions.GROUP_ACTIONS:
         statements.append(

@@ -154,7 +154,7 @@ def test_access_denied_points_at_the_instance_role(aws_env, impostor):
     )
 
     err = assert_one_line(out, EXIT_ENVIRONMENT)
-    assert "AWS DescribeAutoScalingInstances refused: AccessDenied" in err
+    assert "AWS DescribeInstances refused: AccessDenied" in err
     assert "hooks/permissions.py" in err
 
 
@@ -169,7 +169,7 @@ def test_a_refused_operation_stays_exit_1(aws_env, impostor):
     )
 
     err = assert_one_line(out, EXIT_FAILED)
-    assert "DescribeAutoScalingInstances failed: ValidationError: something AWS did not like" in err
+    assert "DescribeInstances failed: ValidationError: something AWS did not like" in err
 
 
 def test_an_unexpected_error_is_one_line_and_exit_70_with_the_traceback_on_request(

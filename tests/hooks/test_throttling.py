@@ -70,7 +70,7 @@ def test_throttling_past_the_deadline_exits_with_the_deadline_code(make_fleet, t
     assert out.returncode == EXIT_DEADLINE, out.stderr
     assert out.stderr.count("\n") == 1
     assert out.stderr.startswith(
-        "cutover-hooks deregister: error: timed out after 1.5s: AWS DescribeAutoScalingInstances "
+        "cutover-hooks deregister: error: timed out after 1.5s: AWS DescribeInstances "
         "still throttled (Throttling: Rate exceeded) after "
     )
     assert throttling_proxy.throttled >= 2 and throttling_proxy.forwarded == 0
