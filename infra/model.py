@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hooks.group import ALLOW_DOWNTIME_TAG, BASELINE_TAG, STANDBY_TAG_PREFIX
+from hooks.group import ALLOW_DOWNTIME_TAG, STATE_TAGS
 from infra import limits
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ NAT_MODES = ("none", "single", "perAz")
 SCALING_MODES = ("targetTracking", "step")
 # The hooks keep their state in tags on the group under this prefix (one home: hooks.group).
 # The program declares none of those keys except the downtime opt-out, and users may not either.
-HOOK_TAG_PREFIX = os.path.commonprefix([ALLOW_DOWNTIME_TAG, BASELINE_TAG, STANDBY_TAG_PREFIX])
+HOOK_TAG_PREFIX = os.path.commonprefix([ALLOW_DOWNTIME_TAG, *STATE_TAGS])
 # The program tags each Auto Scaling group with the Security Hub controls its stack file opts
 # out of (space-separated ids): an opt-out is visible on the resource, and the policy pack
 # honours exactly those.

@@ -77,7 +77,7 @@ def test_the_program_declares_none_of_the_hooks_state_tags(request, stack):
     evaluation = request.getfixturevalue(stack)
     keys = [t["key"] for t in evaluation.one(GROUP).inputs["tags"]]
     keys += [t.inputs["tag"]["key"] for t in evaluation.of_type(GROUP_TAG)]
-    state = (hook_group.BASELINE_TAG, hook_group.STANDBY_TAG_PREFIX)
+    state = hook_group.STATE_TAGS
     assert not [k for k in keys if k.startswith(state)]
 
 
