@@ -1,0 +1,63 @@
+"""Whole rehearsals with the real hooks bundled into a revision and run as subprocesses, and the
+same rehearsals with a deliberately broken hook: the verdict must FAIL for the right reason."""
+
+from __future__ import annotations
+
+import io
+
+from infra.rehearsal.run import Options, rehearse
+from tests.rehearsal import broken_hooks
+
+# Fast clocks keep these small: the production drain (120 s) takes 2 s; the hooks' self-healing
+# is given 60 emulated seconds.
+FAST = {"time_scale": 60.0, "heal_after": 60.0}
+
+
+def _rehearse(fleet, **options):
+    return rehearse(fleet, Options(**{**FAST, **options}), io.StringIO(), io.StringIO(), 400, 120)
+
+
+def test_staging_deploys_its_one_instance_and_restores_the_group(staging):
+    verdict = _rehearse(staging)
+    assert verdict.ok, verdict.render()
+    assert verdict.floor == 0  # staging accepts downtime: its one instance goes out
+    assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
+    assert [d.status for d in verdict.deployments] == ["Succeeded"]
+    # The instance was out for the drain, the install and the health checks, in real seconds.
+    (only,) = verdict.out_of_service
+    assert only.seconds >= only.bound * 0.9
+    body = verdict.to_json()
+    assert body["verdict"] == "PASS" and body["capacityBefore"] == {
+        "min": 1,
+        "desired": 1,
+        "max": 2,
+    }
+    assert body["peakTagsOnGroup"] <= 50 - body["stackTagsOnGroup"] + body["stackTagsOnGroup"]
+
+
+def test_a_register_that_does_not_wait_for_health_breaks_the_floor(production):
+    verdict = _rehearse(production, patch_revision=broken_hooks.register_without_waiting)
+    assert not verdict.ok
+    assert verdict.lowest_in_service < verdict.floor == 2
+    assert any(r.startswith("zero downtime violated") for r in verdict.reasons), verdict.reasons
+
+
+def test_a_restore_that_writes_the_baseline_undoes_the_operator(production):
+    patch = broken_hooks.restore_baseline_unconditionally(production.group.name)
+    verdict = _rehearse(production, scenario="operator-change", patch_revision=patch)
+    assert not verdict.ok
+    # The operator's MinSize 3 / MaxSize 8 must be kept; Desired moved to 3 (+1) with MinSize.
+    assert str(verdict.expected_after) == "3/4/8"
+    assert verdict.capacity_after.min == 2 and verdict.capacity_after.max == 6
+    assert any(r.startswith("capacity not as expected") for r in verdict.reasons)
+
+
+def test_without_self_healing_the_last_failed_instance_stays_in_standby(production):
+    verdict = _rehearse(
+        production, scenario="fail-last", patch_revision=broken_hooks.no_self_healing
+    )
+    assert not verdict.ok
+    (deployment,) = verdict.deployments
+    assert deployment.status == "Succeeded"  # OneAtATime forgives the last instance
+    assert verdict.left_in_standby == [deployment.instances[-1]]
+    assert any(r.startswith("left in Standby") for r in verdict.reasons)
