@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -140,5 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if verdict.ok else 1
 
 
+def _stop(signum: int, frame: object) -> None:
+    # SIGTERM ends the rehearsal like Ctrl-C: the emulator, the servers and the hooks it
+    # started are cleaned up on the way out.
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     sys.exit(run(PROGRAM, main))

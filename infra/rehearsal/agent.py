@@ -38,9 +38,15 @@ LIFECYCLE_EVENTS = (
     "ApplicationStart",
     "ValidateService",
 )
-# Real seconds added to each appspec timeout: starting Python and boto3 is not scaled with the
-# clock, and on a busy machine it alone can take seconds.
-START_ALLOWANCE = 10.0
+# Real seconds added to each appspec timeout for API latency on a busy machine (not scaled).
+START_ALLOWANCE = 5.0
+START_CAP = 120.0  # real seconds a hook may take to print its first line
+# Hooks starting at once: on EC2 each instance starts its own hook on its own CPU; here dozens
+# share a few cores, and starting them all together only makes every one of them late.
+STARTING_AT_ONCE = max(2, 2 * (os.cpu_count() or 1))
+# Real seconds added to the hooks' own (scaled) deadlines: their API calls and polling take real
+# time that the clock does not compress.
+HOOK_ALLOWANCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ class Revision:
 
     def scale_deadlines(self, scale: float) -> None:
         """The bundle writes the hooks' deadlines (seconds) into its env file: put them on the
-        rehearsal's clock, as every other delay is."""
+        rehearsal's clock, as every other delay is, plus a few real seconds for what does not
+        scale (API latency and CPU on a busy machine)."""
         env_file = self.root / "cutover-hooks" / "cutover-hooks.env"
         if not env_file.exists():
             return
@@ -81,7 +88,7 @@ class Revision:
         for line in env_file.read_text(encoding="utf-8").splitlines():
             key, sep, value = line.partition("=")
             if sep and key.strip().endswith("_TIMEOUT") and _number(value):
-                line = f"{key}={float(value) / scale:.3f}"
+                line = f"{key}={float(value) / scale + HOOK_ALLOWANCE:.3f}"
             lines.append(line)
         env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -145,6 +152,7 @@ class Agent:
         self._install_seconds = install_seconds  # emulated
         self._busy: dict[str, threading.Lock] = {}
         self._busy_lock = threading.Lock()
+        self._starting = threading.Semaphore(STARTING_AT_ONCE)
         self.faults = faults
         self.runs: list[HookRun] = []
         self.listeners: list[EventListener] = []
@@ -199,6 +207,8 @@ class Agent:
         stderr_path.parent.mkdir(parents=True, exist_ok=True)
         env = self._environment(deployment, iid, script.event)
         killed = False
+        starting = True
+        self._starting.acquire()
         with stderr_path.open("w", encoding="utf-8") as stderr:
             process = subprocess.Popen(
                 [str(self._revision.root / script.location)],
@@ -208,13 +218,21 @@ class Agent:
                 stderr=stderr,
                 text=True,
             )
-            # The appspec timeout, on the clock (plus the interpreter's start-up, not scaled).
-            limit = self._clock.to_real(script.timeout) + START_ALLOWANCE
-            timer = threading.Timer(limit, process.kill)
+            # The appspec timeout, on the clock, counted from the hook's first line: starting
+            # Python is not scaled, and dozens of hooks starting at once on a small machine take
+            # far longer to start than one does on its own instance. Start-up gets its own cap.
+            timer = threading.Timer(START_CAP, process.kill)
             timer.start()
             try:
                 assert process.stdout is not None
                 for line in process.stdout:
+                    if starting:
+                        starting = False
+                        self._starting.release()
+                        timer.cancel()
+                        limit = self._clock.to_real(script.timeout) + START_ALLOWANCE
+                        timer = threading.Timer(limit, process.kill)
+                        timer.start()
                     self._write(f"{deployment.deployment_id} {script.event} {line}")
                     if self._should_kill(line, iid, script):
                         process.send_signal(signal.SIGKILL)
@@ -227,6 +245,8 @@ class Agent:
                 returncode = process.wait()
             finally:
                 timer.cancel()
+                if starting:
+                    self._starting.release()
         run = HookRun(
             deployment.deployment_id,
             iid,
@@ -288,6 +308,8 @@ def agent_environment(
             "CUTOVER_STATE_DIR": str(state_root / iid),
             # The hooks' polling, on the rehearsal's clock (their default is 5 s).
             "CUTOVER_POLL_INTERVAL": f"{clock.to_real(5.0):.3f}",
+            # The metadata service answers at once on EC2; here a busy machine may be slow.
+            "CUTOVER_IMDS_TIMEOUT": "10",
             "CUTOVER_PYTHON": sys.executable,
             # Lets the rehearsal find (and end) processes the hooks leave behind.
             "CUTOVER_REHEARSAL": marker,

@@ -8,7 +8,9 @@ to hold the instances, an image) is made up here."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +49,15 @@ class Emulated:
     classic_elbs: list[str] = field(default_factory=list)
 
 
+def _die_with_parent() -> None:
+    """In the moto child: end when the rehearsal ends, however it ends (Linux prctl)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,6 +81,7 @@ class Emulator:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            preexec_fn=_die_with_parent,
         )
         self.moto_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

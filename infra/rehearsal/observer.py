@@ -19,6 +19,7 @@ class Sample:
     serving: frozenset[str]  # InService and healthy in every load balancer
     standby: frozenset[str]
     instances: frozenset[str]
+    launching: frozenset[str]  # held in Pending:Wait by CodeDeploy's launch hook
     min_size: int
     desired_capacity: int
     max_size: int
@@ -85,6 +86,7 @@ class Observer:
             serving=frozenset(in_service & serving),
             standby=frozenset(i for i, s in states.items() if s == "Standby"),
             instances=frozenset(states),
+            launching=frozenset(i for i, s in states.items() if s.startswith("Pending")),
             min_size=group["MinSize"],
             desired_capacity=group["DesiredCapacity"],
             max_size=group["MaxSize"],

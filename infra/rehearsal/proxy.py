@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from infra.rehearsal.rules import GROUP_WRITES, Rules
+from infra.rehearsal.rules import CACHED_READS, GROUP_WRITES, Rules
 from infra.rehearsal.wire import Call, Reply
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -69,7 +69,16 @@ class Proxy:
                     answered, amended = rules.before(call)
                     if answered is not None:
                         return self._send(answered)
-                    reply = forward("POST", self.path, headers, amended or body)
+                    reply = None
+                    cacheable = (call.service, call.action) in CACHED_READS
+                    if cacheable:
+                        cached, generation = rules.cache.get(call)
+                        if cached is not None:
+                            reply = Reply(200, cached, {"Content-Type": "text/xml"})
+                    if reply is None:
+                        reply = forward("POST", self.path, headers, amended or body)
+                        if cacheable and reply.status == 200:
+                            rules.cache.put(call, generation, reply.body)
                     reply.body = rules.after(call, reply.status, reply.body)
                 self._send(reply)
 

@@ -35,6 +35,47 @@ GROUP_WRITES = {
 }
 
 
+CACHED_READS = {
+    ("autoscaling", "DescribeAutoScalingGroups"),
+    ("autoscaling", "DescribeAutoScalingInstances"),
+    ("autoscaling", "DescribeTags"),
+    ("ec2", "DescribeInstances"),
+    ("ec2", "DescribeTags"),
+}
+
+
+class ReadCache:
+    """moto's answers to the reads the hooks repeat most, until anything changes.
+
+    moto changes only when a write reaches it (through the proxy, or the world's own), and
+    every write clears the cache; a read that raced a write is not stored (generation check).
+    With a hundred instances polling, moto would otherwise spend its time re-describing the
+    group."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple, bytes] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(call: Call) -> tuple:
+        return (call.service, tuple(sorted(call.params)))
+
+    def get(self, call: Call) -> tuple[bytes | None, int]:
+        with self._lock:
+            return self._answers.get(self.key(call)), self._generation
+
+    def put(self, call: Call, generation: int, body: bytes) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._answers[self.key(call)] = body
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self._generation += 1
+
+
 class Rules:
     def __init__(self, world: World, ec2: Any) -> None:
         self.world = world
@@ -42,6 +83,8 @@ class Rules:
         self.buckets = {key: TokenBucket(rate, world.clock.now()) for key, rate in RATES.items()}
         # AWS applies one group change after another: check and write as one step.
         self.group_lock = threading.Lock()
+        self.cache = ReadCache()
+        world.on_change = self.cache.clear
 
     # -- before moto ------------------------------------------------------------------------
     def before(self, call: Call) -> tuple[Reply | None, bytes | None]:
@@ -69,7 +112,9 @@ class Rules:
         return wire.error(call, code, message), None
 
     def _group(self) -> dict[str, Any]:
-        return self.world.refresh()
+        # Exact: every change to the group goes through here (under group_lock) or through the
+        # world's own writes, and each is followed by a refresh.
+        return self.world.group or self.world.refresh()
 
     def _group_write(self, call: Call) -> tuple[Reply | None, bytes | None]:
         group = self._group()
@@ -243,29 +288,36 @@ class Rules:
 
     # -- after moto ---------------------------------------------------------------------------
     def after(self, call: Call, status: int, body: bytes) -> bytes:
+        if call.mutating:
+            self.cache.clear()
         if status != 200:
             return body
         world = self.world
-        if call.service == "autoscaling":
-            if call.action == "EnterStandby":
-                world.entered_standby(call.members("InstanceIds.member"))
-            elif call.action == "ExitStandby":
-                world.exited_standby(call.members("InstanceIds.member"))
-            elif call.action == "CreateOrUpdateTags":
-                group = world.refresh()
-                count = limits.counted({t["Key"] for t in group.get("Tags", [])})
-                world.counters.peak_group_tags = max(world.counters.peak_group_tags, count)
-            elif call.action in ("DescribeAutoScalingGroups", "DescribeAutoScalingInstances"):
-                with world.lock:
-                    held = {iid: "Pending:Wait" for iid in world.pending_wait}
-                if held:
-                    return wire.set_lifecycle(body, held)
-            if call.action in GROUP_WRITES:
-                group = world.refresh()
-                gone = call.instances_before - {i["InstanceId"] for i in group["Instances"]}
-                if gone and call.caller.startswith(HOOK_CALLER):
-                    # A hook's capacity write made the group terminate instances.
-                    world.counters.terminated_by_hooks += sorted(gone)
+        if call.service == "autoscaling" and call.action in (
+            "DescribeAutoScalingGroups",
+            "DescribeAutoScalingInstances",
+        ):
+            with world.lock:
+                held = {iid: "Pending:Wait" for iid in world.pending_wait}
+            return wire.set_lifecycle(body, held) if held else body
+        changes_group = (call.service == "autoscaling" and call.mutating) or (
+            call.service == "ec2" and call.action == "TerminateInstances"
+        )
+        if not changes_group:
+            return body
+        if call.action == "EnterStandby":
+            world.entered_standby(call.members("InstanceIds.member"))
+        elif call.action == "ExitStandby":
+            world.exited_standby(call.members("InstanceIds.member"))
+        group = world.refresh()
+        if call.action == "CreateOrUpdateTags":
+            count = limits.counted({t["Key"] for t in group.get("Tags", [])})
+            world.counters.peak_group_tags = max(world.counters.peak_group_tags, count)
+        if call.action in GROUP_WRITES:
+            gone = call.instances_before - {i["InstanceId"] for i in group["Instances"]}
+            if gone and call.caller.startswith(HOOK_CALLER):
+                # A hook's capacity write made the group terminate instances.
+                world.counters.terminated_by_hooks += sorted(gone)
         return body
 
 

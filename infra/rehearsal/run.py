@@ -273,11 +273,22 @@ def _judge(
     )
     if floor is not None:
         promised = floor
+
+    def floor_at(sample) -> int:
+        # A group that shrank (scale-in, a terminated instance) keeps what the config keeps of
+        # the instances it still has; instances still launching do not raise the promise.
+        size = len(sample.instances - sample.launching)
+        if floor is not None or session.fleet_allows_downtime:
+            return promised
+        return min(
+            promised, max(1, min(size - 1, codedeploy.minimum_healthy(session.config, size)))
+        )
+
     judged = samples
     if first:
         reached = next((i for i, s in enumerate(samples) if s.in_service >= promised), None)
         judged = samples[reached:] if reached is not None else samples[-1:]
-    lowest = min(judged, key=lambda s: s.in_service)
+    lowest = min(judged, key=lambda s: s.in_service - floor_at(s))
     states = world.presented_lifecycle()
     serving = world.serving()
     bound_one = fleet.drain_seconds + INSTALL_SECONDS + fleet.healthy_seconds
@@ -302,7 +313,7 @@ def _judge(
     return Verdict(
         stack=fleet.stack,
         scenario=options.scenario,
-        floor=promised,
+        floor=floor_at(lowest),
         lowest_in_service=lowest.in_service,
         lowest_at=lowest.t,
         capacity_before=Capacity.of(before),
@@ -322,7 +333,7 @@ def _judge(
                 session.clock.to_real(bound_one * max(1, touched.get(iid, 0))),
             )
             for iid, seconds in oos.items()
-            if iid in touched
+            if iid in touched and iid in states  # not instances that left the group
         ],
         calls_per_instance=per_instance,
         throttled=sum(world.counters.throttled.values()),

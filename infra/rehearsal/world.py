@@ -20,7 +20,7 @@ from infra.rehearsal.declared import DeclaredFleet
 from infra.rehearsal.targets import Balancer
 
 TICK = 0.05  # real seconds between advances of the world
-GROUP_POLL = 0.2  # real seconds between looks at moto's group
+GROUP_POLL = 0.5  # real seconds between looks at moto's group
 
 
 @dataclass
@@ -65,6 +65,7 @@ class World:
         self.suspended: set[str] = set()
         self.counters = Counters()
         self.on_launch: Callable[[str], None] | None = None  # CodeDeploy's launch hook
+        self.on_change: Callable[[], None] = lambda: None  # the world wrote to moto itself
         self.group: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="world", daemon=True)
@@ -216,6 +217,9 @@ class World:
             self.autoscaling.terminate_instance_in_auto_scaling_group(
                 InstanceId=iid, ShouldDecrementDesiredCapacity=not replace
             )
+            self.on_change()
+        if doomed:
+            self.refresh()
 
     def _run(self) -> None:
         while not self._stop.wait(TICK):
