@@ -14,6 +14,7 @@ from typing import TextIO
 import hooks.settings as hook_settings
 from infra.rehearsal import codedeploy, scenarios
 from infra.rehearsal.agent import (
+    HOOK_ALLOWANCE,
     Agent,
     Faults,
     Revision,
@@ -166,7 +167,11 @@ def rehearse(
                 fleet.deployment_group.application,
                 clock,
                 marker,
-                {"CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}"},
+                {
+                    "CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}",
+                    # The self-healing run's own deadline (the hooks' default 300 s).
+                    "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(300.0) + HOOK_ALLOWANCE:.3f}",
+                },
             )
             observer = Observer(world, clock, options.sample_interval)
             agent = Agent(revision, environment, world, clock, log, Faults(), INSTALL_SECONDS)

@@ -152,6 +152,16 @@ class Verdict:
             ):
                 failures = "; ".join(deployment.failures) or "no instance reported why"
                 found.append(f"deployment {deployment.deployment_id} failed: {failures}")
+        for deployment in self.deployments:
+            if deployment.status != "Succeeded":
+                continue
+            unexpected = [f for f in deployment.failures if not self.injected(f)]
+            if unexpected:
+                found.append(
+                    f"deployment {deployment.deployment_id} succeeded without "
+                    f"{len(unexpected)} instance(s): {'; '.join(unexpected[:3])}"
+                    + (" ..." if len(unexpected) > 3 else "")
+                )
         if self.replaced_unhealthy:
             found.append(
                 "the group replaced instance(s) unhealthy past the grace period: "
@@ -162,6 +172,12 @@ class Verdict:
         if self.kill_requested and not self.killed:
             found.append(f"no hook ever logged step {self.kill_requested}: nothing was killed")
         return found
+
+    def injected(self, failure: str) -> bool:
+        """A failure the scenario asked for (or, in overlap, the hooks' floor refusing)."""
+        if "(injected fault)" in failure or " killed: " in failure:
+            return True
+        return self.scenario == "overlap" and " exited 4: " in failure
 
     @property
     def ok(self) -> bool:

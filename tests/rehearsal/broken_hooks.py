@@ -19,6 +19,7 @@ autoscaling = boto3.client("autoscaling", region_name="eu-central-1")
 found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])
 g = found["AutoScalingGroups"][0]
 if sys.argv[2] == "record":
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     if not os.path.exists(path):
         with open(path, "w") as f:
             json.dump({"min": g["MinSize"], "max": g["MaxSize"]}, f)

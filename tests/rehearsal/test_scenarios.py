@@ -4,6 +4,7 @@ same rehearsals with a deliberately broken hook: the verdict must FAIL for the r
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from infra.rehearsal.run import Options, rehearse
 from tests.rehearsal import broken_hooks
@@ -35,8 +36,17 @@ def test_staging_deploys_its_one_instance_and_restores_the_group(staging):
     assert body["peakTagsOnGroup"] <= 50 - body["stackTagsOnGroup"] + body["stackTagsOnGroup"]
 
 
+def _slow_health_checks(fleet):
+    """The fleet with health checks that take 300 s to pass (5 real s at the tests' scale), so a
+    hook that does not wait for them cannot hide behind Python's start-up time."""
+    (tg,) = fleet.group.target_groups
+    slow = replace(tg, health_check=replace(tg.health_check, healthy_threshold=10, interval=30))
+    return replace(fleet, group=replace(fleet.group, target_groups=[slow]))
+
+
 def test_a_register_that_does_not_wait_for_health_breaks_the_floor(production):
-    verdict = _rehearse(production, patch_revision=broken_hooks.register_without_waiting)
+    fleet = _slow_health_checks(production)
+    verdict = _rehearse(fleet, patch_revision=broken_hooks.register_without_waiting)
     assert not verdict.ok
     assert verdict.lowest_in_service < verdict.floor == 2
     assert any(r.startswith("zero downtime violated") for r in verdict.reasons), verdict.reasons
