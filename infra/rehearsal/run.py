@@ -289,7 +289,7 @@ def _judge(
             promised, max(1, min(size - 1, codedeploy.minimum_healthy(session.config, size)))
         )
 
-    judged = samples
+    judged, reached = samples, 0
     if first:
         reached = next((i for i, s in enumerate(samples) if s.in_service >= promised), None)
         judged = samples[reached:] if reached is not None else samples[-1:]
@@ -353,6 +353,7 @@ def _judge(
         killed=session.agent.faults.killed,
         kill_requested=options.kill_hook_after,
         first_deploy=first,
+        floor_reached=reached is not None,
         never_served=sorted(set(states) - serving),
         settled_after=settled,
         leftover_processes=leftovers,

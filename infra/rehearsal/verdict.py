@@ -117,6 +117,7 @@ class Verdict:
     kill_requested: str | None = None
     first_deploy: bool = False
     never_served: list[str] = field(default_factory=list)
+    floor_reached: bool = True  # first-deploy: the fleet came up to the floor at some point
     settled_after: float = 0.0
     leftover_processes: int = 0
     samples: list[Sample] = field(repr=False, default_factory=list)
@@ -125,7 +126,12 @@ class Verdict:
     @property
     def reasons(self) -> list[str]:
         found = []
-        if self.lowest_in_service < self.floor:
+        if not self.floor_reached:
+            found.append(
+                f"the fleet never reached the promised floor of {self.floor} instance(s) in "
+                f"service (at the end: {self.lowest_in_service})"
+            )
+        elif self.lowest_in_service < self.floor:
             found.append(
                 f"zero downtime violated: {self.lowest_in_service} instance(s) in service at "
                 f"{self.lowest_at:.1f} s; the promised floor is {self.floor}"
