@@ -5,6 +5,7 @@ re-run is idempotent, and never rely on Standby doing it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,21 +111,41 @@ class LoadBalancing:
         classic = {name: self.classic_states(name) for name in balancers.classic}
         return Health(groups, classic)
 
-    def discover(self) -> Balancers:
-        """Scan every instance-type target group and classic ELB of the region for this one."""
-        found = Balancers()
-        for page in self.elbv2.get_paginator("describe_target_groups").paginate():
-            for group in page.get("TargetGroups", []):
-                if group.get("TargetType", "instance") != "instance":
-                    continue
-                states, port = self.target_states(group["TargetGroupArn"])
-                if states.get(self.instance_id, "unused") != "unused":
-                    found.target_groups[group["TargetGroupArn"]] = port
+    def discover(self, vpc_id: str | None = None) -> Balancers:
+        """Scan the instance-type target groups (of `vpc_id`, when known) and the classic ELBs
+        of the region for this instance. Cost: ceil(target groups / 400) DescribeTargetGroups
+        pages, one DescribeTargetHealth per target group scanned, and one
+        DescribeLoadBalancers page per 400 classic ELBs."""
+        found = self.discover_target_groups(vpc_id, known=())
         for page in self.elb.get_paginator("describe_load_balancers").paginate():
             for lb in page.get("LoadBalancerDescriptions", []):
                 ids = {i["InstanceId"] for i in lb.get("Instances", [])}
                 if self.instance_id in ids:
                     found.classic.append(lb["LoadBalancerName"])
+        return found
+
+    def discover_target_groups(self, vpc_id: str | None, known: Iterable[str]) -> Balancers:
+        """Target groups not in `known` that hold this instance (registered, in any state):
+        one DescribeTargetHealth, for this instance only, per instance-type target group of
+        the VPC."""
+        skip = set(known)
+        found = Balancers()
+        for page in self.elbv2.get_paginator("describe_target_groups").paginate():
+            for group in page.get("TargetGroups", []):
+                arn = group["TargetGroupArn"]
+                if (
+                    arn in skip
+                    or group.get("TargetType", "instance") != "instance"
+                    or (vpc_id is not None and group.get("VpcId") != vpc_id)
+                ):
+                    continue
+                answer = self.elbv2.describe_target_health(
+                    TargetGroupArn=arn, Targets=[{"Id": self.instance_id}]
+                )
+                for item in answer.get("TargetHealthDescriptions", []):
+                    state = item.get("TargetHealth", {}).get("State", "unused")
+                    if item["Target"]["Id"] == self.instance_id and state != "unused":
+                        found.target_groups[arn] = item["Target"].get("Port")
         return found
 
     def deregister(self, balancers: Balancers, health: Health) -> list[str]:
@@ -171,6 +192,15 @@ class LoadBalancing:
             if states.get(self.instance_id) == CLASSIC_HEALTHY
         ]
         return waiting
+
+    def healthy_anywhere(self, health: Health) -> bool:
+        """True when at least one load balancer counts this instance as healthy."""
+        return any(
+            states.get(self.instance_id) == TARGET_HEALTHY
+            for states in health.target_groups.values()
+        ) or any(
+            states.get(self.instance_id) == CLASSIC_HEALTHY for states in health.classic.values()
+        )
 
     def not_healthy(self, health: Health) -> list[str]:
         """Balancers where this instance is not healthy yet."""

@@ -1,73 +1,232 @@
-"""Command line: `python3 -m hooks deregister|register|reconcile|bundle ...` (see README)."""
+"""Command line: `python3 -m hooks deregister|register|reconcile|bundle ...` (see README).
+
+Every failure is one line on stderr, `cutover-hooks <command>: error: <message>`, and an exit
+code from hooks/errors.py; a traceback only with --debug (or CUTOVER_DEBUG=1)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
-from hooks.errors import EXIT_USAGE, HookError
-from hooks.settings import from_environment
+from hooks.bundle import DEREGISTER_EVENTS, REGISTER_EVENTS
+from hooks.errors import (
+    EXIT_UNEXPECTED,
+    HookError,
+    aws_error,
+    classified,
+    is_aws_error,
+    one_line,
+)
+from hooks.settings import Settings, from_environment, load_layers
+from hooks.timing import (
+    AWS_DEFAULT_DEREGISTRATION_DELAY,
+    DEFAULT_DEREGISTER_TIMEOUT,
+    DEFAULT_REGISTER_TIMEOUT,
+)
+
+# One line in the CodeDeploy log, however long AWS's message was.
+MAX_MESSAGE = 1000
+EXIT_CODES_HELP = (
+    "exit codes: 0 ok, 1 failed (AWS refused), 2 usage or bad input, 3 deadline passed, "
+    "4 refused by the zero-downtime floor, 5 environment (AWS or the metadata service "
+    "unreachable or not answering like AWS, credentials, unwritable folder), 70 unexpected"
+)
+
+
+def _hook_parser(commands: argparse._SubParsersAction, name: str, text: str) -> None:
+    sub = commands.add_parser(name, help=text, description=text, epilog=EXIT_CODES_HELP)
+    if name == "reconcile":
+        sub.add_argument("--asg", required=True, help="Auto Scaling group name")
+    sub.add_argument("--instance-id", help="default: CUTOVER_INSTANCE_ID, else IMDSv2")
+    sub.add_argument("--region", help="default: CUTOVER_REGION, else IMDSv2 placement/region")
+    sub.add_argument(
+        "--timeout",
+        type=float,
+        help="overall deadline in seconds (default: CUTOVER_<COMMAND>_TIMEOUT, CUTOVER_TIMEOUT, "
+        "the revision's bundled value)",
+    )
+    sub.add_argument(
+        "--allow-downtime",
+        action="store_true",
+        default=None,
+        help="lift the zero-downtime floor (also: group tag cutover:allow-downtime=true)",
+    )
+    sub.add_argument("--min-healthy", type=int, help="floor of other healthy instances")
+    sub.add_argument(
+        "--target-group-arn",
+        action="append",
+        dest="target_group_arns",
+        help="target group to use (repeatable)",
+    )
+    sub.add_argument(
+        "--load-balancer-name",
+        action="append",
+        dest="load_balancer_names",
+        help="classic ELB to use (repeatable)",
+    )
+    if name == "reconcile":
+        sub.add_argument(
+            "--stale-after",
+            type=float,
+            help="keep instances marked in flight less than this many seconds ago",
+        )
+        sub.add_argument(
+            "--force",
+            action="store_true",
+            default=None,
+            help="also return instances whose deployment may still be running",
+        )
+    if name == "deregister":
+        sub.add_argument(
+            "--ignore-suspended",
+            action="store_true",
+            default=None,
+            help="go on although the group's Launch process is suspended",
+        )
+    if name == "heal":
+        sub.add_argument("--since", type=float, required=True, help=argparse.SUPPRESS)
+    sub.add_argument("--debug", action="store_true", help="print the traceback of a bug")
+
+
+def _bundle_parser(commands: argparse._SubParsersAction) -> None:
+    text = (
+        "copy the hooks into a revision folder (DIR/cutover-hooks/) and merge their entries "
+        "into DIR/appspec.yml; the hooks' deadlines go to DIR/cutover-hooks/cutover-hooks.env"
+    )
+    sub = commands.add_parser(
+        "bundle",
+        help="add the hooks to a revision folder",
+        description=text,
+        epilog="Timeouts: an option wins over the stack config, which wins over the defaults. "
+        + EXIT_CODES_HELP,
+    )
+    sub.add_argument("directory", metavar="DIR", help="the revision folder (appspec.yml's home)")
+    source = sub.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stack",
+        help="take the timeouts from Pulumi.STACK.yaml in the project root "
+        "(cutover:deployment.deregisterTimeout/registerTimeout, "
+        "cutover:loadBalancer.deregistrationDelay)",
+    )
+    source.add_argument("--config", metavar="FILE", help="the same, from this stack config file")
+    sub.add_argument(
+        "--deregister-event",
+        choices=DEREGISTER_EVENTS,
+        default="BeforeInstall",
+        help="lifecycle event that runs deregister first (default: %(default)s)",
+    )
+    sub.add_argument(
+        "--register-event",
+        choices=REGISTER_EVENTS,
+        default="ApplicationStart",
+        help="lifecycle event that runs register last (default: %(default)s)",
+    )
+    sub.add_argument(
+        "--deregister-timeout",
+        type=int,
+        metavar="SECONDS",
+        help=f"appspec timeout of deregister (default: the stack's, else "
+        f"{DEFAULT_DEREGISTER_TIMEOUT})",
+    )
+    sub.add_argument(
+        "--register-timeout",
+        type=int,
+        metavar="SECONDS",
+        help=f"appspec timeout of register (default: the stack's, else {DEFAULT_REGISTER_TIMEOUT})",
+    )
+    sub.add_argument(
+        "--deregistration-delay",
+        type=int,
+        metavar="SECONDS",
+        help="the load balancer's deregistration delay the deregister timeout must fit "
+        f"(default: the stack's, else AWS's default {AWS_DEFAULT_DEREGISTRATION_DELAY})",
+    )
+    sub.add_argument("--debug", action="store_true", help="print the traceback of a bug")
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python3 -m hooks",
         description="Cutover's CodeDeploy hooks: zero-downtime deregister/register.",
+        epilog=EXIT_CODES_HELP,
     )
     commands = top.add_subparsers(dest="command", required=True)
     for name, text in (
         ("deregister", "take this instance out of its load balancers and into Standby"),
         ("register", "bring this instance back and restore the group's capacity"),
         ("reconcile", "repair a group left by a failed or aborted deployment"),
+        ("heal", "the self-healing watchdog deregister starts (not run by hand)"),
     ):
-        sub = commands.add_parser(name, help=text, description=text)
-        if name == "reconcile":
-            sub.add_argument("--asg", required=True, help="Auto Scaling group name")
-        sub.add_argument("--instance-id", help="default: IMDSv2 instance-id")
-        sub.add_argument("--region", help="default: IMDSv2 placement/region")
-        sub.add_argument("--timeout", type=float, help="overall deadline in seconds")
-        sub.add_argument("--allow-downtime", action="store_true", default=None)
-        sub.add_argument("--min-healthy", type=int, help="floor of other healthy instances")
-        sub.add_argument("--target-group-arn", action="append", dest="target_group_arns")
-        sub.add_argument("--load-balancer-name", action="append", dest="load_balancer_names")
-        if name == "reconcile":
-            sub.add_argument(
-                "--stale-after",
-                type=float,
-                help="keep instances marked in flight less than this many seconds ago",
-            )
-    bundle = commands.add_parser("bundle", help="add the hooks to a revision folder")
-    bundle.add_argument("directory")
-    bundle.add_argument("--deregister-event", default="BeforeInstall")
-    bundle.add_argument("--register-event", default="ApplicationStart")
-    bundle.add_argument("--deregister-timeout", type=int, default=400)
-    bundle.add_argument("--register-timeout", type=int, default=120)
+        _hook_parser(commands, name, text)
+    _bundle_parser(commands)
     return top
+
+
+def _log(settings: Settings, message: str) -> None:
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")  # noqa: UP017
+    who = settings.instance_id or settings.asg or "-"
+    print(f"{now} cutover-hooks {settings.command} {who}: {message}", flush=True)
+
+
+def run_bundle(args: argparse.Namespace) -> None:
+    from hooks.bundle import bundle, stack_config_path
+
+    config = stack_config_path(args.stack) if args.stack else args.config
+    appspec = bundle(
+        args.directory,
+        deregister_event=args.deregister_event,
+        register_event=args.register_event,
+        deregister_timeout=args.deregister_timeout,
+        register_timeout=args.register_timeout,
+        deregistration_delay=args.deregistration_delay,
+        stack_config=config,
+    )
+    print(f"cutover-hooks bundle: wrote {appspec} and {appspec.parent / 'cutover-hooks'}/")
+
+
+def run_command(args: argparse.Namespace) -> None:
+    from hooks.runbook import run_hook
+
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "debug")}
+    settings = from_environment(args.command, load_layers(), **options)
+    _log(settings, f"settings: deadline {settings.timeout:g}s ({settings.timeout_source})")
+    run_hook(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    debug = args.debug or os.environ.get("CUTOVER_DEBUG", "") in ("1", "true")
+    prefix = f"cutover-hooks {args.command}: error:"
     try:
         if args.command == "bundle":
-            from hooks.bundle import bundle
-
-            bundle(
-                args.directory,
-                deregister_event=args.deregister_event,
-                register_event=args.register_event,
-                deregister_timeout=args.deregister_timeout,
-                register_timeout=args.register_timeout,
-            )
-            return 0
-        from hooks.runbook import run_hook
-
-        options = {k: v for k, v in vars(args).items() if k != "command"}
-        run_hook(from_environment(args.command, **options))
+            run_bundle(args)
+        else:
+            run_command(args)
         return 0
     except HookError as error:
-        print(f"cutover-hooks {args.command}: error: {error}", file=sys.stderr, flush=True)
+        error = classified(error)
+        print(f"{prefix} {one_line(error, MAX_MESSAGE)}", file=sys.stderr, flush=True)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"cutover-hooks {args.command}: error: interrupted", file=sys.stderr)
-        return EXIT_USAGE + 128
+        print(f"{prefix} interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, exit 70
+        if is_aws_error(error):
+            from hooks.clients import last_call
+
+            failure = aws_error(error, last_call.describe())
+            print(f"{prefix} {one_line(failure, MAX_MESSAGE)}", file=sys.stderr, flush=True)
+            return failure.exit_code
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else " (run with --debug or CUTOVER_DEBUG=1 for the traceback)"
+        print(
+            f"{prefix} unexpected {type(error).__name__}: {one_line(error)}{hint}; this is a bug",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_UNEXPECTED

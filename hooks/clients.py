@@ -1,14 +1,34 @@
-"""The boto3 clients the hooks use, with botocore's standard retry mode (throttling included)."""
+"""The boto3 clients the hooks use: adaptive rate limiting, retries until the hook's deadline
+(hooks/retries.py), region checked, and the last operation remembered for error messages."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from hooks.settings import Settings
+from hooks.retries import RetryUntilDeadline
+from hooks.settings import Settings, check_region
+
+
+@dataclass
+class LastCall:
+    """The AWS operation in progress, for errors that do not name one (parser errors)."""
+
+    operation: str | None = None
+    endpoint: str | None = None
+
+    def describe(self) -> str | None:
+        if self.operation is None:
+            return None
+        return f"{self.operation} at {self.endpoint}" if self.endpoint else self.operation
+
+
+# One hook run per process: the CLI reads this when an error escapes without its operation.
+last_call = LastCall()
 
 
 @dataclass(frozen=True)
@@ -16,22 +36,46 @@ class Clients:
     autoscaling: Any
     elbv2: Any
     elb: Any
+    ec2: Any
 
 
-def connect(settings: Settings, region: str, session: boto3.Session | None = None) -> Clients:
+def connect(
+    settings: Settings,
+    region: str,
+    session: boto3.Session | None = None,
+    deadline: float | None = None,
+) -> Clients:
     """Clients for `region`. Endpoints and credentials come from the standard boto3 environment
     (AWS_ENDPOINT_URL, the instance profile, ...). A caller may pass its own session, e.g. to
-    register botocore event handlers on it."""
+    register botocore event handlers on it, and the run's deadline (time.monotonic() based;
+    default: now + settings.timeout), which bounds every retry."""
+    check_region(region, "the region (--region, CUTOVER_REGION, AWS_REGION or IMDS)")
     session = session or boto3.Session()
     config = Config(
         region_name=region,
-        # botocore's max_attempts counts retries after the first attempt.
-        retries={"mode": "standard", "max_attempts": settings.max_retries},
+        # Adaptive: botocore's client-side rate limiter backs off when AWS throttles. Its own
+        # retries are off (one attempt): RetryUntilDeadline decides, up to the deadline.
+        retries={"mode": settings.retry_mode, "total_max_attempts": 1},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
     )
-    return Clients(
-        autoscaling=session.client("autoscaling", config=config),
-        elbv2=session.client("elbv2", config=config),
-        elb=session.client("elb", config=config),
+    retry = RetryUntilDeadline(
+        deadline if deadline is not None else time.monotonic() + settings.timeout,
+        settings.timeout,
+        settings.max_retries,
+        settings.retry_max_delay,
     )
+    clients = []
+    for service in ("autoscaling", "elbv2", "elb", "ec2"):
+        client = session.client(service, config=config)
+        client.meta.events.register("needs-retry", retry)
+        client.meta.events.register("before-call", _remember(client.meta.endpoint_url))
+        clients.append(client)
+    return Clients(*clients)
+
+
+def _remember(endpoint: str) -> Any:
+    def before_call(model: Any, **kwargs: Any) -> None:
+        last_call.operation, last_call.endpoint = model.name, endpoint
+
+    return before_call

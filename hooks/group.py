@@ -1,20 +1,27 @@
-"""The Auto Scaling group as the hooks see it: capacity, lifecycle states, and the state the
-hooks keep on the group itself as tags (the baseline capacity and one tag per instance in flight).
-"""
+"""The Auto Scaling group as the hooks see it: capacity, lifecycle states, suspended processes,
+and the hooks' one group-level record (tag `cutover:capacity`, see hooks/state.py)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from hooks.errors import HookError
+from hooks.state import (
+    ENTRY_TAG,  # noqa: F401 - the per-instance entry, an EC2 tag; named here for infra/policy
+    LEGACY_BASELINE_TAG,
+    LEGACY_STANDBY_PREFIX,
+    RECORD_TAG,
+    CapacityRecord,
+)
 
-BASELINE_TAG = "cutover:baseline"
-STANDBY_TAG_PREFIX = "cutover:standby:"
 ALLOW_DOWNTIME_TAG = "cutover:allow-downtime"
-# AWS limits tag values to 256 characters; a deployment id (d-XXXXXXXXX) is far shorter.
-MAX_DEPLOYMENT_ID = 64
+# The names earlier versions used for their group tags (still read, and migrated): a stack must
+# not declare them, nor RECORD_TAG, on its group.
+BASELINE_TAG = LEGACY_BASELINE_TAG
+STANDBY_TAG_PREFIX = LEGACY_STANDBY_PREFIX
+# Every group tag key (or key prefix) that is the hooks' state, not configuration.
+STATE_TAGS: tuple[str, ...] = (RECORD_TAG, BASELINE_TAG, STANDBY_TAG_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -28,56 +35,6 @@ class Capacity:
 
 
 @dataclass(frozen=True)
-class Baseline:
-    """The group's capacity before the first deregister of a deployment."""
-
-    capacity: Capacity
-    deployment: str
-
-    def tag_value(self) -> str:
-        c = self.capacity
-        body = {"min": c.min_size, "max": c.max_size, "desired": c.desired, "d": self.deployment}
-        return json.dumps(body, separators=(",", ":"))
-
-    @classmethod
-    def parse(cls, group: str, value: str) -> Baseline:
-        try:
-            body = json.loads(value)
-            capacity = Capacity(int(body["min"]), int(body["max"]), int(body["desired"]))
-            return cls(capacity, str(body.get("d", "")))
-        except (ValueError, KeyError, TypeError):
-            raise HookError(
-                f"group {group}: tag {BASELINE_TAG} is not valid ({value!r}); set it to the "
-                'group\'s intended capacity, e.g. {"min":1,"max":2,"desired":1}'
-            ) from None
-
-
-@dataclass(frozen=True)
-class InFlight:
-    """One instance between deregister and the end of register."""
-
-    instance_id: str
-    deployment: str
-    since: str
-
-    @property
-    def tag_key(self) -> str:
-        return STANDBY_TAG_PREFIX + self.instance_id
-
-    def tag_value(self) -> str:
-        return json.dumps({"d": self.deployment, "t": self.since}, separators=(",", ":"))
-
-    @classmethod
-    def parse(cls, instance_id: str, value: str) -> InFlight:
-        try:
-            body = json.loads(value)
-            return cls(instance_id, str(body.get("d", "")), str(body.get("t", "")))
-        except (ValueError, AttributeError):
-            # A hand-edited tag still marks the instance as in flight: that is the safe reading.
-            return cls(instance_id, value, "")
-
-
-@dataclass(frozen=True)
 class GroupSnapshot:
     """One DescribeAutoScalingGroups answer: capacity and tags read together, atomically."""
 
@@ -87,19 +44,20 @@ class GroupSnapshot:
     lifecycle: dict[str, str]
     target_group_arns: tuple[str, ...]
     load_balancer_names: tuple[str, ...]
+    suspended: tuple[str, ...] = ()
 
     @property
-    def baseline(self) -> Baseline | None:
-        value = self.tags.get(BASELINE_TAG)
-        return Baseline.parse(self.name, value) if value is not None else None
+    def record(self) -> CapacityRecord | None:
+        value = self.tags.get(RECORD_TAG)
+        return CapacityRecord.parse(self.name, value) if value is not None else None
 
     @property
-    def in_flight(self) -> dict[str, InFlight]:
-        n = len(STANDBY_TAG_PREFIX)
+    def legacy_tags(self) -> dict[str, str]:
+        """Tags written by earlier versions of the hooks (migrated on first sight)."""
         return {
-            key[n:]: InFlight.parse(key[n:], value)
+            key: value
             for key, value in self.tags.items()
-            if key.startswith(STANDBY_TAG_PREFIX)
+            if key == LEGACY_BASELINE_TAG or key.startswith(LEGACY_STANDBY_PREFIX)
         }
 
     @property
@@ -127,41 +85,42 @@ class AutoScalingGroup:
             lifecycle={i["InstanceId"]: i["LifecycleState"] for i in g.get("Instances", [])},
             target_group_arns=tuple(g.get("TargetGroupARNs", [])),
             load_balancer_names=tuple(g.get("LoadBalancerNames", [])),
+            suspended=tuple(p["ProcessName"] for p in g.get("SuspendedProcesses", [])),
         )
 
-    def set_tags(self, tags: dict[str, str]) -> None:
+    def write_record(self, record: CapacityRecord) -> None:
         self.client.create_or_update_tags(
             Tags=[
                 {
                     "ResourceId": self.name,
                     "ResourceType": "auto-scaling-group",
-                    "Key": key,
-                    "Value": value,
+                    "Key": RECORD_TAG,
+                    "Value": record.value(),
                     "PropagateAtLaunch": False,
                 }
-                for key, value in tags.items()
             ]
         )
 
     def delete_tags(self, keys: list[str]) -> None:
-        if keys:
+        # AWS takes at most 25 tags per call.
+        for start in range(0, len(keys), 25):
             self.client.delete_tags(
                 Tags=[
                     {"ResourceId": self.name, "ResourceType": "auto-scaling-group", "Key": key}
-                    for key in keys
+                    for key in keys[start : start + 25]
                 ]
             )
 
-    def update_capacity(self, capacity: Capacity) -> None:
-        self.client.update_auto_scaling_group(
-            AutoScalingGroupName=self.name,
-            MinSize=capacity.min_size,
-            MaxSize=capacity.max_size,
-            DesiredCapacity=capacity.desired,
-        )
-
-    def set_min_size(self, min_size: int) -> None:
-        self.client.update_auto_scaling_group(AutoScalingGroupName=self.name, MinSize=min_size)
+    def set_bounds(self, min_size: int | None = None, max_size: int | None = None) -> None:
+        """Write MinSize and/or MaxSize only: DesiredCapacity is never written by the hooks (a
+        value read earlier could be stale and launch or terminate an instance)."""
+        params: dict[str, Any] = {"AutoScalingGroupName": self.name}
+        if min_size is not None:
+            params["MinSize"] = min_size
+        if max_size is not None:
+            params["MaxSize"] = max_size
+        if len(params) > 1:
+            self.client.update_auto_scaling_group(**params)
 
     def enter_standby(self, instance_id: str) -> None:
         self.client.enter_standby(
@@ -183,15 +142,3 @@ def find_group_of(client: Any, instance_id: str) -> tuple[str, str] | None:
         if item["InstanceId"] == instance_id:
             return item["AutoScalingGroupName"], item["LifecycleState"]
     return None
-
-
-def restore_target(current: Capacity, baseline: Capacity) -> Capacity:
-    """The capacity to restore when no instance is in flight any more.
-
-    MinSize and MaxSize come back exactly. Every EnterStandby the hooks make decrements
-    DesiredCapacity and every ExitStandby increments it, so with nobody in flight the current
-    DesiredCapacity equals the baseline unless the group's own scaling (a policy, a scheduled
-    action, an operator) changed it meanwhile: then that decision is kept, within Min..Max."""
-    desired = current.desired
-    desired = max(baseline.min_size, min(baseline.max_size, desired))
-    return Capacity(baseline.min_size, baseline.max_size, desired)

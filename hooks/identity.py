@@ -1,4 +1,9 @@
-"""Instance identity and region from the instance metadata service, IMDSv2 only."""
+"""Instance identity and region from the instance metadata service, IMDSv2 only.
+
+What it answers is checked: an instance id must look like one (i- and 8 or 17 hex digits), a
+region like a region. A proxy answering for 169.254.169.254 (an HTML page with status 200) is
+an error, never an empty or odd identity the hooks would then find in no group. Requests never
+go through HTTP(S)_PROXY: the metadata service is link-local, only the instance can reach it."""
 
 from __future__ import annotations
 
@@ -6,10 +11,13 @@ import os
 import urllib.error
 import urllib.request
 
-from hooks.errors import HookError
+from hooks.errors import EXIT_ENVIRONMENT, HookError, one_line
+from hooks.settings import check_instance_id, check_region
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
 TOKEN_TTL_SECONDS = "300"
+# Longer answers are not metadata values (an instance id is 19 characters, a token 56).
+MAX_ANSWER = 4096
 
 
 def metadata_endpoint() -> str:
@@ -24,16 +32,33 @@ class InstanceMetadata:
         self.endpoint = endpoint or metadata_endpoint()
         self.timeout = timeout
         self._token: str | None = None
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def _fail(self, url: str, what: str) -> HookError:
+        return HookError(
+            f"instance metadata (IMDSv2) at {self.endpoint} failed for {url}: {what}; pass "
+            "--instance-id and --region when not running on EC2",
+            EXIT_ENVIRONMENT,
+        )
 
     def _open(self, request: urllib.request.Request) -> str:
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return response.read().decode("utf-8").strip()
-        except (urllib.error.URLError, OSError) as error:
-            raise HookError(
-                f"instance metadata (IMDSv2) at {self.endpoint} failed for {request.full_url}: "
-                f"{error}; pass --instance-id and --region when not running on EC2"
-            ) from error
+            with self._opener.open(request, timeout=self.timeout) as response:
+                data = response.read(MAX_ANSWER + 1)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise self._fail(request.full_url, one_line(error)) from error
+        try:
+            text = data.decode("ascii").strip()
+        except UnicodeDecodeError:
+            text = ""
+        if len(data) > MAX_ANSWER or not text or not text.isprintable() or "<" in text:
+            shown = one_line(data[:80].decode("utf-8", "replace")) or "an empty answer"
+            raise self._fail(
+                request.full_url,
+                f"the answer is not a metadata value ({shown!r}); is a proxy or another server "
+                "answering for the metadata service?",
+            )
+        return text
 
     def token(self) -> str:
         if self._token is None:
@@ -50,13 +75,12 @@ class InstanceMetadata:
             f"{self.endpoint}/latest/meta-data/{path}",
             headers={"X-aws-ec2-metadata-token": self.token()},
         )
-        value = self._open(request)
-        if not value:
-            raise HookError(f"instance metadata returned nothing for {path}")
-        return value
+        return self._open(request)
 
     def instance_id(self) -> str:
-        return self.get("instance-id")
+        source = f"the instance id from the metadata service at {self.endpoint}"
+        return check_instance_id(self.get("instance-id"), source, EXIT_ENVIRONMENT)
 
     def region(self) -> str:
-        return self.get("placement/region")
+        source = f"the region from the metadata service at {self.endpoint}"
+        return check_region(self.get("placement/region"), source, EXIT_ENVIRONMENT)

@@ -5,6 +5,8 @@ builds the instance role's policy from these tuples, and the hooks' tests record
 hooks make and check that each one is listed here. Change a hook's calls, change this file.
 """
 
+from hooks.state import ENTRY_TAG, GROUP_NAME_TAG
+
 # IAM cannot scope these describe calls to a resource: they need Resource "*".
 DESCRIBE_ACTIONS: tuple[str, ...] = (
     "autoscaling:DescribeAutoScalingInstances",
@@ -13,6 +15,8 @@ DESCRIBE_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeInstanceHealth",
+    # The entries of a group's instances (tags on the instances themselves), one paged call.
+    "ec2:DescribeInstances",
 )
 
 # Scoped to the stack's Auto Scaling group ARN.
@@ -36,6 +40,26 @@ CLASSIC_ELB_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
 )
 
-ALL_ACTIONS: tuple[str, ...] = (
-    DESCRIBE_ACTIONS + GROUP_ACTIONS + TARGET_GROUP_ACTIONS + CLASSIC_ELB_ACTIONS
+# Scoped to instances of the stack's group, and to the hooks' one tag key: see
+# instance_tag_condition. Resource: arn:<partition>:ec2:<region>:<account>:instance/*.
+INSTANCE_TAG_ACTIONS: tuple[str, ...] = (
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
 )
+
+ALL_ACTIONS: tuple[str, ...] = (
+    DESCRIBE_ACTIONS
+    + GROUP_ACTIONS
+    + TARGET_GROUP_ACTIONS
+    + CLASSIC_ELB_ACTIONS
+    + INSTANCE_TAG_ACTIONS
+)
+
+
+def instance_tag_condition(group_name: str) -> dict[str, dict[str, object]]:
+    """IAM condition for INSTANCE_TAG_ACTIONS: only instances the group launched (AWS sets
+    the aws:autoscaling:groupName tag; users cannot write aws: tags), only the hooks' key."""
+    return {
+        "StringEquals": {f"aws:ResourceTag/{GROUP_NAME_TAG}": group_name},
+        "ForAllValues:StringEquals": {"aws:TagKeys": [ENTRY_TAG]},
+    }

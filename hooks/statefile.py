@@ -20,17 +20,27 @@ class MembershipRecord:
     def __init__(self, state_dir: str, instance_id: str) -> None:
         self.path = Path(state_dir) / f"balancers-{instance_id}.json"
 
-    def load(self) -> Balancers | None:
+    def _body(self) -> dict | None:
         try:
             body = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as error:
             raise HookError(f"cannot read {self.path}: {error}") from error
-        return Balancers.from_json(body.get("balancers", {}))
+        return body if isinstance(body, dict) else {}
 
-    def save(self, balancers: Balancers, deployment_id: str) -> None:
-        body = {"deployment": deployment_id, "balancers": balancers.to_json()}
+    def load(self) -> Balancers | None:
+        body = self._body()
+        return Balancers.from_json(body.get("balancers", {})) if body is not None else None
+
+    def group(self) -> str | None:
+        """The Auto Scaling group deregister found the instance in (saves register a call)."""
+        body = self._body()
+        name = body.get("group") if body else None
+        return str(name) if name else None
+
+    def save(self, balancers: Balancers, deployment_id: str, group: str | None = None) -> None:
+        body = {"deployment": deployment_id, "balancers": balancers.to_json(), "group": group}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".balancers-")

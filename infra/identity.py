@@ -72,6 +72,14 @@ def instance_policy(
             "Action": list(permissions.GROUP_ACTIONS),
             "Resource": [group_arn_pattern(partition, region, account, group_name)],
         },
+        {
+            # The hooks' per-instance entries: only on the group's instances, only their key.
+            "Sid": "HooksOwnInstanceEntries",
+            "Effect": "Allow",
+            "Action": list(permissions.INSTANCE_TAG_ACTIONS),
+            "Resource": [f"arn:{partition}:ec2:{region}:{account}:instance/*"],
+            "Condition": permissions.instance_tag_condition(group_name),
+        },
     ]
     if target_group_arns:
         statements.append(

@@ -127,8 +127,16 @@ def aws_env(
         "CUTOVER_CONNECT_TIMEOUT": "2",
         "CUTOVER_TIMEOUT": "20",  # a hook that waits for nothing fails fast instead of hanging
         "DEPLOYMENT_ID": "d-TEST00001",
+        "CUTOVER_HEAL": "off",  # the self-healing tests turn it on with a short delay
     }
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION", "CUTOVER_ALLOW_DOWNTIME"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "CUTOVER_ALLOW_DOWNTIME",
+        "CUTOVER_HEAL_AFTER",
+        "CUTOVER_STALE_AFTER",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -163,11 +171,29 @@ class Fleet:
         return {t["Key"]: t["Value"] for t in self.group()["Tags"]}
 
     def hook_tags(self) -> dict[str, str]:
-        return {
+        """The hooks' state: their group tags and the entries on the group's instances."""
+        found = {
             k: v
             for k, v in self.tags().items()
             if k.startswith("cutover:") and k != ("cutover:allow-downtime")
         }
+        return found | self.entries()
+
+    def entries(self) -> dict[str, str]:
+        """instance id -> value of its `cutover:deploy` tag, for every instance of the fleet."""
+        ids = sorted(set(self.instance_ids) | set(self.lifecycle() if self.asg else {}))
+        reservations = self.ec2.describe_instances(InstanceIds=ids)["Reservations"]
+        return {
+            i["InstanceId"]: t["Value"]
+            for r in reservations
+            for i in r["Instances"]
+            for t in i.get("Tags", [])
+            if t["Key"] == "cutover:deploy"
+        }
+
+    def record(self) -> dict[str, Any] | None:
+        value = self.tags().get("cutover:capacity")
+        return json.loads(value) if value is not None else None
 
     def lifecycle(self) -> dict[str, str]:
         return {i["InstanceId"]: i["LifecycleState"] for i in self.group()["Instances"]}
@@ -206,9 +232,11 @@ class Fleet:
         )
 
 
-def _default_vpc(ec2: Any) -> str:
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    return vpcs[0]["VpcId"]
+def _own_vpc(ec2: Any) -> tuple[str, str]:
+    """A VPC and subnet per fleet: target group discovery scans one VPC, as on AWS."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=f"{REGION}a")
+    return vpc, subnet["Subnet"]["SubnetId"]
 
 
 @pytest.fixture
@@ -228,13 +256,14 @@ def make_fleet(aws_env: dict[str, str]):
     ) -> Fleet:
         suffix = uuid.uuid4().hex[:8]
         ec2 = boto3.client("ec2", region_name=REGION)
+        vpc, subnet = _own_vpc(ec2)
         tg_arn = elb_name = None
         if target_group:
             tg_arn = boto3.client("elbv2", region_name=REGION).create_target_group(
                 Name=f"tg-{suffix}",
                 Protocol="HTTP",
                 Port=80,
-                VpcId=_default_vpc(ec2),
+                VpcId=vpc,
                 TargetType="instance",
             )["TargetGroups"][0]["TargetGroupArn"]
         if classic:
@@ -247,7 +276,11 @@ def make_fleet(aws_env: dict[str, str]):
         if not in_group:
             fleet = Fleet(None, tg_arn, elb_name)
             reservation = ec2.run_instances(
-                ImageId=AMI, InstanceType="t3.micro", MinCount=desired, MaxCount=desired
+                ImageId=AMI,
+                InstanceType="t3.micro",
+                MinCount=desired,
+                MaxCount=desired,
+                SubnetId=subnet,
             )
             fleet.instance_ids = [i["InstanceId"] for i in reservation["Instances"]]
             targets = [{"Id": i, "Port": 80} for i in fleet.instance_ids]
@@ -273,7 +306,7 @@ def make_fleet(aws_env: dict[str, str]):
             "MinSize": min_size,
             "MaxSize": max_size,
             "DesiredCapacity": desired,
-            "AvailabilityZones": [f"{REGION}a"],
+            "VPCZoneIdentifier": subnet,
             "Tags": tags,
         }
         if tg_arn and attach:

@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from hooks.errors import EXIT_DEADLINE, EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, HookError
+from hooks.errors import EXIT_DEADLINE, EXIT_ENVIRONMENT, EXIT_REFUSED, EXIT_USAGE
 from hooks.runbook import DEREGISTER_STEPS
 
 from .conftest import REGION, free_port
@@ -46,7 +44,8 @@ def test_cycle_with_identity_from_imdsv2(make_fleet, imds):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert all(TIMESTAMP.match(line) for line in lines), lines
-    assert [line.split("step ")[1].split(":")[0] for line in lines[:-1]] == [
+    assert lines[0].endswith("settings: deadline 20s (CUTOVER_TIMEOUT from the environment)")
+    assert [line.split("step ")[1].split(":")[0] for line in lines[1:-1]] == [
         name for name, _ in DEREGISTER_STEPS
     ]
     assert fleet.lifecycle() == {iid: "Standby"}
@@ -78,7 +77,7 @@ def test_unreachable_endpoint_fails_loudly(aws_env):
         env={"AWS_ENDPOINT_URL": dead, "CUTOVER_MAX_RETRIES": "1"},
     )
 
-    assert out.returncode == EXIT_FAILED
+    assert out.returncode == EXIT_ENVIRONMENT
     assert "not in an Auto Scaling group" not in out.stdout
     assert len(out.stderr.strip().splitlines()) == 1
     assert "step locate_instance" in out.stderr
@@ -89,7 +88,7 @@ def test_missing_metadata_service_fails_loudly(aws_env):
     dead = f"http://127.0.0.1:{free_port()}"
     out = run_cli("register", env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": dead})
 
-    assert out.returncode == EXIT_FAILED
+    assert out.returncode == EXIT_ENVIRONMENT
     assert "IMDSv2" in out.stderr and "--instance-id" in out.stderr
 
 
@@ -110,34 +109,3 @@ def test_usage_errors_exit_2():
     assert run_cli("reconcile").returncode == EXIT_USAGE
     out = run_cli("deregister", "--timeout", "-1", "--instance-id", "i-1", "--region", REGION)
     assert out.returncode == EXIT_USAGE
-
-
-def test_throttling_is_retried(make_fleet, hook, throttling_proxy, monkeypatch):
-    fleet = make_fleet(2, 3, 2)
-    iid = fleet.instance_ids[0]
-    monkeypatch.setenv("AWS_ENDPOINT_URL", throttling_proxy.url)
-    throttling_proxy.remaining = 2
-
-    hook("deregister", iid)
-    throttling_proxy.remaining = 2
-    hook("register", iid)
-
-    assert throttling_proxy.throttled == 4
-    assert fleet.capacity() == (2, 3, 2)
-    assert set(fleet.lifecycle().values()) == {"InService"}
-
-
-def test_throttling_beyond_the_retry_budget_fails_clearly(
-    make_fleet, hook, throttling_proxy, monkeypatch
-):
-    fleet = make_fleet(2, 3, 2)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", throttling_proxy.url)
-    monkeypatch.setenv("CUTOVER_MAX_RETRIES", "1")
-    throttling_proxy.remaining = 100
-
-    with pytest.raises(
-        HookError, match="step locate_instance: AWS DescribeAutoScalingInstances failed: Throttling"
-    ):
-        hook("deregister", fleet.instance_ids[0])
-
-    assert throttling_proxy.throttled == 2

@@ -182,9 +182,18 @@ def test_instance_policy_grants_exactly_the_hooks_actions_scoped(request, stack)
     hooks = hook_statements(policy)
     granted = sorted(a for s in hooks.values() for a in s["Action"])
     expected = (
-        permissions.DESCRIBE_ACTIONS + permissions.GROUP_ACTIONS + permissions.TARGET_GROUP_ACTIONS
+        permissions.DESCRIBE_ACTIONS
+        + permissions.GROUP_ACTIONS
+        + permissions.TARGET_GROUP_ACTIONS
+        + permissions.INSTANCE_TAG_ACTIONS
     )
     assert granted == sorted(expected)
+    entries = hooks["HooksOwnInstanceEntries"]
+    assert entries["Resource"] == ["arn:aws:ec2:eu-central-1:123456789012:instance/*"]
+    assert entries["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": f"cutover-{stack}-fleet"},
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["cutover:deploy"]},
+    }
     assert hooks["HooksDescribe"]["Resource"] == "*"
     assert hooks["HooksOwnGroup"]["Resource"] == [
         f"arn:aws:autoscaling:eu-central-1:123456789012:autoScalingGroup:*"

@@ -1,0 +1,198 @@
+"""How concurrent hook runs on one group agree without compare-and-swap (README "Why it
+converges"). Three rules:
+
+1. Announce, then look. A deregister writes its instance's entry and only then reads the other
+   entries; a finishing register marks its own entry `closing` and only then reads the others.
+   Whichever of the two reads second sees the other's write: either the register sees the new
+   entry and does not restore, or the deregister sees the `closing` entry and waits until that
+   register has restored and left before it reads the group and changes anything.
+2. Record before writing a bound, re-read after. A run writes the group record (the baseline
+   and the lowest MinSize / highest MaxSize the hooks write) before it lowers MinSize or raises
+   MaxSize, and re-reads the record afterwards, writing it again if a concurrent writer lost its
+   value. The last bound written is therefore always covered by the record.
+3. Never write DesiredCapacity. Only EnterStandby/ExitStandby move it, one each way.
+"""
+
+from __future__ import annotations
+
+import time
+
+from hooks.group import GroupSnapshot
+from hooks.restore import plan_restore
+from hooks.run import HookRun
+from hooks.state import (
+    LEGACY_BASELINE_TAG,
+    LEGACY_STANDBY_PREFIX,
+    RECORD_TAG,
+    CapacityRecord,
+    Entry,
+    legacy_entry,
+    legacy_record,
+)
+
+
+def members(snap: GroupSnapshot, entries: dict[str, Entry]) -> dict[str, Entry]:
+    """Entries of instances that are in the group now; others do not count."""
+    return {iid: e for iid, e in entries.items() if iid in snap.lifecycle}
+
+
+def in_flight(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -> dict:
+    """Instances of the group between deregister and their register's restore."""
+    return {iid: e for iid, e in members(snap, entries).items() if not e.closing and iid != exclude}
+
+
+def closing(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -> dict:
+    """Registers of other instances restoring capacity right now (not killed ones)."""
+    now = time.time()
+    return {
+        iid: e
+        for iid, e in members(snap, entries).items()
+        if e.closing and not e.closing_is_stale(now) and iid != exclude
+    }
+
+
+# The group is read a call before its entries: an entry younger than this on an instance the
+# group did not list yet may belong to an instance that joined in between.
+GONE_AFTER_SECONDS = 60.0
+
+
+def leftovers(snap: GroupSnapshot, entries: dict[str, Entry]) -> list[str]:
+    """Entries nobody will remove: instances gone from the group, killed finishers."""
+    now = time.time()
+    return sorted(
+        iid
+        for iid, e in entries.items()
+        if (iid not in snap.lifecycle and e.age(now) > GONE_AFTER_SECONDS)
+        or e.closing_is_stale(now)
+    )
+
+
+def baseline_of(run: HookRun) -> CapacityRecord:
+    """The record to write when the group has none: the baselines the entries saw, merged."""
+    assert run.snapshot is not None
+    c = run.snapshot.capacity
+    record = run.snapshot.record or CapacityRecord(c.min_size, c.max_size)
+    for entry in members(run.snapshot, run.entries).values():
+        if entry.baseline is not None:
+            record = record.merged(CapacityRecord(*entry.baseline))
+    return record
+
+
+def migrate_legacy(run: HookRun) -> None:
+    """Move an earlier version's group tags (baseline, one tag per instance) to this layout."""
+    assert run.group is not None and run.snapshot is not None
+    snap = run.snapshot
+    legacy = snap.legacy_tags
+    if not legacy:
+        return
+    old = legacy_record(legacy.get(LEGACY_BASELINE_TAG, ""))
+    record = snap.record.merged(old) if snap.record and old else (snap.record or old)
+    baseline = (record.min_size, record.max_size) if record else None
+    for key, value in legacy.items():
+        iid = key.removeprefix(LEGACY_STANDBY_PREFIX)
+        if key != LEGACY_BASELINE_TAG and iid in snap.lifecycle and iid not in run.entries:
+            run.tags.write(legacy_entry(iid, value, baseline))
+    if record is not None:
+        run.group.write_record(record)
+    run.group.delete_tags(sorted(legacy))
+    run.log(f"migrated {len(legacy)} tag(s) of an earlier version to instance entries")
+    run.read_state()
+
+
+def write_record_covering(run: HookRun, wanted: CapacityRecord) -> None:
+    """Rule 2, first half: make the record say at least `wanted` before the bound is written."""
+    assert run.group is not None and run.snapshot is not None
+    current = run.snapshot.record
+    if current is None or not current.covers(wanted):
+        run.group.write_record(current.merged(wanted) if current else wanted)
+
+
+def confirm_record(run: HookRun, wanted: CapacityRecord) -> None:
+    """Rule 2, second half: after the bound is written, re-read; repair a lost update."""
+    assert run.group is not None
+    after = run.read_group()
+    current = after.record
+    if current is None or not current.covers(wanted):
+        run.group.write_record(current.merged(wanted) if current else wanted)
+        run.log(f"record {RECORD_TAG} written again: a concurrent writer had replaced it")
+
+
+def lower_min(run: HookRun, min_size: int) -> None:
+    assert run.group is not None
+    base = baseline_of(run)
+    wanted = CapacityRecord(base.min_size, base.max_size, lowest_min=min_size)
+    write_record_covering(run, wanted)
+    run.group.set_bounds(min_size=min_size)
+    confirm_record(run, wanted)
+
+
+def raise_max(run: HookRun, max_size: int) -> None:
+    assert run.group is not None
+    base = baseline_of(run)
+    wanted = CapacityRecord(base.min_size, base.max_size, highest_max=max_size)
+    write_record_covering(run, wanted)
+    run.group.set_bounds(max_size=max_size)
+    confirm_record(run, wanted)
+
+
+def announce(run: HookRun) -> None:
+    """Rule 1 for a deregister: write this instance's entry, then wait out finishing registers."""
+    assert run.snapshot is not None
+    deployment = run.settings.deployment_id
+    mine = run.mine
+    if mine is None or mine.deployment != deployment or mine.closing:
+        base = baseline_of(run)
+        entry = Entry(run.instance_id, deployment, time.time(), (base.min_size, base.max_size))
+        run.tags.write(entry)
+        run.entries[run.instance_id] = entry
+
+    def others_closing() -> str | None:
+        run.read_entries()
+        busy = closing(run.snapshot, run.entries, exclude=run.instance_id)
+        return ", ".join(sorted(busy)) + " restoring capacity" if busy else None
+
+    run.wait("other instances' registers to finish restoring", others_closing)
+
+
+def finish(run: HookRun, step: str) -> None:
+    """Rule 1 for a register: mark closing, look, and restore only if nobody else is in flight.
+
+    Concurrent finishers may both restore: they compute the same bounds from the same record."""
+    assert run.group is not None and run.snapshot is not None
+    if run.instance_id in run.snapshot.lifecycle:
+        # Written whether or not this run knows of an entry: register does not read it first.
+        mine = run.mine or Entry(run.instance_id, run.settings.deployment_id, 0.0)
+        run.tags.write(mine.as_closing())
+    snap = run.read_state()
+    others = in_flight(snap, run.entries, exclude=run.instance_id)
+    gone = leftovers(snap, run.entries)
+    if others:
+        run.tags.delete(sorted({run.instance_id, *gone}))
+        names = ", ".join(sorted(others))
+        run.log(f"step {step}: still in flight: {names}; the last one restores capacity")
+        return
+    restore(run, snap, step)
+    run.tags.delete(sorted({run.instance_id, *gone} - {""}))
+
+
+def restore(run: HookRun, snap: GroupSnapshot, step: str) -> None:
+    """Compare-and-restore the bounds from the record, then drop the record."""
+    assert run.group is not None
+    record = snap.record
+    if record is None:
+        run.log(f"step {step}: no record; capacity stays {snap.capacity}")
+        return
+    plan = plan_restore(snap.capacity, record)
+    run.group.set_bounds(plan.min_size, plan.max_size)
+    run.group.delete_tags([RECORD_TAG])
+    for note in plan.notes:
+        run.log(f"step {step}: {note}")
+    after = (
+        plan.min_size if plan.min_size is not None else snap.capacity.min_size,
+        plan.max_size if plan.max_size is not None else snap.capacity.max_size,
+    )
+    run.log(
+        f"step {step}: MinSize/MaxSize {snap.capacity.min_size}/{snap.capacity.max_size} -> "
+        f"{after[0]}/{after[1]} (baseline {record.min_size}/{record.max_size}); "
+        f"DesiredCapacity {snap.capacity.desired} is left to the group"
+    )

@@ -1,0 +1,91 @@
+"""What one run of a hook knows, and the reads every step shares."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from hooks.balancers import Balancers, Health, LoadBalancing
+from hooks.clients import Clients
+from hooks.errors import EXIT_DEADLINE, HookError
+from hooks.group import AutoScalingGroup, GroupSnapshot
+from hooks.settings import Settings
+from hooks.state import Entry, InstanceTags
+from hooks.statefile import MembershipRecord
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")  # noqa: UP017
+
+
+@dataclass
+class HookRun:
+    """What one run of a hook knows; steps fill it in as they go."""
+
+    settings: Settings
+    clients: Clients
+    instance_id: str
+    deadline: float
+    region: str = ""
+    group: AutoScalingGroup | None = None
+    lifecycle: str | None = None
+    snapshot: GroupSnapshot | None = None
+    entries: dict[str, Entry] = field(default_factory=dict)
+    balancers: Balancers = field(default_factory=Balancers)
+    health: Health | None = None
+    finished: bool = False
+    watchdog: subprocess.Popen | None = None
+    vpc_id: str | None = None
+
+    @property
+    def lb(self) -> LoadBalancing:
+        return LoadBalancing(self.clients.elbv2, self.clients.elb, self.instance_id)
+
+    @property
+    def record(self) -> MembershipRecord:
+        return MembershipRecord(self.settings.state_dir, self.instance_id)
+
+    @property
+    def tags(self) -> InstanceTags:
+        assert self.group is not None
+        return InstanceTags(self.clients.ec2, self.group.name)
+
+    @property
+    def mine(self) -> Entry | None:
+        return self.entries.get(self.instance_id)
+
+    def log(self, message: str) -> None:
+        who = self.instance_id or self.settings.asg or "-"
+        print(f"{utc_now()} cutover-hooks {self.settings.command} {who}: {message}", flush=True)
+
+    def wait(self, what: str, check: Callable[[], str | None]) -> None:
+        """Poll `check` (None: done; else what is still awaited) until done or the deadline."""
+        while True:
+            pending = check()
+            if pending is None:
+                return
+            if time.monotonic() + self.settings.poll_interval > self.deadline:
+                raise HookError(
+                    f"timed out after {self.settings.timeout:g}s waiting for {what} ({pending}); "
+                    "raise --timeout (and the appspec timeout above it) or check the instance",
+                    EXIT_DEADLINE,
+                )
+            time.sleep(self.settings.poll_interval)
+
+    def read_group(self) -> GroupSnapshot:
+        assert self.group is not None
+        self.snapshot = self.group.describe()
+        return self.snapshot
+
+    def read_entries(self) -> dict[str, Entry]:
+        self.entries = self.tags.entries()
+        return self.entries
+
+    def read_state(self) -> GroupSnapshot:
+        """The group, then the entries of its instances (two calls)."""
+        snap = self.read_group()
+        self.read_entries()
+        return snap

@@ -1,0 +1,207 @@
+"""The state the hooks keep in AWS: one entry per instance in flight, as a tag on the EC2 instance
+itself, and one constant-size record on the Auto Scaling group (see README "State").
+
+Per-instance entries do not crowd the group (50 tags per resource, the user's own included): the
+group carries at most one hooks tag, `cutover:capacity`, whatever the number of instances in
+flight. Every entry of a group is read in one paginated DescribeInstances call."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hooks.errors import HookError
+
+ENTRY_TAG = "cutover:deploy"
+RECORD_TAG = "cutover:capacity"
+# Written by earlier versions on the group; read and migrated (see migrate_legacy in runbook).
+LEGACY_BASELINE_TAG = "cutover:baseline"
+LEGACY_STANDBY_PREFIX = "cutover:standby:"
+GROUP_NAME_TAG = "aws:autoscaling:groupName"
+
+MAX_TAG_VALUE = 256
+MAX_DEPLOYMENT_ID = 64
+# An entry in the "closing" stage belongs to a register restoring capacity: a handful of calls.
+# One older than this belongs to a killed run and is ignored (and cleaned up).
+CLOSING_STALE_SECONDS = 300.0
+# Instance states whose tags are still visible and writable.
+LIVE_STATES = ("pending", "running", "stopping", "stopped")
+
+STAGE_OUT = "out"
+STAGE_CLOSING = "closing"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One instance between deregister and the end of register (tag `cutover:deploy`)."""
+
+    instance_id: str
+    deployment: str
+    since: float
+    baseline: tuple[int, int] | None = None
+    stage: str = STAGE_OUT
+
+    def value(self) -> str:
+        body: dict[str, Any] = {
+            "d": self.deployment[:MAX_DEPLOYMENT_ID],
+            "t": round(self.since, 3),
+            "s": self.stage,
+        }
+        if self.baseline is not None:
+            body["b"] = list(self.baseline)
+        text = json.dumps(body, separators=(",", ":"))
+        assert len(text) <= MAX_TAG_VALUE, text
+        return text
+
+    @classmethod
+    def parse(cls, instance_id: str, value: str) -> Entry:
+        try:
+            body = json.loads(value)
+            b = body.get("b")
+            baseline = (int(b[0]), int(b[1])) if b else None
+            return cls(
+                instance_id,
+                str(body.get("d", "")),
+                float(body.get("t", 0)),
+                baseline,
+                str(body.get("s", STAGE_OUT)),
+            )
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+            # A hand-edited entry still marks the instance as in flight: the safe reading.
+            return cls(instance_id, value[:MAX_DEPLOYMENT_ID], 0.0)
+
+    def age(self, now: float | None = None) -> float:
+        return (now if now is not None else time.time()) - self.since
+
+    @property
+    def closing(self) -> bool:
+        return self.stage == STAGE_CLOSING
+
+    def closing_is_stale(self, now: float | None = None) -> bool:
+        return self.closing and self.age(now) > CLOSING_STALE_SECONDS
+
+    def as_closing(self) -> Entry:
+        return replace(self, stage=STAGE_CLOSING, since=time.time())
+
+
+@dataclass(frozen=True)
+class CapacityRecord:
+    """The group's baseline MinSize/MaxSize and the bounds of what the hooks wrote over it.
+
+    `lowest_min`: the lowest MinSize the hooks wrote (None: they lowered nothing). The hooks only
+    lower MinSize, so a current MinSize in [lowest_min, baseline) is theirs; any other value was
+    set by someone else. `highest_max`: the same for MaxSize, which the hooks only raise."""
+
+    min_size: int
+    max_size: int
+    lowest_min: int | None = None
+    highest_max: int | None = None
+
+    def value(self) -> str:
+        body: dict[str, Any] = {"min": self.min_size, "max": self.max_size}
+        if self.lowest_min is not None:
+            body["lo"] = self.lowest_min
+        if self.highest_max is not None:
+            body["hi"] = self.highest_max
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, group: str, value: str) -> CapacityRecord:
+        try:
+            body = json.loads(value)
+            lo, hi = body.get("lo"), body.get("hi")
+            return cls(
+                int(body["min"]),
+                int(body["max"]),
+                int(lo) if lo is not None else None,
+                int(hi) if hi is not None else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise HookError(
+                f"group {group}: tag {RECORD_TAG} is not valid ({value!r}); set it to the "
+                'group\'s intended bounds, e.g. {"min":2,"max":6}, or delete it if no '
+                "deployment is in progress"
+            ) from None
+
+    def covers(self, other: CapacityRecord) -> bool:
+        """True when this record already says everything `other` says."""
+        return self.merged(other) == self
+
+    def merged(self, other: CapacityRecord) -> CapacityRecord:
+        """Both observations at once. A baseline read while the hooks had lowered MinSize (or
+        raised MaxSize) is off in one direction only, so the highest MinSize and the lowest
+        MaxSize seen are the true baseline; lowest_min/highest_max widen."""
+
+        def low(a: int | None, b: int | None) -> int | None:
+            return b if a is None else a if b is None else min(a, b)
+
+        def high(a: int | None, b: int | None) -> int | None:
+            return b if a is None else a if b is None else max(a, b)
+
+        return CapacityRecord(
+            max(self.min_size, other.min_size),
+            min(self.max_size, other.max_size),
+            low(self.lowest_min, other.lowest_min),
+            high(self.highest_max, other.highest_max),
+        )
+
+
+def legacy_record(value: str) -> CapacityRecord | None:
+    """The record equivalent of an old `cutover:baseline` tag (None when unreadable).
+
+    The old hooks restored MinSize unconditionally: every MinSize below the baseline counts as
+    theirs (lowest_min 0), every MaxSize above it too."""
+    try:
+        body = json.loads(value)
+        min_size, max_size = int(body["min"]), int(body["max"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return CapacityRecord(min_size, max_size, 0, None)
+
+
+def legacy_entry(instance_id: str, value: str, baseline: tuple[int, int] | None) -> Entry:
+    try:
+        body = json.loads(value)
+        deployment = str(body.get("d", ""))
+    except (ValueError, AttributeError):
+        deployment = value
+    return Entry(instance_id, deployment[:MAX_DEPLOYMENT_ID], time.time(), baseline)
+
+
+class InstanceTags:
+    """The entries of one group's instances (EC2 tags)."""
+
+    def __init__(self, ec2: Any, group_name: str) -> None:
+        self.ec2 = ec2
+        self.group_name = group_name
+
+    def entries(self) -> dict[str, Entry]:
+        """Every entry on a live instance carrying the group's tag: one call per 1000."""
+        found: dict[str, Entry] = {}
+        pages = self.ec2.get_paginator("describe_instances").paginate(
+            Filters=[
+                {"Name": f"tag:{GROUP_NAME_TAG}", "Values": [self.group_name]},
+                {"Name": "tag-key", "Values": [ENTRY_TAG]},
+                {"Name": "instance-state-name", "Values": list(LIVE_STATES)},
+            ],
+            PaginationConfig={"PageSize": 1000},
+        )
+        for page in pages:
+            for reservation in page.get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    iid = instance["InstanceId"]
+                    for tag in instance.get("Tags", []):
+                        if tag["Key"] == ENTRY_TAG:
+                            found[iid] = Entry.parse(iid, tag.get("Value", ""))
+        return found
+
+    def write(self, entry: Entry) -> None:
+        self.ec2.create_tags(
+            Resources=[entry.instance_id], Tags=[{"Key": ENTRY_TAG, "Value": entry.value()}]
+        )
+
+    def delete(self, instance_ids: list[str]) -> None:
+        if instance_ids:
+            self.ec2.delete_tags(Resources=sorted(instance_ids), Tags=[{"Key": ENTRY_TAG}])

@@ -1,0 +1,357 @@
+"""The named steps of deregister and register (one log line each). Every step reads what it
+needs before it writes, so a run killed between any two steps and started again converges."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from hooks import coordination, watchdog
+from hooks.balancers import Balancers
+from hooks.errors import EXIT_REFUSED, HookError
+from hooks.group import AutoScalingGroup, find_group_of
+from hooks.run import HookRun
+from hooks.state import ENTRY_TAG, GROUP_NAME_TAG, Entry
+
+ENTER_STANDBY_ATTEMPTS = 3
+EXIT_STANDBY_ATTEMPTS = 3
+# Without Launch the group cannot return an instance from Standby (AWS refuses ExitStandby).
+BLOCKING_PROCESSES = ("Launch",)
+# The hooks do these themselves or never need them; a suspension is only logged.
+NOTED_PROCESSES = ("Terminate", "HealthCheck", "ReplaceUnhealthy", "AddToLoadBalancer")
+
+
+# Shared ---------------------------------------------------------------------------------------
+
+
+def locate_instance(run: HookRun) -> None:
+    """Find the instance's group and lifecycle state in as few calls as the case allows:
+    deregister reads the instance (its group tag, VPC and entry) then the group; register takes
+    the group from the local record of its deregister; either falls back to
+    DescribeAutoScalingInstances when the group does not list the instance."""
+    s = run.settings
+    name = None if s.command in ("deregister", "heal") else run.record.group()
+    if name is None:
+        name = describe_self(run)
+    lifecycle = None
+    if name is not None:
+        run.group = AutoScalingGroup(run.clients.autoscaling, name)
+        lifecycle = run.read_group().lifecycle.get(run.instance_id)
+    if lifecycle is None:
+        found = find_group_of(run.clients.autoscaling, run.instance_id)
+        if found is None:
+            run.group = run.snapshot = None
+            run.log("step locate_instance: not in an Auto Scaling group (load balancers only)")
+            return
+        name, lifecycle = found
+        run.group = AutoScalingGroup(run.clients.autoscaling, name)
+        run.read_group()
+    run.lifecycle = lifecycle
+    coordination.migrate_legacy(run)
+    snap = run.snapshot
+    assert snap is not None
+    run.log(f"step locate_instance: group {name}, {run.lifecycle}, capacity {snap.capacity}")
+    if run.lifecycle.startswith("Pending") and run.instance_id not in run.read_entries():
+        # A scale-out launch: CodeDeploy deploys while the instance waits in Pending:Wait. It is
+        # not in service and cannot enter Standby; the group registers it once it is InService
+        # (after this deployment), so waiting for that here would wait for ourselves. (Pending
+        # with our entry is an instance on its way back from Standby: carry on.)
+        run.log(f"instance is launching ({run.lifecycle}): nothing to do")
+        run.finished = True
+    elif run.lifecycle.startswith("Terminating") and s.command == "deregister":
+        run.log(f"instance is {run.lifecycle}: nothing to take out")
+        run.finished = True
+
+
+def describe_self(run: HookRun) -> str | None:
+    """One DescribeInstances: the group AWS tagged the instance with, its VPC, its entry."""
+    answer = run.clients.ec2.describe_instances(InstanceIds=[run.instance_id])
+    for reservation in answer.get("Reservations", []):
+        for instance in reservation.get("Instances", []):
+            run.vpc_id = instance.get("VpcId")
+            tags = {t["Key"]: t.get("Value", "") for t in instance.get("Tags", [])}
+            if ENTRY_TAG in tags:
+                run.entries[run.instance_id] = Entry.parse(run.instance_id, tags[ENTRY_TAG])
+            return tags.get(GROUP_NAME_TAG)
+    return None
+
+
+def find_load_balancers(run: HookRun) -> None:
+    s = run.settings
+    if s.target_group_arns or s.load_balancer_names:
+        source = "options"
+        run.balancers = Balancers(dict.fromkeys(s.target_group_arns), list(s.load_balancer_names))
+    elif run.snapshot is not None:
+        source = "the group's attachments"
+        attached = run.snapshot
+        run.balancers = Balancers(
+            dict.fromkeys(attached.target_group_arns), list(attached.load_balancer_names)
+        )
+        if s.command == "deregister" and s.discover_target_groups:
+            # Target groups someone registered the instance with by hand still route to it.
+            extra = run.lb.discover_target_groups(run.vpc_id, run.balancers.target_groups)
+            if extra:
+                run.balancers.merge(extra)
+                source += f" and {len(extra.target_groups)} more that hold it"
+    else:
+        source = "a scan of the region"
+        run.balancers = run.lb.discover(run.vpc_id)
+    remembered = run.record.load()
+    if remembered is not None:
+        run.balancers.merge(remembered)
+        source += " and the record of the last deregister"
+    run.health = run.lb.health(run.balancers)
+    run.log(f"step find_load_balancers: {run.balancers.describe()} (from {source})")
+
+
+# Deregister -----------------------------------------------------------------------------------
+
+
+def check_processes(run: HookRun) -> None:
+    """Refuse before any change when a suspended process would keep the instance out."""
+    snap = run.snapshot
+    if snap is None:
+        run.log("step check_processes: no Auto Scaling group")
+        return
+    blocking = [p for p in snap.suspended if p in BLOCKING_PROCESSES]
+    noted = [p for p in snap.suspended if p not in BLOCKING_PROCESSES]
+    if noted:
+        run.log(f"step check_processes: suspended {', '.join(noted)} (the hooks do not need them)")
+    if blocking and not run.settings.ignore_suspended:
+        raise HookError(
+            f"refusing to take {run.instance_id} out: group {snap.name} has the "
+            f"{', '.join(blocking)} process suspended, so AWS would refuse to bring it back from "
+            "Standby (and could not replace a failed instance); resume it "
+            f"(aws autoscaling resume-processes --auto-scaling-group-name {snap.name} "
+            f"--scaling-processes {' '.join(blocking)}) or pass --ignore-suspended",
+            EXIT_REFUSED,
+        )
+    if blocking:
+        run.log(f"step check_processes: {', '.join(blocking)} suspended, ignored as asked")
+    elif not noted:
+        run.log("step check_processes: no process suspended")
+
+
+def record_state(run: HookRun) -> None:
+    """Persist what restoring needs, before anything changes, and announce this instance."""
+    group = run.group.name if run.group is not None else None
+    run.record.save(run.balancers, run.settings.deployment_id, group)
+    if run.group is None or run.snapshot is None:
+        run.log(f"step record_state: load balancers recorded in {run.record.path}")
+        return
+    coordination.announce(run)
+    watchdog.arm(run)
+    mine = run.mine
+    assert mine is not None
+    run.log(
+        f"step record_state: entry {mine.value()} on {run.instance_id}"
+        + (f", self-healing armed (pid {run.watchdog.pid})" if run.watchdog else "")
+    )
+
+
+def check_floor(run: HookRun) -> None:
+    """Refuse when taking the instance out leaves too few healthy instances serving."""
+    snap = run.read_group() if run.group is not None else None
+    floor = run.settings.min_healthy
+    if run.settings.allow_downtime or (snap is not None and snap.allows_downtime):
+        why = "--allow-downtime" if run.settings.allow_downtime else "the group tag"
+        run.log(f"step check_floor: downtime allowed by {why}")
+        return
+    if run.lifecycle not in (None, "InService"):
+        run.log(f"step check_floor: instance already {run.lifecycle}, already out of service")
+        return
+    if run.balancers and run.health is not None and not run.lb.healthy_anywhere(run.health):
+        run.log(
+            "step check_floor: the instance is healthy in none of its load balancers (a first "
+            "deployment, or it is failing): taking it out reduces nothing"
+        )
+        return
+    excluded: set[str] = set()
+    if snap is not None:
+        out = {i for i, state in snap.lifecycle.items() if state != "InService"}
+        excluded = set(coordination.in_flight(snap, run.entries)) | out
+        excluded.discard(run.instance_id)
+    if run.balancers and run.health is not None:
+        counts = run.health.healthy_others(run.instance_id, excluded)
+    elif snap is not None:
+        others = [i for i in snap.lifecycle if i != run.instance_id and i not in excluded]
+        counts = {f"group {snap.name}": len(others)}
+    else:
+        counts = {}
+    short = {where: n for where, n in counts.items() if n < floor}
+    if short:
+        busy = sorted(
+            i
+            for i in excluded
+            if snap is not None and i in coordination.in_flight(snap, run.entries)
+        )
+        if run.group is not None:
+            coordination.finish(run, "check_floor")
+        where = ", ".join(f"{w} has {n}" for w, n in short.items())
+        hint = f"; instances still out from a deployment: {', '.join(busy)}" if busy else ""
+        raise HookError(
+            f"refusing to take {run.instance_id} out: fewer than {floor} other healthy in-service "
+            f"instance(s) would remain ({where}){hint}; run `python3 -m hooks reconcile --asg "
+            "NAME` for a stuck group, or allow downtime with the group tag "
+            "cutover:allow-downtime=true or --allow-downtime",
+            EXIT_REFUSED,
+        )
+    run.log(f"step check_floor: healthy others {counts or 'n/a'} >= {floor}")
+
+
+def lower_min_size(run: HookRun) -> None:
+    """Lower MinSize only as far as the pending EnterStandby calls need (Desired-1 >= Min)."""
+    if run.group is None:
+        run.log("step lower_min_size: no Auto Scaling group")
+        return
+    snap = run.snapshot if run.snapshot is not None else run.read_group()
+    if snap.lifecycle.get(run.instance_id) != "InService":
+        run.log(f"step lower_min_size: instance {snap.lifecycle.get(run.instance_id)}, no change")
+        return
+    pending = {
+        i for i in coordination.in_flight(snap, run.entries) if snap.lifecycle[i] == "InService"
+    } | {run.instance_id}
+    needed = max(0, snap.capacity.desired - len(pending))
+    if snap.capacity.min_size > needed:
+        coordination.lower_min(run, needed)
+        run.log(f"step lower_min_size: MinSize {snap.capacity.min_size} -> {needed}")
+    else:
+        run.log(f"step lower_min_size: MinSize {snap.capacity.min_size} already allows Standby")
+
+
+def _lifecycle(run: HookRun) -> str:
+    found = find_group_of(run.clients.autoscaling, run.instance_id)
+    if found is None:
+        raise HookError(f"{run.instance_id} left its Auto Scaling group during the hook")
+    run.lifecycle = found[1]
+    return run.lifecycle
+
+
+def _refused_by_bounds(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ValidationError"
+
+
+def enter_standby(run: HookRun) -> None:
+    if run.group is None:
+        run.log("step enter_standby: no Auto Scaling group")
+        return
+    group = run.group
+    # check_floor has just read the group: its lifecycle reading is fresh enough for attempt 1.
+    if run.snapshot is not None and run.instance_id in run.snapshot.lifecycle:
+        run.lifecycle = run.snapshot.lifecycle[run.instance_id]
+    for attempt in range(1, ENTER_STANDBY_ATTEMPTS + 1):
+        if attempt > 1 and _lifecycle(run) != "InService":
+            break
+        if run.lifecycle != "InService":
+            break
+        try:
+            group.enter_standby(run.instance_id)
+            break
+        except ClientError as error:
+            # Another run may have raised MinSize between our read and our call; real AWS then
+            # refuses (Desired-1 < Min). Read again, lower again.
+            if not _refused_by_bounds(error) or attempt == ENTER_STANDBY_ATTEMPTS:
+                raise
+            run.snapshot = None
+            run.read_entries()
+            lower_min_size(run)
+    if run.lifecycle not in ("Standby", "EnteringStandby", "InService"):
+        raise HookError(f"{run.instance_id} is {run.lifecycle}: cannot put it in Standby")
+    run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
+    run.log(f"step enter_standby: Standby in {group.name} (desired capacity decremented)")
+
+
+def deregister_from_load_balancers(run: HookRun) -> None:
+    # find_load_balancers read the health a few calls ago; a re-run reads it again there.
+    run.health = run.health if run.health is not None else run.lb.health(run.balancers)
+    done = run.lb.deregister(run.balancers, run.health)
+    run.log(f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}")
+
+
+def wait_until_drained(run: HookRun) -> None:
+    def drained() -> str | None:
+        run.health = run.lb.health(run.balancers)
+        waiting = run.lb.still_serving(run.health)
+        if waiting:
+            # Something registered it again (e.g. the group): deregister again.
+            run.lb.deregister(run.balancers, run.health)
+            return "still in " + ", ".join(waiting)
+        return None
+
+    run.wait("the load balancers to drain", drained)
+    run.log(f"step wait_until_drained: out of {run.balancers.describe()}")
+
+
+# Register -------------------------------------------------------------------------------------
+
+
+def register_with_load_balancers(run: HookRun) -> None:
+    if not run.balancers and run.group is None:
+        raise HookError(
+            f"no load balancer known for {run.instance_id}: it is in no Auto Scaling group, no "
+            f"record in {run.record.path} and no target group lists it; pass "
+            "--target-group-arn or --load-balancer-name"
+        )
+    health = run.health if run.health is not None else run.lb.health(run.balancers)
+    done = run.lb.register(run.balancers, health)
+    run.log(f"step register_with_load_balancers: registered with {', '.join(done) or 'none'}")
+
+
+def exit_standby(run: HookRun) -> None:
+    if run.group is None:
+        run.log("step exit_standby: no Auto Scaling group")
+        return
+    # The lifecycle read by locate_instance is recent; ExitStandby refuses anything but Standby.
+    if run.lifecycle == "EnteringStandby":
+        run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
+    if run.lifecycle != "Standby":
+        run.log(f"step exit_standby: already {run.lifecycle}")
+        return
+    for attempt in range(1, EXIT_STANDBY_ATTEMPTS + 1):
+        snap = run.read_group() if attempt > 1 or run.snapshot is None else run.snapshot
+        c = snap.capacity
+        if c.desired + 1 > c.max_size:
+            # AWS refuses ExitStandby when Desired+1 > Max (scaling or an operator filled the
+            # group meanwhile). Raise MaxSize by what is missing; the restore lowers it again
+            # as far as the group's Desired then allows.
+            coordination.raise_max(run, c.desired + 1)
+            run.log(f"step exit_standby: MaxSize {c.max_size} -> {c.desired + 1} to come back")
+        try:
+            run.group.exit_standby(run.instance_id)
+            break
+        except ClientError as error:
+            if not _refused_by_bounds(error) or attempt == EXIT_STANDBY_ATTEMPTS:
+                raise
+    run.log(f"step exit_standby: ExitStandby in {run.group.name}")
+
+
+def wait_until_healthy(run: HookRun) -> None:
+    def healthy() -> str | None:
+        waiting = []
+        # With load balancers, their health is the stricter signal; restore_capacity confirms
+        # InService from the group read it makes anyway.
+        if run.group is not None and not run.balancers and _lifecycle(run) != "InService":
+            waiting.append(f"lifecycle {run.lifecycle}")
+        run.health = run.lb.health(run.balancers)
+        not_healthy = run.lb.not_healthy(run.health)
+        if not_healthy:
+            run.lb.register(run.balancers, run.health)
+            waiting.append("not healthy in " + ", ".join(not_healthy))
+        return "; ".join(waiting) or None
+
+    run.wait("InService and healthy targets", healthy)
+    run.log(f"step wait_until_healthy: InService, healthy in {run.balancers.describe()}")
+
+
+def restore_capacity(run: HookRun) -> None:
+    if run.group is None:
+        run.log("step restore_capacity: no Auto Scaling group to restore")
+        return
+    coordination.finish(run, "restore_capacity")
+    snap = run.snapshot
+    if snap is not None and snap.lifecycle.get(run.instance_id, "InService") != "InService":
+        run.wait("InService", lambda: None if _lifecycle(run) == "InService" else run.lifecycle)
+
+
+def forget_state(run: HookRun) -> None:
+    run.record.forget()
+    run.log("step forget_state: done")
