@@ -354,6 +354,7 @@ def _judge(
         kill_requested=options.kill_hook_after,
         first_deploy=first,
         floor_reached=reached is not None,
+        broken_on_purpose={iid for _, iid in session.agent.faults.fail_install},
         never_served=sorted(set(states) - serving),
         settled_after=settled,
         leftover_processes=leftovers,
