@@ -266,13 +266,9 @@ class Rules:
                     if call.action == "RegisterTargets":
                         port = int(target.get("Port") or balancer.port)
                         balancer.register(iid, now, port)
-                    elif balancer.state(iid) == "unused":
-                        return wire.error(
-                            call,
-                            "InvalidTarget",
-                            f"The following targets are not registered: '{iid}'",
-                        )
                     else:
+                        # AWS answers 200 for a target that is not (or no longer) registered
+                        # (moto refuses with InvalidTarget: kinder to nobody, just different).
                         balancer.deregister(iid, now)
                 return wire.answer(call)
             ids = [t["InstanceId"] for t in call.structs("Instances.member")]
