@@ -61,11 +61,13 @@ def test_standby_deregisters_and_the_target_drains_for_the_delay(account):
     autoscaling = account.client("autoscaling")
     first = account.instances()[0]
     assert account.states()[first] == "healthy"
+    account.clock.set_scale(0)  # emulated time stands still while we look
     autoscaling.enter_standby(
         AutoScalingGroupName=account.group, InstanceIds=[first], ShouldDecrementDesiredCapacity=True
     )
     began = account.clock.now()
     assert account.states()[first] == "draining"
+    account.clock.set_scale(600)
     _wait(lambda: first not in account.states())
     # 120 s of deregistration delay on the rehearsal's clock (never less).
     assert account.clock.now() - began >= 120
@@ -78,11 +80,13 @@ def test_a_registered_target_turns_healthy_after_threshold_times_interval(accoun
         AutoScalingGroupName=account.group, InstanceIds=[first], ShouldDecrementDesiredCapacity=True
     )
     _wait(lambda: first not in account.states())
+    account.clock.set_scale(0)
     account.client("elbv2").register_targets(
         TargetGroupArn=account.target_group, Targets=[{"Id": first, "Port": 80}]
     )
     began = account.clock.now()
     assert account.states()[first] == "initial"
+    account.clock.set_scale(600)
     _wait(lambda: account.states()[first] == "healthy")
     assert account.clock.now() - began >= 30  # healthyThreshold 3 x interval 10
 
@@ -155,7 +159,7 @@ def test_instance_tags_are_limited_too(account):
 
 def test_a_burst_of_calls_is_throttled_and_counted(account):
     autoscaling = account.client("autoscaling", "rehearsal-i-burst")
-    account.clock.scale = 1e-6  # time stands still: no refill, the bucket of 40 runs dry
+    account.clock.set_scale(0)  # time stands still: no refill, the bucket of 40 runs dry
     refused = 0
     for _ in range(45):
         try:

@@ -9,9 +9,10 @@ from dataclasses import replace
 from infra.rehearsal.run import Options, rehearse
 from tests.rehearsal import broken_hooks
 
-# Fast clocks keep these small: the production drain (120 s) takes 2 s; the hooks' self-healing
-# is given 60 emulated seconds.
-FAST = {"time_scale": 60.0, "heal_after": 60.0}
+# Fast clocks keep these small: the production drain (120 s) takes 2 s. The hooks' self-healing
+# gets 600 emulated seconds (10 real): longer than an instance's own deregister, install and
+# register, or it would return the instance while its deployment is still installing.
+FAST = {"time_scale": 60.0, "heal_after": 600.0}
 
 
 def _rehearse(fleet, **options):
