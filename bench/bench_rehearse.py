@@ -1,9 +1,15 @@
-"""Benchmark: rehearse a 10-instance production group with OneAtATime and with HalfAtATime.
+"""Benchmark: the deployment rehearsal, per scenario and at fleet scale (real seconds).
 
-Prints the wall time, the hook invocations and the samples taken for each.
-Goal (issue 5): under 60 s for ten instances on this machine.
+Prints, per scenario of the production stack: the verdict, the wall time, and each instance's
+out-of-service time against its bound (deregistration delay + install + healthyThreshold x
+interval, per deployment that touched it) with the overhead goal (<= 1 s + 10 % of the bound).
+Then the production `deploy` wall time (goal < 60 s) and 100 instances with
+CodeDeployDefault.HalfAtATime and with a custom FLEET_PERCENT config: wall time (goal <= 3 min),
+AWS calls per instance (goal <= 15), throttled calls, and the peak number of tags on the group
+(must stay <= 50 minus the stack's own, which the rehearsal enforces anyway).
 
-    .venv/bin/python bench/bench_rehearse.py [--instances N]
+    .venv/bin/python bench/bench_rehearse.py [--scenarios a,b] [--skip-scale] [--time-scale X]
+                                              [--scale-time-scale X] [--instances N]
 """
 
 from __future__ import annotations
@@ -18,29 +24,96 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from infra.config import load_stack_file, stack_file_path  # noqa: E402
-from infra.rehearsal.run import Options, rehearse  # noqa: E402
+from infra.rehearsal.declared import MinimumHealthyHosts, declared_fleet  # noqa: E402
+from infra.rehearsal.run import DEFAULT_TIME_SCALE, Options, rehearse  # noqa: E402
+from infra.rehearsal.scenarios import SCENARIOS  # noqa: E402
+
+EXTRA = {"fail-instance": {"fail_instance": 2}, "kill-hook": {"kill_hook_after": "enter_standby"}}
+
+
+def _run(fleet, timeouts, **options):
+    started = time.perf_counter()
+    verdict = rehearse(fleet, Options(**options), io.StringIO(), io.StringIO(), *timeouts)
+    return verdict, time.perf_counter() - started
+
+
+def _reasons(verdict) -> str:
+    return "PASS" if verdict.ok else "FAIL: " + "; ".join(verdict.reasons)
+
+
+def scenarios(fleet, timeouts, names: list[str], scale: float) -> None:
+    print(
+        f"== scenarios on production ({fleet.group.desired_capacity} instances, time scale "
+        f"{scale:g}; real seconds)"
+    )
+    for name in names:
+        verdict, wall = _run(
+            fleet, timeouts, scenario=name, time_scale=scale, **EXTRA.get(name, {})
+        )
+        print(f"{name:22} {wall:6.1f} s wall  {_reasons(verdict)}")
+        for o in verdict.out_of_service:
+            overhead = o.seconds - o.bound
+            goal = 1.0 + 0.1 * o.bound
+            mark = "ok" if o.within_goal else "OVER GOAL"
+            print(
+                f"    {o.instance}  out of service {o.seconds:6.2f} s  bound {o.bound:6.2f} s  "
+                f"overhead {overhead:+6.2f} s (goal <= {goal:.2f})  {mark}"
+            )
+
+
+def at_scale(fleet, timeouts, instances: int, scale: float) -> None:
+    print(f"== {instances} instances (MaxSize raised), time scale {scale:g}")
+    custom = replace(
+        fleet,
+        deployment_group=replace(
+            fleet.deployment_group,
+            config_name="Bench.FleetPercent60",
+            minimum_healthy_hosts=MinimumHealthyHosts("FLEET_PERCENT", 60),
+        ),
+    )
+    runs = (
+        ("CodeDeployDefault.HalfAtATime", fleet, "CodeDeployDefault.HalfAtATime"),
+        ("FLEET_PERCENT 60 (custom)", custom, None),
+    )
+    for label, which, config in runs:
+        verdict, wall = _run(
+            which,
+            timeouts,
+            instances=instances,
+            raise_max=True,
+            deployment_config=config,
+            time_scale=scale,
+        )
+        body = verdict.to_json()
+        print(f"{label:32} {wall:6.1f} s wall (goal <= 180)  {_reasons(verdict)}")
+        print(
+            f"    AWS calls per instance {body['apiCallsPerInstance']} (goal <= 15), throttled "
+            f"{body['throttledCalls']}, refused {body['refusedCalls']}, peak tags on the group "
+            f"{body['peakTagsOnGroup']} (stack's own {body['stackTagsOnGroup']}, limit 50), "
+            f"lowest in service {body['lowestInService']} / floor {body['promisedFloor']}, "
+            f"{body['hookRuns']} hook runs"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE)
+    parser.add_argument("--scale-time-scale", type=float, default=10.0)
+    parser.add_argument("--instances", type=int, default=100)
     args = parser.parse_args()
-    base = load_stack_file(stack_file_path("production"), stack="production")
-    print(f"rehearsal of production with {args.instances} instances")
-    row = "{:32} {:>7} {:>9} {:>7} {:>7}  {}"
-    print(row.format("deployment config", "wall s", "hook runs", "batches", "samples", "verdict"))
-    failed = False
-    for config in ("CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime"):
-        cfg = replace(base, deployment=replace(base.deployment, config=config))
-        started = time.perf_counter()
-        verdict = rehearse(cfg, Options(instances=args.instances), io.StringIO(), io.StringIO())
-        wall = time.perf_counter() - started
-        batches = len(verdict.deployments[0].batches)
-        word = "PASS" if verdict.ok else "FAIL: " + "; ".join(verdict.problems)
-        samples = len(verdict.samples)
-        print(row.format(config, f"{wall:.1f}", verdict.hook_runs, batches, samples, word))
-        failed |= not verdict.ok
-    return 1 if failed else 0
+    cfg = load_stack_file(stack_file_path("production"), stack="production")
+    timeouts = (cfg.deployment.deregister_timeout, cfg.deployment.register_timeout)
+    fleet = declared_fleet("production")
+    names = [n for n in args.scenarios.split(",") if n]
+    if "deploy" in names:
+        verdict, wall = _run(fleet, timeouts, time_scale=args.time_scale)
+        print(f"production deploy: {wall:.1f} s wall (goal < 60), {_reasons(verdict)}")
+    scenarios(fleet, timeouts, names, args.time_scale)
+    if not args.skip_scale:
+        at_scale(fleet, timeouts, args.instances, args.scale_time_scale)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,20 +1,22 @@
-"""Runs an in-place deployment the way the CodeDeploy agent would, on emulated instances.
+"""The CodeDeploy agent on each emulated instance: runs every lifecycle event's scripts from the
+bundled revision as subprocesses, one deployment at a time per instance.
 
 The revision is what `python3 -m hooks bundle` makes; its appspec.yml says which scripts run in
-which lifecycle event and with what timeout. Each script runs as a real subprocess with the
-agent's environment (DEPLOYMENT_ID, DEPLOYMENT_GROUP_NAME, APPLICATION_NAME, LIFECYCLE_EVENT),
-the instance's own IMDSv2 endpoint and the emulator as AWS_ENDPOINT_URL.
-"""
+which lifecycle event and with what timeout. Each script gets the agent's environment
+(DEPLOYMENT_ID, DEPLOYMENT_GROUP_NAME, APPLICATION_NAME, LIFECYCLE_EVENT), the instance's own
+IMDSv2 endpoint, the rehearsal's AWS endpoint as AWS_ENDPOINT_URL and an access key id of its
+own (so the proxy counts calls per instance). The agent tells the world when the application
+stops (Install starts) and runs again (Install done), which drives the health checks."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -22,7 +24,9 @@ from typing import TextIO
 import yaml
 
 from hooks.bundle import bundle
-from infra.config import StackConfig
+from infra.rehearsal.clock import Clock
+from infra.rehearsal.codedeploy import Deployment
+from infra.rehearsal.world import World
 
 # In-place deployment lifecycle events, in the order the agent runs them.
 LIFECYCLE_EVENTS = (
@@ -34,13 +38,22 @@ LIFECYCLE_EVENTS = (
     "ApplicationStart",
     "ValidateService",
 )
+# Real seconds added to each appspec timeout for API latency on a busy machine (not scaled).
+START_ALLOWANCE = 5.0
+START_CAP = 120.0  # real seconds a hook may take to print its first line
+# Hooks starting at once: on EC2 each instance starts its own hook on its own CPU; here dozens
+# share a few cores, and starting them all together only makes every one of them late.
+STARTING_AT_ONCE = max(2, 2 * (os.cpu_count() or 1))
+# Real seconds added to the hooks' own (scaled) deadlines: their API calls and polling take real
+# time that the clock does not compress.
+HOOK_ALLOWANCE = 3.0
 
 
 @dataclass(frozen=True)
 class HookScript:
     event: str
     location: str
-    timeout: int
+    timeout: int  # emulated seconds, as the appspec says
 
 
 @dataclass(frozen=True)
@@ -51,12 +64,10 @@ class Revision:
     scripts: tuple[HookScript, ...]
 
     @classmethod
-    def bundle(cls, root: Path, cfg: StackConfig) -> Revision:
+    def bundle(cls, root: Path, deregister_timeout: int, register_timeout: int) -> Revision:
         root.mkdir(parents=True, exist_ok=True)
         appspec = bundle(
-            str(root),
-            deregister_timeout=cfg.deployment.deregister_timeout,
-            register_timeout=cfg.deployment.register_timeout,
+            str(root), deregister_timeout=deregister_timeout, register_timeout=register_timeout
         )
         hooks = yaml.safe_load(appspec.read_text(encoding="utf-8")).get("hooks") or {}
         scripts = tuple(
@@ -66,107 +77,138 @@ class Revision:
         )
         return cls(root, scripts)
 
+    def scale_deadlines(self, scale: float) -> None:
+        """The bundle writes the hooks' deadlines (seconds) into its env file: put them on the
+        rehearsal's clock, as every other delay is, plus a few real seconds for what does not
+        scale (API latency and CPU on a busy machine)."""
+        env_file = self.root / "cutover-hooks" / "cutover-hooks.env"
+        if not env_file.exists():
+            return
+        lines = []
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip().endswith("_TIMEOUT") and _number(value):
+                line = f"{key}={float(value) / scale + HOOK_ALLOWANCE:.3f}"
+            lines.append(line)
+        env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     def for_event(self, event: str) -> list[HookScript]:
         return [s for s in self.scripts if s.event == event]
 
 
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class HookRun:
-    """One script run on one instance."""
+    """One script run on one instance (times in real seconds)."""
 
     deployment_id: str
     instance_id: str
     event: str
     location: str
     returncode: int
+    started: float
     seconds: float
     killed: bool = False
 
 
 @dataclass
-class Deployment:
-    deployment_id: str
-    batches: list[list[str]]
-    succeeded: bool = True
-    failures: list[str] = field(default_factory=list)
-    runs: list[HookRun] = field(default_factory=list)
-
-
-@dataclass
 class Faults:
-    """Faults on request: the Install step fails on one instance; a hook is killed once."""
+    """Faults on request: Install fails on chosen instances; a hook is killed once."""
 
-    fail_instance: str | None = None
+    fail_install: set[tuple[str, str]] = field(default_factory=set)  # (deployment id, instance)
     kill_after_step: str | None = None
     killed: list[str] = field(default_factory=list)  # "instance event" of the killed run
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# Something a scenario does when an event finishes on an instance: (deployment, instance, event).
+EventListener = Callable[[Deployment, str, str], None]
 
 
 class Agent:
     def __init__(
         self,
         revision: Revision,
-        environment: Callable[[str, str, str], dict[str, str]],
+        environment: Callable[[Deployment, str, str], dict[str, str]],
+        world: World,
+        clock: Clock,
         log: TextIO,
-        install_seconds: float = 0.2,
+        faults: Faults,
+        install_seconds: float,
     ) -> None:
         self._revision = revision
         self._environment = environment
+        self._world = world
+        self._clock = clock
         self._log = log
         self._log_lock = threading.Lock()
-        self._install_seconds = install_seconds
+        self._install_seconds = install_seconds  # emulated
+        self._busy: dict[str, threading.Lock] = {}
+        self._busy_lock = threading.Lock()
+        self._starting = threading.Semaphore(STARTING_AT_ONCE)
+        self.faults = faults
+        self.runs: list[HookRun] = []
+        self.listeners: list[EventListener] = []
 
-    def deploy(
-        self, deployment: Deployment, faults: Faults, on_batch: Callable[[int], None]
-    ) -> None:
-        """Run the batches in order, each batch's instances in parallel; stop at a failure."""
-        for number, batch in enumerate(deployment.batches, start=1):
-            on_batch(number)
-            with ThreadPoolExecutor(max_workers=len(batch)) as pool:
-                failures = list(
-                    pool.map(lambda iid: self._instance(deployment, iid, faults), batch)
-                )
-            deployment.failures += [f for f in failures if f]
-            if deployment.failures:
-                # An instance failed: CodeDeploy fails the deployment and starts no more batches.
-                deployment.succeeded = False
-                return
+    def _instance_lock(self, iid: str) -> threading.Lock:
+        with self._busy_lock:
+            return self._busy.setdefault(iid, threading.Lock())
 
-    def _instance(self, deployment: Deployment, instance_id: str, faults: Faults) -> str | None:
-        """Every lifecycle event on one instance; the failure, if any, as one line."""
-        for event in LIFECYCLE_EVENTS:
-            if event == "Install":
-                if instance_id == faults.fail_instance:
-                    return f"{instance_id}: Install failed (injected fault)"
-                time.sleep(self._install_seconds)
-            for script in self._revision.for_event(event):
-                run = self._run(deployment, instance_id, script, faults)
-                if run.killed:
-                    # Killed mid-hook: the operator (or a retry) runs the same hook again.
-                    run = self._run(deployment, instance_id, script, faults)
-                if run.returncode != 0:
-                    return (
-                        f"{instance_id}: {event} {script.location} exited {run.returncode}: "
-                        f"{self._last_error(deployment, instance_id, script)}"
-                    )
+    def _gone(self, iid: str) -> bool:
+        with self._world.lock:
+            return iid in self._world.gone
+
+    def instance(self, deployment: Deployment, iid: str) -> str | None:
+        """Every lifecycle event on one instance: None, "gone", or the failure as one line."""
+        with self._instance_lock(iid):
+            for event in LIFECYCLE_EVENTS:
+                if self._gone(iid):
+                    return "gone"
+                if event == "Install":
+                    self._world.app_stopped(iid)
+                    self._clock.sleep(self._install_seconds)
+                    if (deployment.deployment_id, iid) in self.faults.fail_install:
+                        return f"{iid}: Install failed (injected fault)"
+                    self._world.app_installed(iid, deployment.revision)
+                for script in self._revision.for_event(event):
+                    run = self._run(deployment, iid, script)
+                    if run.returncode != 0:
+                        if self._gone(iid):
+                            return "gone"
+                        how = "killed" if run.killed else f"exited {run.returncode}"
+                        return (
+                            f"{iid}: {event} {script.location} {how}: "
+                            f"{self._last_error(deployment, iid, script)}"
+                        )
+                for listener in self.listeners:
+                    listener(deployment, iid, event)
         return None
 
-    def _stderr_path(self, deployment: Deployment, instance_id: str, script: HookScript) -> Path:
-        name = f"{deployment.deployment_id}-{instance_id}-{Path(script.location).stem}.err"
+    def _stderr_path(self, deployment: Deployment, iid: str, script: HookScript) -> Path:
+        name = f"{deployment.deployment_id}-{iid}-{Path(script.location).stem}.err"
         return self._revision.root.parent / "stderr" / name
 
-    def _last_error(self, deployment: Deployment, instance_id: str, script: HookScript) -> str:
-        text = self._stderr_path(deployment, instance_id, script).read_text(encoding="utf-8")
+    def _last_error(self, deployment: Deployment, iid: str, script: HookScript) -> str:
+        path = self._stderr_path(deployment, iid, script)
+        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
         lines = [line for line in text.splitlines() if line.strip()]
         return lines[-1] if lines else "(nothing on stderr)"
 
-    def _run(
-        self, deployment: Deployment, instance_id: str, script: HookScript, faults: Faults
-    ) -> HookRun:
-        started = time.monotonic()
-        stderr_path = self._stderr_path(deployment, instance_id, script)
+    def _run(self, deployment: Deployment, iid: str, script: HookScript) -> HookRun:
+        started = self._clock.real()
+        stderr_path = self._stderr_path(deployment, iid, script)
         stderr_path.parent.mkdir(parents=True, exist_ok=True)
-        env = self._environment(deployment.deployment_id, instance_id, script.event)
+        env = self._environment(deployment, iid, script.event)
         killed = False
+        starting = True
+        self._starting.acquire()
         with stderr_path.open("w", encoding="utf-8") as stderr:
             process = subprocess.Popen(
                 [str(self._revision.root / script.location)],
@@ -176,41 +218,57 @@ class Agent:
                 stderr=stderr,
                 text=True,
             )
-            timer = threading.Timer(script.timeout, process.kill)  # the appspec timeout
+            # The appspec timeout, on the clock, counted from the hook's first line: starting
+            # Python is not scaled, and dozens of hooks starting at once on a small machine take
+            # far longer to start than one does on its own instance. Start-up gets its own cap.
+            timer = threading.Timer(START_CAP, process.kill)
             timer.start()
             try:
                 assert process.stdout is not None
                 for line in process.stdout:
+                    if starting:
+                        starting = False
+                        self._starting.release()
+                        timer.cancel()
+                        limit = self._clock.to_real(script.timeout) + START_ALLOWANCE
+                        timer = threading.Timer(limit, process.kill)
+                        timer.start()
                     self._write(f"{deployment.deployment_id} {script.event} {line}")
-                    if self._should_kill(line, instance_id, script, faults):
-                        process.kill()
+                    if self._should_kill(line, iid, script):
+                        process.send_signal(signal.SIGKILL)
                         killed = True
                         self._write(
                             f"{deployment.deployment_id} {script.event} rehearsal: killed "
-                            f"{instance_id}'s hook after step {faults.kill_after_step}\n"
+                            f"{iid}'s hook after step {self.faults.kill_after_step}\n"
                         )
                         break
                 returncode = process.wait()
             finally:
                 timer.cancel()
+                if starting:
+                    self._starting.release()
         run = HookRun(
             deployment.deployment_id,
-            instance_id,
+            iid,
             script.event,
             script.location,
             returncode,
-            time.monotonic() - started,
+            started,
+            self._clock.real() - started,
             killed,
         )
-        deployment.runs.append(run)
+        with self._log_lock:
+            self.runs.append(run)
         return run
 
-    def _should_kill(self, line: str, instance_id: str, script: HookScript, faults: Faults) -> bool:
-        if not faults.kill_after_step or faults.killed:
+    def _should_kill(self, line: str, iid: str, script: HookScript) -> bool:
+        faults = self.faults
+        if not faults.kill_after_step or f" step {faults.kill_after_step}:" not in line:
             return False
-        if f" step {faults.kill_after_step}:" not in line:
-            return False
-        faults.killed.append(f"{instance_id} {script.event}")
+        with faults.lock:
+            if faults.killed:
+                return False
+            faults.killed.append(f"{iid} {script.event}")
         return True
 
     def _write(self, text: str) -> None:
@@ -220,29 +278,68 @@ class Agent:
 
 
 def agent_environment(
-    aws_url: str, imds: dict[str, str], state_root: Path, cfg: StackConfig, poll_interval: float
-) -> Callable[[str, str, str], dict[str, str]]:
+    aws_url: str,
+    imds: dict[str, str],
+    state_root: Path,
+    application: str,
+    clock: Clock,
+    marker: str,
+    extra: dict[str, str],
+) -> Callable[[Deployment, str, str], dict[str, str]]:
     """The environment the CodeDeploy agent gives a hook, pointed at the emulator."""
 
-    def environment(deployment_id: str, instance_id: str, event: str) -> dict[str, str]:
+    def environment(deployment: Deployment, iid: str, event: str) -> dict[str, str]:
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
-            "DEPLOYMENT_ID": deployment_id,
-            "DEPLOYMENT_GROUP_NAME": cfg.deployment_group_name,
-            "DEPLOYMENT_GROUP_ID": f"{cfg.resource_prefix}-dg",
-            "APPLICATION_NAME": f"{cfg.resource_prefix}-app",
+            "DEPLOYMENT_ID": deployment.deployment_id,
+            "DEPLOYMENT_GROUP_NAME": deployment.group,
+            "DEPLOYMENT_GROUP_ID": f"{deployment.group}-id",
+            "APPLICATION_NAME": application,
             "LIFECYCLE_EVENT": event,
             "AWS_ENDPOINT_URL": aws_url,
-            "AWS_ACCESS_KEY_ID": "rehearsal",
+            # One access key id per instance: the proxy counts and throttles per caller.
+            "AWS_ACCESS_KEY_ID": f"rehearsal-{iid}",
             "AWS_SECRET_ACCESS_KEY": "rehearsal",
             # Nothing from the user's own AWS setup: only the emulator is reachable.
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds[instance_id],
-            "CUTOVER_STATE_DIR": str(state_root / instance_id),
-            "CUTOVER_POLL_INTERVAL": str(poll_interval),
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds[iid],
+            "CUTOVER_STATE_DIR": str(state_root / iid),
+            # The hooks' polling, on the rehearsal's clock (their default is 5 s).
+            "CUTOVER_POLL_INTERVAL": f"{clock.to_real(5.0):.3f}",
+            # The metadata service answers at once on EC2; here a busy machine may be slow.
+            "CUTOVER_IMDS_TIMEOUT": "10",
             "CUTOVER_PYTHON": sys.executable,
+            # Lets the rehearsal find (and end) processes the hooks leave behind.
+            "CUTOVER_REHEARSAL": marker,
+            **extra,
         }
 
     return environment
+
+
+def leftover_processes(marker: str) -> list[int]:
+    """Processes of this user still carrying the rehearsal's marker (e.g. detached watchdogs)."""
+    found = []
+    needle = f"CUTOVER_REHEARSAL={marker}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def end_processes(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    time.sleep(0.05)

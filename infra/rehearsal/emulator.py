@@ -1,221 +1,201 @@
-"""A local AWS (moto server on 127.0.0.1) holding the stack's fleet, built from its config.
+"""A local AWS for the rehearsal: a moto server (its own process, on 127.0.0.1), the declared
+fleet built in it, and the proxy that adds the AWS rules moto lacks (`rules.py`).
 
-The group, launch template and load balancer get the values the Pulumi program would give them,
-read through the same config module: capacity, tags (including cutover:allow-downtime), health
-check, deregistration delay, load balancer type and listeners.
-"""
+The fleet comes from the Pulumi program's resources (`declared.py`): the group's capacity,
+health check type and grace period, tags, its target groups (health check, deregistration delay)
+or classic ELB, exactly as declared. Only what the declaration cannot give (a VPC and subnets
+to hold the instances, an image) is made up here."""
 
 from __future__ import annotations
 
-import logging
-import string
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
-from infra.config import StackConfig
-from infra.fleet import group_tags
+from infra.rehearsal.clock import Clock
+from infra.rehearsal.declared import DeclaredFleet
+from infra.rehearsal.proxy import Proxy
+from infra.rehearsal.rules import Rules
+from infra.rehearsal.targets import Balancer
+from infra.rehearsal.world import World
 
 CREDENTIALS = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}
 
 
-@dataclass
-class Fleet:
-    """What the rehearsal needs to know about the emulated fleet."""
+class EnvironmentProblem(Exception):
+    """The machine cannot run the rehearsal (exit 3)."""
 
-    group_name: str
-    region: str
-    target_group_arns: list[str] = field(default_factory=list)
-    classic_elb_name: str | None = None
-    zones: dict[str, str] = field(default_factory=dict)  # instance id -> availability zone
+    exit_code = 3
+
+
+@dataclass
+class Emulated:
+    """What the rest of the rehearsal uses: the proxy's URL, the world, and moto clients."""
+
+    url: str
+    world: World
+    rules: Rules
+    target_groups: list[str] = field(default_factory=list)
+    classic_elbs: list[str] = field(default_factory=list)
+
+
+def _die_with_parent() -> None:
+    """In the moto child: end when the rehearsal ends, however it ends (Linux prctl)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Emulator:
-    """Starts a moto server on a free port of 127.0.0.1; use as a context manager."""
+    """Use as a context manager: starts moto, stops it (and the proxy) on exit."""
 
     def __init__(self, region: str) -> None:
         self.region = region
-        self._server: ThreadedMotoServer | None = None
-        self.url = ""
+        self.moto_url = ""
+        self._process: subprocess.Popen | None = None
+        self._proxy: Proxy | None = None
+        self._world: World | None = None
 
     def __enter__(self) -> Emulator:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        # moto keeps its state per process: start from an empty AWS even if one ran before.
-        reset = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(reset, timeout=10):
-            pass
+        port = _free_port()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            preexec_fn=_die_with_parent,
+        )
+        self.moto_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.moto_url}/moto-api/", timeout=2):
+                    break
+            except OSError as error:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()
+                    raise EnvironmentProblem(
+                        f"the AWS emulator (moto server) did not start on 127.0.0.1:{port}: {error}"
+                    ) from error
+                time.sleep(0.1)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.stop()
+        if self._world is not None:
+            self._world.stop()
+        if self._proxy is not None:
+            self._proxy.close()
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
 
     def client(self, service: str) -> Any:
+        """A client straight to moto (the rehearsal's own bookkeeping; not counted)."""
         return boto3.client(
             service,
             region_name=self.region,
-            endpoint_url=self.url,
+            endpoint_url=self.moto_url,
             config=Config(retries={"mode": "standard", "max_attempts": 3}),
             **CREDENTIALS,
         )
 
-    def build(self, cfg: StackConfig, instances: int | None = None) -> Fleet:
-        """Create the VPC, load balancer, launch template and group; wait for InService."""
+    def build(
+        self, fleet: DeclaredFleet, clock: Clock, instances: int, installed: str | None
+    ) -> Emulated:
+        """Create the declared fleet in moto with `instances` instances, then the proxy."""
         ec2, autoscaling = self.client("ec2"), self.client("autoscaling")
-        zones = [f"{cfg.region}{letter}" for letter in string.ascii_lowercase]
-        zones = zones[: cfg.network.availability_zones]
-        public_cidrs, private_cidrs = cfg.network.subnet_cidrs()
-        vpc = ec2.create_vpc(CidrBlock=cfg.network.vpc_cidr)["Vpc"]["VpcId"]
-
-        def subnets(cidrs: list[str]) -> list[str]:
-            return [
-                ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"][
-                    "SubnetId"
-                ]
-                for cidr, zone in zip(cidrs, zones, strict=False)
-            ]
-
-        public, private = subnets(public_cidrs), subnets(private_cidrs)
-        fleet = Fleet(group_name=cfg.group_name, region=cfg.region)
-        if cfg.load_balancer.type == "classic":
-            fleet.classic_elb_name = self._classic_elb(cfg, public)
-        else:
-            fleet.target_group_arns = [self._load_balancer(cfg, vpc, public)]
-
-        images = ec2.describe_images(Owners=["amazon"])["Images"]
-        image = cfg.fleet.ami or images[0]["ImageId"]
-        template = f"{cfg.resource_prefix}-template"
+        vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+        zones = fleet.zones or [f"{fleet.region}a"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{n}.0/24", AvailabilityZone=zone)[
+                "Subnet"
+            ]["SubnetId"]
+            for n, zone in enumerate(zones)
+        ]
+        balancers: dict[str, Balancer] = {}
+        group_balancers: list[str] = []
+        elbv2 = self.client("elbv2")
+        for tg in fleet.group.target_groups:
+            arn = elbv2.create_target_group(
+                Name=tg.name, Protocol=tg.protocol, Port=tg.port, VpcId=vpc, TargetType="instance"
+            )["TargetGroups"][0]["TargetGroupArn"]
+            balancers[arn] = Balancer(arn, False, tg.health_check, tg.deregistration_delay, tg.port)
+            group_balancers.append(arn)
+        elb = self.client("elb")
+        for classic in fleet.group.classic_elbs:
+            elb.create_load_balancer(
+                LoadBalancerName=classic.name,
+                Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+                Subnets=subnets[:1],
+            )
+            balancers[classic.name] = Balancer(
+                classic.name, True, classic.health_check, classic.draining_timeout, 80
+            )
+            group_balancers.append(classic.name)
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        template = f"{fleet.group.name}-template"[:120]
         ec2.create_launch_template(
             LaunchTemplateName=template,
             LaunchTemplateData={
                 "ImageId": image,
-                "InstanceType": cfg.fleet.instance_type,
+                "InstanceType": "t3.small",
                 "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
             },
         )
-        desired = cfg.fleet.desired_capacity if instances is None else instances
-        tags = group_tags(cfg.group_name, cfg.resource_tags, cfg.fleet.allow_downtime)
-        group: dict[str, Any] = {
-            "AutoScalingGroupName": cfg.group_name,
-            "MinSize": min(cfg.fleet.min_size, desired),
-            "MaxSize": max(cfg.fleet.max_size, desired),
-            "DesiredCapacity": desired,
-            "LaunchTemplate": {"LaunchTemplateName": template, "Version": "$Latest"},
-            "VPCZoneIdentifier": ",".join(private),
-            "HealthCheckType": "ELB",
-            "HealthCheckGracePeriod": cfg.fleet.health_check_grace_period,
-            "Tags": [
+        group = fleet.group
+        attachments: dict[str, Any] = {}
+        target_groups = [k for k in group_balancers if not balancers[k].classic]
+        classic_elbs = [k for k in group_balancers if balancers[k].classic]
+        if target_groups:
+            attachments["TargetGroupARNs"] = target_groups
+        if classic_elbs:
+            attachments["LoadBalancerNames"] = classic_elbs
+        autoscaling.create_auto_scaling_group(
+            **attachments,
+            AutoScalingGroupName=group.name,
+            MinSize=group.min_size,
+            MaxSize=group.max_size,
+            DesiredCapacity=instances,
+            LaunchTemplate={"LaunchTemplateName": template, "Version": "$Latest"},
+            VPCZoneIdentifier=",".join(subnets),
+            HealthCheckType=group.health_check_type,
+            HealthCheckGracePeriod=group.grace_period,
+            Tags=[
                 {
                     "Key": t["key"],
                     "Value": t["value"],
-                    "PropagateAtLaunch": t["propagate_at_launch"],
+                    "PropagateAtLaunch": t["propagateAtLaunch"],
+                    "ResourceId": group.name,
+                    "ResourceType": "auto-scaling-group",
                 }
-                for t in tags
-            ],
-        }
-        if fleet.target_group_arns:
-            group["TargetGroupARNs"] = fleet.target_group_arns
-        if fleet.classic_elb_name:
-            group["LoadBalancerNames"] = [fleet.classic_elb_name]
-        autoscaling.create_auto_scaling_group(**group)
-        described = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[cfg.group_name])
-        for instance in described["AutoScalingGroups"][0]["Instances"]:
-            fleet.zones[instance["InstanceId"]] = instance["AvailabilityZone"]
-        return fleet
-
-    def _load_balancer(self, cfg: StackConfig, vpc: str, subnets: list[str]) -> str:
-        elbv2 = self.client("elbv2")
-        lb_cfg, check = cfg.load_balancer, cfg.load_balancer.health_check
-        network = lb_cfg.type == "network"
-        balancer = elbv2.create_load_balancer(
-            Name=f"{cfg.resource_prefix}-lb"[:32],
-            Subnets=subnets,
-            Type=lb_cfg.type,
-            Scheme="internet-facing",
-        )["LoadBalancers"][0]["LoadBalancerArn"]
-        health: dict[str, Any] = {
-            "HealthCheckProtocol": check.protocol,
-            "HealthCheckIntervalSeconds": check.interval,
-            "HealthCheckTimeoutSeconds": check.timeout,
-            "HealthyThresholdCount": check.healthy_threshold,
-            "UnhealthyThresholdCount": check.unhealthy_threshold,
-        }
-        if check.protocol in ("HTTP", "HTTPS"):
-            health["HealthCheckPath"] = check.path
-            health["Matcher"] = {"HttpCode": check.matcher}
-        target_group = elbv2.create_target_group(
-            Name=f"{cfg.resource_prefix}-tg"[:32],
-            Protocol="TCP" if network else "HTTP",
-            Port=cfg.fleet.app_port,
-            VpcId=vpc,
-            TargetType="instance",
-            **health,
-        )["TargetGroups"][0]["TargetGroupArn"]
-        elbv2.modify_target_group_attributes(
-            TargetGroupArn=target_group,
-            Attributes=[
-                {
-                    "Key": "deregistration_delay.timeout_seconds",
-                    "Value": str(lb_cfg.deregistration_delay),
-                }
+                for t in group.tags
             ],
         )
-        for listener in lb_cfg.listeners:
-            if listener.protocol in ("HTTPS", "TLS"):
-                continue  # a certificate is not part of what a deployment exercises
-            elbv2.create_listener(
-                LoadBalancerArn=balancer,
-                Protocol=listener.protocol,
-                Port=listener.port,
-                DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
-            )
-        return target_group
-
-    def _classic_elb(self, cfg: StackConfig, subnets: list[str]) -> str:
-        elb = self.client("elb")
-        name = f"{cfg.resource_prefix}-clb"[:32]
-        check = cfg.load_balancer.health_check
-        elb.create_load_balancer(
-            LoadBalancerName=name,
-            Listeners=[
-                {
-                    "Protocol": "TCP" if listener.protocol == "TCP" else "HTTP",
-                    "LoadBalancerPort": listener.port,
-                    "InstancePort": cfg.fleet.app_port,
-                }
-                for listener in cfg.load_balancer.listeners
-                if listener.protocol not in ("HTTPS", "TLS", "SSL")
-            ],
-            Subnets=subnets,
-        )
-        target = f"{check.protocol}:{cfg.fleet.app_port}"
-        if check.protocol in ("HTTP", "HTTPS"):
-            target += check.path
-        elb.configure_health_check(
-            LoadBalancerName=name,
-            HealthCheck={
-                "Target": target,
-                "Interval": check.interval,
-                "Timeout": check.timeout,
-                "HealthyThreshold": check.healthy_threshold,
-                "UnhealthyThreshold": check.unhealthy_threshold,
-            },
-        )
-        elb.modify_load_balancer_attributes(
-            LoadBalancerName=name,
-            LoadBalancerAttributes={
-                "ConnectionDraining": {
-                    "Enabled": True,
-                    "Timeout": cfg.load_balancer.deregistration_delay,
-                }
-            },
-        )
-        return name
+        world = World(fleet, clock, autoscaling, balancers, group_balancers)
+        world.adopt(installed)
+        rules = Rules(world, ec2)
+        self._world = world
+        self._proxy = Proxy(self.moto_url, rules)
+        return Emulated(self._proxy.url, world, rules, target_groups, classic_elbs)

@@ -24,10 +24,13 @@ class InstanceMetadata:
 
             def _reply(self, status: int, body: str = "") -> None:
                 data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the caller gave up (a killed or late hook)
 
             def do_PUT(self) -> None:  # noqa: N802
                 ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")

@@ -1,39 +1,58 @@
-"""Samples the fleet many times a second: who is in service behind the load balancer, and the
-group's Min/Desired/Max."""
+"""Samples the fleet many times a second as AWS would show it: who is InService and healthy
+behind every one of the group's load balancers, and the group's Min/Desired/Max. It reads the
+world directly, so its looks cost the hooks no API calls and no throttling tokens."""
 
 from __future__ import annotations
 
 import threading
-import time
-from typing import Any
+from dataclasses import dataclass
 
-from infra.rehearsal.chart import Mark, Sample
-from infra.rehearsal.emulator import Fleet
+from infra.rehearsal.clock import Clock
+from infra.rehearsal.world import World
 
-HEALTHY = {"healthy", "InService"}  # target group / classic ELB words for "taking traffic"
+
+@dataclass(frozen=True)
+class Sample:
+    """What the observer saw at `t` real seconds after the rehearsal started."""
+
+    t: float
+    serving: frozenset[str]  # InService and healthy in every load balancer
+    standby: frozenset[str]
+    instances: frozenset[str]
+    launching: frozenset[str]  # held in Pending:Wait by CodeDeploy's launch hook
+    min_size: int
+    desired_capacity: int
+    max_size: int
+
+    @property
+    def in_service(self) -> int:
+        return len(self.serving)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A moment worth labelling on the chart (a deployment starting, an operator's action)."""
+
+    t: float
+    label: str
+    kind: str = "info"  # info | failed | rollback | action
 
 
 class Observer:
-    """A background thread recording a `Sample` every `interval` seconds until `stop()`."""
+    """A background thread recording a `Sample` every `interval` real seconds until `stop()`."""
 
-    def __init__(self, clients: dict[str, Any], fleet: Fleet, interval: float) -> None:
-        self._autoscaling = clients["autoscaling"]
-        self._elbv2 = clients["elbv2"]
-        self._elb = clients["elb"]
-        self._fleet = fleet
+    def __init__(self, world: World, clock: Clock, interval: float) -> None:
+        self._world = world
+        self._clock = clock
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="observer", daemon=True)
-        self._start = time.monotonic()
         self.samples: list[Sample] = []
         self.marks: list[Mark] = []
         self.error: Exception | None = None
 
-    def now(self) -> float:
-        return time.monotonic() - self._start
-
-    def mark(self, label: str) -> None:
-        self.marks.append(Mark(self.now(), label))
+    def mark(self, label: str, kind: str = "info") -> None:
+        self.marks.append(Mark(self._clock.real(), label, kind))
 
     def start(self) -> None:
         self.sample()
@@ -54,37 +73,20 @@ class Observer:
                 self.error = error
                 return
 
-    def _serving(self) -> set[str]:
-        """Instances the load balancer(s) send traffic to: healthy in every one of them."""
-        serving: set[str] | None = None
-        for arn in self._fleet.target_group_arns:
-            found = self._elbv2.describe_target_health(TargetGroupArn=arn)
-            ids = {
-                d["Target"]["Id"]
-                for d in found["TargetHealthDescriptions"]
-                if d["TargetHealth"]["State"] in HEALTHY
-            }
-            serving = ids if serving is None else serving & ids
-        if self._fleet.classic_elb_name:
-            found = self._elb.describe_instance_health(
-                LoadBalancerName=self._fleet.classic_elb_name
-            )
-            ids = {s["InstanceId"] for s in found["InstanceStates"] if s["State"] in HEALTHY}
-            serving = ids if serving is None else serving & ids
-        return serving or set()
-
     def sample(self) -> Sample:
-        group = self._autoscaling.describe_auto_scaling_groups(
-            AutoScalingGroupNames=[self._fleet.group_name]
-        )["AutoScalingGroups"][0]
-        serving = self._serving()
-        in_service = {
-            i["InstanceId"] for i in group["Instances"] if i["LifecycleState"] == "InService"
-        }
+        world = self._world
+        world.advance()
+        with world.lock:
+            group = world.group
+            states = world.presented_lifecycle()
+            serving = world.serving()
+        in_service = {iid for iid, state in states.items() if state == "InService"}
         sample = Sample(
-            t=self.now(),
-            in_service=len(in_service & serving),
-            registered=len(serving),
+            t=self._clock.real(),
+            serving=frozenset(in_service & serving),
+            standby=frozenset(i for i, s in states.items() if s == "Standby"),
+            instances=frozenset(states),
+            launching=frozenset(i for i, s in states.items() if s.startswith("Pending")),
             min_size=group["MinSize"],
             desired_capacity=group["DesiredCapacity"],
             max_size=group["MaxSize"],

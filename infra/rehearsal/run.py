@@ -1,233 +1,363 @@
-"""The rehearsal itself: build the fleet, deploy (with faults on request), observe, judge."""
+"""The rehearsal itself: build the declared fleet, play the scenario, wait for the fleet to
+settle (self-healing included), judge."""
 
 from __future__ import annotations
 
+import secrets
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from infra.config import StackConfig
-from infra.rehearsal import chart
-from infra.rehearsal.agent import Agent, Deployment, Faults, Revision, agent_environment
-from infra.rehearsal.emulator import Emulator, Fleet
+import hooks.settings as hook_settings
+from infra.rehearsal import codedeploy, scenarios
+from infra.rehearsal.agent import (
+    HOOK_ALLOWANCE,
+    Agent,
+    Faults,
+    Revision,
+    agent_environment,
+    end_processes,
+    leftover_processes,
+)
+from infra.rehearsal.clock import Clock
+from infra.rehearsal.declared import DeclaredFleet
+from infra.rehearsal.emulator import Emulator
 from infra.rehearsal.imds import InstanceMetadata
 from infra.rehearsal.observer import Observer
-from policy.rules import instances_kept_healthy
+from infra.rehearsal.session import FIRST_REVISION, Session
+from infra.rehearsal.verdict import Capacity, OutOfService, Verdict, expected_after, out_of_service
 
-Capacity = tuple[int, int, int]  # MinSize, DesiredCapacity, MaxSize
+DEFAULT_TIME_SCALE = 30.0  # production deploy (3 x (120 s drain + 30 s health)) in ~20 s
+INSTALL_SECONDS = 10.0  # emulated: what the revision's Install takes
+# The hooks' self-healing delay, when they have one (CUTOVER_HEAL_AFTER, emulated seconds).
+HEAL_AFTER = float(getattr(hook_settings, "DEFAULT_HEAL_AFTER", 0) or 600)
+
+
+class RehearsalInputError(Exception):
+    """Options the rehearsal cannot honour (exit 2)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
 class Options:
-    instances: int | None = None  # default: the stack's DesiredCapacity
+    scenario: str = "deploy"
+    instances: int | None = None  # default: the group's DesiredCapacity
+    deployment_config: str | None = None  # default: the deployment group's
     fail_instance: int | None = None  # 1-based, in deployment order
     kill_hook_after: str | None = None  # a step name the hooks log, e.g. enter_standby
-    sample_interval: float = 0.05
-    poll_interval: float = 0.2  # the hooks' own polling (CUTOVER_POLL_INTERVAL)
-    install_seconds: float = 0.2
+    time_scale: float = DEFAULT_TIME_SCALE
+    raise_max: bool = False  # allow --instances above MaxSize by raising MaxSize (said so)
+    sample_interval: float = 0.05  # real seconds
+    heal_after: float = HEAL_AFTER  # emulated seconds
+    # Applied to the bundled revision before deploying (tests put a broken hook there).
+    patch_revision: object = None
 
 
-@dataclass
-class Verdict:
-    stack: str
-    floor: int
-    lowest_in_service: int
-    lowest_at: float
-    capacity_before: Capacity
-    capacity_after: Capacity
-    instances_before: int
-    instances_after: int
-    deployments: list[Deployment]
-    expected_to_fail: set[str]
-    kill_requested: str | None
-    killed: list[str]
-    seconds: float
-    samples: list[chart.Sample] = field(repr=False, default_factory=list)
-    marks: list[chart.Mark] = field(repr=False, default_factory=list)
-
-    @property
-    def hook_runs(self) -> int:
-        return sum(len(d.runs) for d in self.deployments)
-
-    @property
-    def problems(self) -> list[str]:
-        found = []
-        if self.lowest_in_service < self.floor:
-            found.append(
-                f"zero downtime violated: {self.lowest_in_service} instance(s) in service at "
-                f"{self.lowest_at:.1f} s; the stack promises at least {self.floor}"
+def validate(fleet: DeclaredFleet, options: Options) -> int:
+    """The instance count to rehearse with; RehearsalInputError for options out of range."""
+    if options.scenario not in scenarios.SCENARIOS:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: unknown; choose one of "
+            f"{', '.join(scenarios.SCENARIOS)}"
+        )
+    if options.time_scale <= 0:
+        raise RehearsalInputError(f"--time-scale {options.time_scale:g}: must be above 0")
+    group = fleet.group
+    n = group.desired_capacity if options.instances is None else options.instances
+    if n < 1:
+        raise RehearsalInputError(f"--instances {n}: must be at least 1")
+    if n > group.max_size and not options.raise_max:
+        raise RehearsalInputError(
+            f"--instances {n}: above the group's MaxSize {group.max_size} in "
+            f"{fleet.stack}'s config; lower it, or pass --raise-max to rehearse with MaxSize "
+            f"raised to {n}"
+        )
+    if options.scenario == "fail-instance":
+        if options.fail_instance is None or not 1 <= options.fail_instance <= n:
+            raise RehearsalInputError(
+                f"--fail-instance {options.fail_instance}: scenario fail-instance needs K "
+                f"with 1 <= K <= {n} (the group's instances, in deployment order)"
             )
-        if self.capacity_after != self.capacity_before:
-            found.append(
-                f"capacity not restored: Min/Desired/Max {_fmt(self.capacity_before)} before, "
-                f"{_fmt(self.capacity_after)} after"
-            )
-        if self.instances_after != self.instances_before:
-            found.append(
-                f"the group has {self.instances_after} instances after, {self.instances_before} "
-                "before"
-            )
-        for deployment in self.deployments:
-            if not deployment.succeeded and deployment.deployment_id not in self.expected_to_fail:
-                failures = "; ".join(deployment.failures)
-                found.append(f"deployment {deployment.deployment_id} failed: {failures}")
-        if self.kill_requested and not self.killed:
-            found.append(f"no hook ever logged step {self.kill_requested}: nothing was killed")
-        return found
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def render(self) -> str:
-        word = "PASS" if self.ok else "FAIL"
-        lines = [f"Rehearsal of {self.stack}: {word}"]
-        lines.append(
-            f"  lowest in service   {self.lowest_in_service} (at {self.lowest_at:.1f} s; "
-            f"promised floor {self.floor})"
-        )
-        lines.append(
-            f"  Min/Desired/Max     {_fmt(self.capacity_before)} before, "
-            f"{_fmt(self.capacity_after)} after"
-        )
-        lines.append(
-            f"  instances           {self.instances_before} before, {self.instances_after} after"
-        )
-        for d in self.deployments:
-            state = "succeeded" if d.succeeded else "failed"
-            expected = " (as injected)" if d.deployment_id in self.expected_to_fail else ""
-            sizes = "/".join(str(len(b)) for b in d.batches)
-            lines.append(
-                f"  deployment {d.deployment_id}     {state}{expected}, batches {sizes}, "
-                f"{len(d.runs)} hook runs"
-            )
-        if self.killed:
-            lines.append(f"  killed and re-run   {', '.join(self.killed)}")
-        lines.append(
-            f"  {self.hook_runs} hook runs, {len(self.samples)} samples, {self.seconds:.1f} s"
-        )
-        lines += [f"  problem: {p}" for p in self.problems]
-        return "\n".join(lines)
+    elif options.fail_instance is not None:
+        raise RehearsalInputError("--fail-instance only applies to --scenario fail-instance")
+    if options.scenario == "kill-hook" and not options.kill_hook_after:
+        raise RehearsalInputError("scenario kill-hook needs --kill-hook-after STEP")
+    if options.kill_hook_after and options.scenario != "kill-hook":
+        raise RehearsalInputError("--kill-hook-after only applies to --scenario kill-hook")
+    return n
 
 
-def _fmt(capacity: Capacity) -> str:
-    return "/".join(str(v) for v in capacity)
+class MetadataServers(dict):
+    """An IMDSv2 endpoint per instance, started when the instance first needs one."""
+
+    def __init__(self, region: str, world) -> None:
+        super().__init__()
+        self._region, self._world, self._lock = region, world, threading.Lock()
+        self.servers: list[InstanceMetadata] = []
+
+    def __missing__(self, iid: str) -> str:
+        with self._lock:
+            if iid not in self:
+                zone = self._world.instances[iid].zone
+                server = InstanceMetadata(iid, self._region, zone)
+                self.servers.append(server)
+                dict.__setitem__(self, iid, server.url)
+            return dict.__getitem__(self, iid)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
 
 
-def _kept(cfg: StackConfig, fleet_size: int) -> int:
-    """Instances the stack's deployment config keeps in service (as the policy pack reckons)."""
-    hosts = cfg.deployment.minimum_healthy_hosts
-    custom = {"type": hosts.type, "value": hosts.value} if hosts else None
-    return instances_kept_healthy(cfg.deployment.config, custom, fleet_size)
+def _events(revision: Revision) -> dict[str, str]:
+    found = {"deregister": "BeforeInstall", "register": "ApplicationStart"}
+    for script in revision.scripts:
+        name = Path(script.location).name
+        if name == "deregister.sh":
+            found["deregister"] = script.event
+        elif name == "register.sh":
+            found["register"] = script.event
+    return found
 
 
-def promised_floor(cfg: StackConfig, fleet_size: int) -> int:
-    """In-service instances the stack promises during a deployment."""
-    return 0 if cfg.fleet.allow_downtime else max(1, _kept(cfg, fleet_size))
-
-
-def batches(cfg: StackConfig, order: list[str]) -> list[list[str]]:
-    """Split the deployment order as the stack's deployment config does."""
-    size = max(1, len(order) - _kept(cfg, len(order)))
-    return [order[i : i + size] for i in range(0, len(order), size)]
-
-
-def _group(clients: dict, fleet: Fleet) -> dict:
-    return clients["autoscaling"].describe_auto_scaling_groups(
-        AutoScalingGroupNames=[fleet.group_name]
-    )["AutoScalingGroups"][0]
-
-
-def _capacity(group: dict) -> Capacity:
-    return group["MinSize"], group["DesiredCapacity"], group["MaxSize"]
-
-
-def _order(group: dict) -> list[str]:
-    """Instances already out of service first (they cost no capacity), then by id."""
-    return [
-        i["InstanceId"]
-        for i in sorted(
-            group["Instances"], key=lambda i: (i["LifecycleState"] == "InService", i["InstanceId"])
-        )
-    ]
-
-
-def rehearse(cfg: StackConfig, options: Options, log: TextIO, progress: TextIO) -> Verdict:
+def rehearse(
+    fleet: DeclaredFleet,
+    options: Options,
+    log: TextIO,
+    progress: TextIO,
+    deregister_timeout: int,
+    register_timeout: int,
+) -> Verdict:
     """Run the rehearsal; hook output goes to `log`, one line per milestone to `progress`."""
+    n = validate(fleet, options)
+    config_name = options.deployment_config or fleet.deployment_group.config_name
+    custom = fleet.deployment_group.minimum_healthy_hosts
+    if (
+        options.deployment_config
+        and options.deployment_config != fleet.deployment_group.config_name
+    ):
+        custom = None
+    config = codedeploy.resolve(config_name, custom)
+    group = fleet.group
+    if n > group.max_size:
+        progress.write(f"note: MaxSize raised from {group.max_size} to {n} (--raise-max)\n")
+        fleet = _with_max(fleet, n)
+    clock = Clock(options.time_scale)
+    first = options.scenario == "first-deploy"
+    marker = secrets.token_hex(8)
     started = time.monotonic()
-    with Emulator(cfg.region) as emulator, tempfile.TemporaryDirectory() as tmp:
+    with Emulator(fleet.region) as emulator, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        clients = {s: emulator.client(s) for s in ("autoscaling", "elbv2", "elb")}
-        fleet = emulator.build(cfg, options.instances)
-        imds = {iid: InstanceMetadata(iid, cfg.region, zone) for iid, zone in fleet.zones.items()}
+        emulated = emulator.build(fleet, clock, n, None if first else FIRST_REVISION)
+        world = emulated.world
+        imds = MetadataServers(fleet.region, world)
         try:
-            revision = Revision.bundle(work / "revision", cfg)
+            revision = Revision.bundle(work / "revision", deregister_timeout, register_timeout)
+            revision.scale_deadlines(options.time_scale)
+            if callable(options.patch_revision):
+                options.patch_revision(revision.root)
             environment = agent_environment(
-                emulator.url,
-                {iid: server.url for iid, server in imds.items()},
+                emulated.url,
+                imds,
                 work / "state",
-                cfg,
-                options.poll_interval,
+                fleet.deployment_group.application,
+                clock,
+                marker,
+                {
+                    "CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}",
+                    # The self-healing run's own deadline (the hooks' default 300 s).
+                    "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(300.0) + HOOK_ALLOWANCE:.3f}",
+                },
             )
-            agent = Agent(revision, environment, log, options.install_seconds)
-            before = _group(clients, fleet)
-            observer = Observer(clients, fleet, options.sample_interval)
+            observer = Observer(world, clock, options.sample_interval)
+            agent = Agent(revision, environment, world, clock, log, Faults(), INSTALL_SECONDS)
+            session = Session(
+                fleet,
+                clock,
+                emulated,
+                agent,
+                observer,
+                config,
+                config_name,
+                progress,
+                None if first else FIRST_REVISION,
+            )
+            world.on_launch = session.on_launch
+            before = session.group()
+            instances_before = len(before["Instances"])
+            world.start()
             observer.start()
-            deployments, expected = [], set()
-            faults = Faults(kill_after_step=options.kill_hook_after)
-            order = _order(before)
-            if options.fail_instance:
-                if not 1 <= options.fail_instance <= len(order):
-                    raise ValueError(
-                        f"--fail-instance {options.fail_instance}: the group has {len(order)} "
-                        "instances (1-based)"
-                    )
-                faults.fail_instance = order[options.fail_instance - 1]
-                expected.add("d-1")
-            plans = ["d-1", "d-2"] if options.fail_instance else ["d-1"]
-            for deployment_id in plans:
-                if deployment_id == "d-2":
-                    faults.fail_instance = None
-                group = _group(clients, fleet)
-                deployment = Deployment(deployment_id, batches(cfg, _order(group)))
-                observer.mark(f"{deployment_id} starts")
-                progress.write(
-                    f"deployment {deployment_id}: {len(group['Instances'])} instances in "
-                    f"batches of {len(deployment.batches[0])} ({cfg.deployment.config})\n"
-                )
-
-                def on_batch(number: int, d: Deployment = deployment) -> None:
-                    observer.mark(f"batch {number}")
-                    progress.write(f"  batch {number}: {', '.join(d.batches[number - 1])}\n")
-
-                agent.deploy(deployment, faults, on_batch)
-                deployments.append(deployment)
-                outcome = "succeeded" if deployment.succeeded else "failed"
-                progress.write(f"deployment {deployment_id}: {outcome}\n")
-            observer.mark("done")
+            floor = scenarios.play(options.scenario, session, options, _events(revision))
+            for thread in list(session.background):
+                thread.join()
+            expected = expected_after(Capacity.of(before), session.changes)
+            settled = _settle(session, expected, options, fleet)
+            observer.mark("end")
             observer.stop()
+            if world.error is not None:
+                raise world.error
+            after = session.group()
+            leftovers = leftover_processes(marker)
+            end_processes(leftovers)
         finally:
-            for server in imds.values():
-                server.close()
-        after = _group(clients, fleet)
-    samples = observer.samples
-    lowest = min(samples, key=lambda s: s.in_service)
+            end_processes(leftover_processes(marker))
+            imds.close()
+    return _judge(
+        fleet,
+        options,
+        session,
+        before,
+        after,
+        expected,
+        instances_before,
+        floor,
+        settled,
+        len(leftovers),
+        time.monotonic() - started,
+    )
+
+
+def _with_max(fleet: DeclaredFleet, n: int) -> DeclaredFleet:
+    from dataclasses import replace
+
+    return replace(fleet, group=replace(fleet.group, max_size=n))
+
+
+def _settled(session: Session, expected: Capacity) -> bool:
+    world = session.emulated.world
+    group = session.group()
+    states = world.presented_lifecycle()
+    serving = world.serving()
+    return (
+        Capacity.of(group) == expected
+        and all(s == "InService" for s in states.values())
+        and set(states) <= serving
+    )
+
+
+def _settle(session: Session, expected: Capacity, options: Options, fleet: DeclaredFleet) -> float:
+    """Wait, at most the hooks' self-healing delay plus one drain and health check, for the
+    fleet to come back; returns the real seconds waited."""
+    clock = session.clock
+    limit = options.heal_after + fleet.drain_seconds + fleet.healthy_seconds + 60
+    started = clock.now()
+    while clock.now() - started < limit:
+        if _settled(session, expected):
+            break
+        time.sleep(0.1)
+    for thread in list(session.background):
+        thread.join()
+    return clock.to_real(clock.now() - started)
+
+
+def _judge(
+    fleet,
+    options,
+    session,
+    before,
+    after,
+    expected,
+    instances_before,
+    floor,
+    settled,
+    leftovers,
+    seconds,
+) -> Verdict:
+    world = session.emulated.world
+    samples = session.observer.samples
+    first = options.scenario == "first-deploy"
+    n = instances_before
+    promised = (
+        0
+        if session.fleet_allows_downtime
+        else max(1, min(n - 1, codedeploy.minimum_healthy(session.config, n)))
+    )
+    if floor is not None:
+        promised = floor
+
+    def floor_at(sample) -> int:
+        # A group that shrank (scale-in, a terminated instance) keeps what the config keeps of
+        # the instances it still has; instances still launching do not raise the promise.
+        size = len(sample.instances - sample.launching)
+        if floor is not None or session.fleet_allows_downtime:
+            return promised
+        return min(
+            promised, max(1, min(size - 1, codedeploy.minimum_healthy(session.config, size)))
+        )
+
+    judged, reached = samples, 0
+    if first:
+        reached = next((i for i, s in enumerate(samples) if s.in_service >= promised), None)
+        judged = samples[reached:] if reached is not None else samples[-1:]
+    lowest = min(judged, key=lambda s: s.in_service - floor_at(s))
+    states = world.presented_lifecycle()
+    serving = world.serving()
+    bound_one = fleet.drain_seconds + INSTALL_SECONDS + fleet.healthy_seconds
+    deployments = [d for d in session.deployments if d.kind != "launch"]
+    start = min((d.started for d in deployments), default=0.0)
+    oos = out_of_service(samples, start, samples[-1].t)
+    touched: dict[str, int] = {}
+    for d in deployments:
+        for iid in d.instances:
+            touched[iid] = touched.get(iid, 0) + 1
+    may_fail = {"fail-instance", "kill-hook", "overlap"}
+    if session.config.type != "MOST_CONCURRENCY":
+        may_fail.add("fail-last")  # only OneAtATime forgives the last instance's failure
+    expected_failures = {
+        d.deployment_id
+        for d in session.deployments
+        if d.status == "Failed" and d.kind == "deploy" and options.scenario in may_fail
+    }
+    hooks_calls = {k: v for k, v in world.counters.calls.items() if k.startswith("rehearsal-i-")}
+    per_instance = {k.removeprefix("rehearsal-"): v for k, v in hooks_calls.items()}
+    stack_tags = sum(1 for t in fleet.group.tags if not t["key"].startswith("aws:"))
     return Verdict(
-        stack=cfg.stack,
-        floor=promised_floor(cfg, len(before["Instances"])),
+        stack=fleet.stack,
+        scenario=options.scenario,
+        floor=floor_at(lowest),
         lowest_in_service=lowest.in_service,
         lowest_at=lowest.t,
-        capacity_before=_capacity(before),
-        capacity_after=_capacity(after),
-        instances_before=len(before["Instances"]),
+        capacity_before=Capacity.of(before),
+        capacity_after=Capacity.of(after),
+        expected_after=expected,
+        instances_before=instances_before,
         instances_after=len(after["Instances"]),
-        deployments=deployments,
-        expected_to_fail=expected,
+        terminated_by_restore=world.counters.terminated_by_hooks,
+        left_in_standby=sorted(i for i, s in states.items() if s == "Standby"),
+        replaced_unhealthy=list(world.replaced),
+        deployments=session.deployments,
+        expected_failures=expected_failures,
+        out_of_service=[
+            OutOfService(
+                iid,
+                seconds,
+                session.clock.to_real(bound_one * max(1, touched.get(iid, 0))),
+            )
+            for iid, seconds in oos.items()
+            if iid in touched and iid in states  # not instances that left the group
+        ],
+        calls_per_instance=per_instance,
+        throttled=sum(world.counters.throttled.values()),
+        refused=dict(world.counters.refused),
+        peak_group_tags=max(world.counters.peak_group_tags, stack_tags),
+        stack_group_tags=stack_tags,
+        peak_instance_tags=world.counters.peak_instance_tags,
+        changes=session.changes,
+        seconds=seconds,
+        time_scale=options.time_scale,
+        hook_runs=len(session.agent.runs),
+        killed=session.agent.faults.killed,
         kill_requested=options.kill_hook_after,
-        killed=faults.killed,
-        seconds=time.monotonic() - started,
+        first_deploy=first,
+        floor_reached=reached is not None,
+        broken_on_purpose={iid for _, iid in session.agent.faults.fail_install},
+        never_served=sorted(set(states) - serving),
+        settled_after=settled,
+        leftover_processes=leftovers,
         samples=samples,
-        marks=observer.marks,
+        marks=session.observer.marks,
     )

@@ -1,0 +1,258 @@
+"""The fleet a stack declares, read from the Pulumi program's own resources.
+
+The rehearsal runs the program under the same mocks as `python -m infra.preview` and takes the
+group, its load balancers, and the CodeDeploy deployment group from the resources it registers,
+so a change to the program cannot escape the rehearsal. Nothing here restates the fleet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+GROUP = "aws:autoscaling/group:Group"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer"
+DEPLOYMENT_GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+DEPLOYMENT_CONFIG = "aws:codedeploy/deploymentConfig:DeploymentConfig"
+
+
+class DeclarationError(Exception):
+    """The program does not declare what a rehearsal needs (exit 2)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    protocol: str
+    path: str | None
+    interval: int
+    timeout: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+
+    @property
+    def healthy_after(self) -> int:
+        """Emulated seconds from registration to `healthy` (healthyThreshold x interval)."""
+        return self.healthy_threshold * self.interval
+
+    @property
+    def unhealthy_after(self) -> int:
+        return self.unhealthy_threshold * self.interval
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    declared_arn: str  # the ARN the mocks gave it; the group's targetGroupArns refer to it
+    name: str
+    protocol: str
+    port: int
+    health_check: HealthCheck
+    deregistration_delay: int
+
+
+@dataclass(frozen=True)
+class ClassicLoadBalancer:
+    name: str
+    listeners: list[dict[str, Any]]
+    health_check: HealthCheck
+    draining_timeout: int
+
+
+@dataclass(frozen=True)
+class MinimumHealthyHosts:
+    type: str  # HOST_COUNT | FLEET_PERCENT
+    value: int
+
+
+@dataclass(frozen=True)
+class DeploymentGroup:
+    name: str
+    application: str
+    config_name: str
+    minimum_healthy_hosts: MinimumHealthyHosts | None  # a custom config declared by the stack
+    auto_rollback: bool
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    min_size: int
+    max_size: int
+    desired_capacity: int
+    health_check_type: str
+    grace_period: int
+    tags: list[dict[str, Any]]  # {key, value, propagateAtLaunch}
+    target_groups: list[TargetGroup] = field(default_factory=list)
+    classic_elbs: list[ClassicLoadBalancer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeclaredFleet:
+    stack: str
+    region: str
+    group: Group
+    deployment_group: DeploymentGroup
+    zones: list[str]
+    outputs: dict[str, Any]
+
+    @property
+    def drain_seconds(self) -> int:
+        delays = [tg.deregistration_delay for tg in self.group.target_groups]
+        delays += [elb.draining_timeout for elb in self.group.classic_elbs]
+        return max(delays, default=0)
+
+    @property
+    def healthy_seconds(self) -> int:
+        checks = [tg.health_check for tg in self.group.target_groups]
+        checks += [elb.health_check for elb in self.group.classic_elbs]
+        return max((c.healthy_after for c in checks), default=0)
+
+
+def _health_check(raw: dict[str, Any]) -> HealthCheck:
+    return HealthCheck(
+        protocol=str(raw.get("protocol", "HTTP")),
+        path=raw.get("path"),
+        interval=int(raw.get("interval", 30)),
+        timeout=int(raw.get("timeout", 5)),
+        healthy_threshold=int(raw.get("healthyThreshold", raw.get("healthy_threshold", 5))),
+        unhealthy_threshold=int(raw.get("unhealthyThreshold", raw.get("unhealthy_threshold", 2))),
+    )
+
+
+def _classic_health_check(raw: dict[str, Any]) -> HealthCheck:
+    target = str(raw.get("target", "HTTP:80/"))
+    protocol, _, rest = target.partition(":")
+    path = "/" + rest.split("/", 1)[1] if "/" in rest else None
+    return HealthCheck(
+        protocol=protocol,
+        path=path,
+        interval=int(raw.get("interval", 30)),
+        timeout=int(raw.get("timeout", 5)),
+        healthy_threshold=int(raw.get("healthyThreshold", 10)),
+        unhealthy_threshold=int(raw.get("unhealthyThreshold", 2)),
+    )
+
+
+def from_evaluation(stack: str, region: str, evaluation: Any) -> DeclaredFleet:
+    """The fleet from an `infra.mocks.Evaluation` of the program."""
+    groups = evaluation.of_type(GROUP)
+    if len(groups) != 1:
+        raise DeclarationError(
+            f"stack {stack}: the program declares {len(groups)} Auto Scaling groups; the "
+            "rehearsal needs exactly one"
+        )
+    raw = groups[0].inputs
+    by_arn = {r.outputs.get("arn"): r for r in evaluation.of_type(TARGET_GROUP)}
+    target_groups = []
+    for arn in raw.get("targetGroupArns") or []:
+        tg = by_arn.get(arn)
+        if tg is None:
+            raise DeclarationError(f"stack {stack}: the group refers to an unknown target group")
+        inputs = tg.inputs
+        target_groups.append(
+            TargetGroup(
+                declared_arn=arn,
+                name=str(tg.outputs.get("name") or tg.name)[:32],
+                protocol=str(inputs.get("protocol", "HTTP")),
+                port=int(inputs.get("port", 80)),
+                health_check=_health_check(inputs.get("healthCheck") or {}),
+                deregistration_delay=int(inputs.get("deregistrationDelay", 300)),
+            )
+        )
+    classic_by_name = {
+        r.outputs.get("name"): r for r in evaluation.of_type(CLASSIC_ELB) if r.outputs.get("name")
+    }
+    classic = []
+    for name in raw.get("loadBalancers") or []:
+        elb = classic_by_name.get(name)
+        if elb is None:
+            raise DeclarationError(f"stack {stack}: the group refers to an unknown classic ELB")
+        inputs = elb.inputs
+        draining = int(inputs.get("connectionDrainingTimeout") or 300)
+        classic.append(
+            ClassicLoadBalancer(
+                name=str(name)[:32],
+                listeners=list(inputs.get("listeners") or []),
+                health_check=_classic_health_check(inputs.get("healthCheck") or {}),
+                draining_timeout=draining if inputs.get("connectionDraining") else 0,
+            )
+        )
+    group = Group(
+        name=str(raw["name"]),
+        min_size=int(raw["minSize"]),
+        max_size=int(raw["maxSize"]),
+        desired_capacity=int(raw.get("desiredCapacity", raw["minSize"])),
+        health_check_type=str(raw.get("healthCheckType", "EC2")),
+        grace_period=int(raw.get("healthCheckGracePeriod", 300)),
+        tags=[
+            {
+                "key": str(t["key"]),
+                "value": str(t["value"]),
+                "propagateAtLaunch": bool(t.get("propagateAtLaunch")),
+            }
+            for t in raw.get("tags") or []
+        ],
+        target_groups=target_groups,
+        classic_elbs=classic,
+    )
+    return DeclaredFleet(
+        stack=stack,
+        region=region,
+        group=group,
+        deployment_group=_deployment_group(stack, evaluation, group.name),
+        zones=_zones(evaluation, raw),
+        outputs=dict(evaluation.outputs),
+    )
+
+
+def _deployment_group(stack: str, evaluation: Any, group_name: str) -> DeploymentGroup:
+    found = [
+        r
+        for r in evaluation.of_type(DEPLOYMENT_GROUP)
+        if group_name in (r.inputs.get("autoscalingGroups") or [])
+    ]
+    if len(found) != 1:
+        raise DeclarationError(
+            f"stack {stack}: {len(found)} CodeDeploy deployment groups deploy to {group_name}; "
+            "the rehearsal needs exactly one"
+        )
+    inputs = found[0].inputs
+    config_name = str(inputs.get("deploymentConfigName") or "CodeDeployDefault.OneAtATime")
+    hosts = None
+    for config in evaluation.of_type(DEPLOYMENT_CONFIG):
+        if config.inputs.get("deploymentConfigName") == config_name:
+            raw = config.inputs.get("minimumHealthyHosts") or {}
+            hosts = MinimumHealthyHosts(str(raw.get("type")), int(raw.get("value", 0)))
+    rollback = inputs.get("autoRollbackConfiguration") or {}
+    return DeploymentGroup(
+        name=str(inputs.get("deploymentGroupName")),
+        application=str(inputs.get("appName")),
+        config_name=config_name,
+        minimum_healthy_hosts=hosts,
+        auto_rollback=bool(rollback.get("enabled")),
+    )
+
+
+def _zones(evaluation: Any, group_inputs: dict[str, Any]) -> list[str]:
+    subnets = {r.outputs.get("id"): r for r in evaluation.of_type("aws:ec2/subnet:Subnet")}
+    zones = []
+    for subnet_id in group_inputs.get("vpcZoneIdentifiers") or []:
+        subnet = subnets.get(subnet_id)
+        zone = subnet.inputs.get("availabilityZone") if subnet else None
+        if zone and zone not in zones:
+            zones.append(str(zone))
+    return zones
+
+
+def declared_fleet(stack: str, config_path: str | Path | None = None) -> DeclaredFleet:
+    """Run the program under the preview's mocks and read the fleet from its resources."""
+    from infra.config import load_stack_file, stack_file_path
+    from infra.preview import evaluate_stack
+
+    path = Path(config_path) if config_path else stack_file_path(stack)
+    cfg = load_stack_file(path, stack=stack)
+    return from_evaluation(stack, cfg.region, evaluate_stack(stack, path))

@@ -1,0 +1,172 @@
+"""The AWS rules the rehearsal enforces in front of moto, over real HTTP with boto3, as a hook
+would meet them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _wait(check, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.02)
+
+
+def test_enter_standby_is_refused_below_min_size_with_aws_message(account):
+    autoscaling = account.client("autoscaling")
+    first, second, _ = account.instances()
+    autoscaling.enter_standby(
+        AutoScalingGroupName=account.group, InstanceIds=[first], ShouldDecrementDesiredCapacity=True
+    )
+    with pytest.raises(ClientError) as refused:  # Desired 2 - 1 < Min 2
+        autoscaling.enter_standby(
+            AutoScalingGroupName=account.group,
+            InstanceIds=[second],
+            ShouldDecrementDesiredCapacity=True,
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"] == (
+        "AutoScalingGroup cutover-production-fleet has min-size=2, max-size=6, and "
+        "desired-capacity=2. To place into standby 1 instances, please update the "
+        "AutoScalingGroup sizes appropriately."
+    )
+
+
+def test_exit_standby_is_refused_above_max_size(account):
+    autoscaling = account.client("autoscaling")
+    first = account.instances()[0]
+    autoscaling.enter_standby(
+        AutoScalingGroupName=account.group, InstanceIds=[first], ShouldDecrementDesiredCapacity=True
+    )
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=account.group, MaxSize=2)
+    with pytest.raises(ClientError, match="To exit standby 1 instances"):
+        autoscaling.exit_standby(AutoScalingGroupName=account.group, InstanceIds=[first])
+
+
+def test_standby_takes_at_most_twenty_instance_ids(account):
+    autoscaling = account.client("autoscaling")
+    ids = [f"i-{n:017x}" for n in range(21)]
+    with pytest.raises(ClientError, match="limited to 20"):
+        autoscaling.enter_standby(
+            AutoScalingGroupName=account.group, InstanceIds=ids, ShouldDecrementDesiredCapacity=True
+        )
+
+
+def test_standby_deregisters_and_the_target_drains_for_the_delay(account):
+    autoscaling = account.client("autoscaling")
+    first = account.instances()[0]
+    assert account.states()[first] == "healthy"
+    account.clock.set_scale(0)  # emulated time stands still while we look
+    autoscaling.enter_standby(
+        AutoScalingGroupName=account.group, InstanceIds=[first], ShouldDecrementDesiredCapacity=True
+    )
+    began = account.clock.now()
+    assert account.states()[first] == "draining"
+    account.clock.set_scale(600)
+    _wait(lambda: first not in account.states())
+    # 120 s of deregistration delay on the rehearsal's clock (never less).
+    assert account.clock.now() - began >= 120
+
+
+def test_a_registered_target_turns_healthy_after_threshold_times_interval(account):
+    autoscaling = account.client("autoscaling")
+    first = account.instances()[0]
+    autoscaling.enter_standby(
+        AutoScalingGroupName=account.group, InstanceIds=[first], ShouldDecrementDesiredCapacity=True
+    )
+    _wait(lambda: first not in account.states())
+    account.clock.set_scale(0)
+    account.client("elbv2").register_targets(
+        TargetGroupArn=account.target_group, Targets=[{"Id": first, "Port": 80}]
+    )
+    began = account.clock.now()
+    assert account.states()[first] == "initial"
+    account.clock.set_scale(600)
+    _wait(lambda: account.states()[first] == "healthy")
+    assert account.clock.now() - began >= 30  # healthyThreshold 3 x interval 10
+
+
+def test_a_target_without_the_application_turns_unhealthy_and_is_replaced(account):
+    world, first = account.world, account.instances()[0]
+    autoscaling = account.client("autoscaling", "operator")
+    autoscaling.suspend_processes(
+        AutoScalingGroupName=account.group, ScalingProcesses=["HealthCheck"]
+    )
+    world.refresh()
+    world.app_stopped(first)
+    _wait(lambda: account.states().get(first) == "unhealthy")
+    time.sleep(0.5)  # 300 emulated seconds: past the grace period, but HealthCheck is suspended
+    assert first in account.instances() and world.replaced == []
+    autoscaling.resume_processes(
+        AutoScalingGroupName=account.group, ScalingProcesses=["HealthCheck"]
+    )
+    # Health check type ELB, grace period long over: the group replaces it.
+    _wait(lambda: first not in account.instances())
+    assert world.replaced == [first]
+    _wait(lambda: len(account.instances()) == 3)
+
+
+def test_an_operator_min_size_above_desired_raises_desired_as_aws_does(account):
+    autoscaling = account.client("autoscaling", "operator")
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=account.group, MinSize=4)
+    group = account.world.refresh()
+    assert (group["MinSize"], group["DesiredCapacity"]) == (4, 4)
+
+
+def test_group_tags_are_limited_per_call_per_resource_and_in_size(account):
+    autoscaling = account.client("autoscaling")
+
+    def tags(n: int, start: int = 0, value: str = "v") -> list[dict]:
+        return [
+            {
+                "ResourceId": account.group,
+                "ResourceType": "auto-scaling-group",
+                "Key": f"k{start + i}",
+                "Value": value,
+                "PropagateAtLaunch": False,
+            }
+            for i in range(n)
+        ]
+
+    with pytest.raises(ClientError, match="at most 25 tags per call"):
+        autoscaling.create_or_update_tags(Tags=tags(26))
+    with pytest.raises(ClientError, match="length less than or equal to 256"):
+        autoscaling.create_or_update_tags(Tags=tags(1, value="x" * 257))
+    autoscaling.create_or_update_tags(Tags=tags(25))
+    autoscaling.create_or_update_tags(Tags=tags(21, start=25))  # 4 stack tags + 46 = 50
+    with pytest.raises(ClientError) as refused:
+        autoscaling.create_or_update_tags(Tags=tags(1, start=46))
+    assert refused.value.response["Error"]["Code"] == "LimitExceeded"
+    assert account.world.counters.peak_group_tags == 50
+
+
+def test_instance_tags_are_limited_too(account):
+    ec2 = account.client("ec2")
+    first = account.instances()[0]
+    ec2.create_tags(Resources=[first], Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(25)])
+    existing = len(ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [first]}])["Tags"])
+    room = 50 - existing
+    ec2.create_tags(Resources=[first], Tags=[{"Key": f"m{i}", "Value": "v"} for i in range(room)])
+    with pytest.raises(ClientError) as refused:
+        ec2.create_tags(Resources=[first], Tags=[{"Key": "one-more", "Value": "v"}])
+    assert refused.value.response["Error"]["Code"] == "TagLimitExceeded"
+
+
+def test_a_burst_of_calls_is_throttled_and_counted(account):
+    autoscaling = account.client("autoscaling", "rehearsal-i-burst")
+    account.clock.set_scale(0)  # time stands still: no refill, the bucket of 40 runs dry
+    refused = 0
+    for _ in range(45):
+        try:
+            autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[account.group])
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "Throttling"
+            refused += 1
+    assert refused == 5  # a bucket of 40 reads, then every call (retries too) is throttled
+    counters = account.world.counters
+    assert counters.throttled["rehearsal-i-burst"] == counters.calls["rehearsal-i-burst"] - 40

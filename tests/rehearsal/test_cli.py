@@ -1,0 +1,107 @@
+"""python -m infra.rehearse as a user runs it: bad input exits 2 before anything starts, an
+unwritable output exits 3 before the run, and a run writes its verdict as JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cutover.main import run
+from infra import rehearse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.rehearse", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "fail-instance", "--fail-instance", "0"], "1 <= K <= 3"),
+        (["--scenario", "fail-instance", "--fail-instance", "4"], "1 <= K <= 3"),
+        (["--scenario", "fail-instance"], "needs K"),
+        (["--instances", "10"], "above the group's MaxSize 6"),
+        (["--scenario", "kill-hook"], "needs --kill-hook-after STEP"),
+        (["--deployment-config", "Bogus"], "neither predefined nor declared"),
+        (["--time-scale", "0"], "must be above 0"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, message):
+    argv = ["production", *args, "--chart", str(tmp_path / "c.html")]
+    # In-process (the same entry point as python -m): these end before any emulator starts.
+    assert run(rehearse.PROGRAM, lambda: rehearse.main(argv)) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unknown_scenario_is_usage_error():
+    result = _run("production", "--scenario", "nope")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_an_unwritable_json_path_fails_before_the_run(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _run(
+        "staging", "--json", str(blocker / "verdict.json"), "--chart", str(tmp_path / "c")
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "cannot write there" in result.stderr and "Rehearsal" not in result.stdout
+
+
+def test_the_command_writes_the_verdict_chart_and_log(tmp_path):
+    paths = {name: tmp_path / name for name in ("v.json", "c.html", "h.log")}
+    result = _run(
+        "staging",
+        "--time-scale",
+        "60",
+        "--json",
+        str(paths["v.json"]),
+        "--chart",
+        str(paths["c.html"]),
+        "--log",
+        str(paths["h.log"]),
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Rehearsal of staging, scenario deploy: PASS" in result.stdout
+    verdict = json.loads(paths["v.json"].read_text())
+    for key in (
+        "stack",
+        "scenario",
+        "verdict",
+        "reasons",
+        "promisedFloor",
+        "lowestInService",
+        "capacityBefore",
+        "capacityAfter",
+        "expectedCapacityAfter",
+        "instancesBefore",
+        "instancesAfter",
+        "terminatedByRestore",
+        "leftInStandby",
+        "deployments",
+        "outOfService",
+        "apiCallsPerInstance",
+        "throttledCalls",
+        "peakTagsOnGroup",
+    ):
+        assert key in verdict, key
+    assert verdict["verdict"] == "PASS" and verdict["deployments"][0]["status"] == "Succeeded"
+    chart = paths["c.html"].read_text()
+    assert "<svg" in chart and "PASS" in chart and "1/1/2 before" in chart
+    assert "cutover-hooks deregister" in paths["h.log"].read_text()

@@ -1,0 +1,74 @@
+"""Whole rehearsals with the real hooks bundled into a revision and run as subprocesses, and the
+same rehearsals with a deliberately broken hook: the verdict must FAIL for the right reason."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from infra.rehearsal.run import Options, rehearse
+from tests.rehearsal import broken_hooks
+
+# Fast clocks keep these small: the production drain (120 s) takes 2 s. The hooks' self-healing
+# gets 600 emulated seconds (10 real): longer than an instance's own deregister, install and
+# register, or it would return the instance while its deployment is still installing.
+FAST = {"time_scale": 60.0, "heal_after": 600.0}
+
+
+def _rehearse(fleet, **options):
+    return rehearse(fleet, Options(**{**FAST, **options}), io.StringIO(), io.StringIO(), 400, 120)
+
+
+def test_staging_deploys_its_one_instance_and_restores_the_group(staging):
+    verdict = _rehearse(staging)
+    assert verdict.ok, verdict.render()
+    assert verdict.floor == 0  # staging accepts downtime: its one instance goes out
+    assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
+    assert [d.status for d in verdict.deployments] == ["Succeeded"]
+    # The instance was out for the drain, the install and the health checks, in real seconds.
+    (only,) = verdict.out_of_service
+    assert only.seconds >= only.bound * 0.9
+    body = verdict.to_json()
+    assert body["verdict"] == "PASS" and body["capacityBefore"] == {
+        "min": 1,
+        "desired": 1,
+        "max": 2,
+    }
+    assert body["peakTagsOnGroup"] <= 50 - body["stackTagsOnGroup"] + body["stackTagsOnGroup"]
+
+
+def _slow_health_checks(fleet):
+    """The fleet with health checks that take 300 s to pass (5 real s at the tests' scale), so a
+    hook that does not wait for them cannot hide behind Python's start-up time."""
+    (tg,) = fleet.group.target_groups
+    slow = replace(tg, health_check=replace(tg.health_check, healthy_threshold=10, interval=30))
+    return replace(fleet, group=replace(fleet.group, target_groups=[slow]))
+
+
+def test_a_register_that_does_not_wait_for_health_breaks_the_floor(production):
+    fleet = _slow_health_checks(production)
+    verdict = _rehearse(fleet, patch_revision=broken_hooks.register_without_waiting)
+    assert not verdict.ok
+    assert verdict.lowest_in_service < verdict.floor == 2
+    assert any(r.startswith("zero downtime violated") for r in verdict.reasons), verdict.reasons
+
+
+def test_a_restore_that_writes_the_baseline_undoes_the_operator(production):
+    patch = broken_hooks.restore_baseline_unconditionally(production.group.name)
+    verdict = _rehearse(production, scenario="operator-change", patch_revision=patch)
+    assert not verdict.ok
+    # The operator's MinSize 3 / MaxSize 8 must be kept; Desired moved to 3 (+1) with MinSize.
+    assert str(verdict.expected_after) == "3/4/8"
+    assert verdict.capacity_after.min == 2 and verdict.capacity_after.max == 6
+    assert any(r.startswith("capacity not as expected") for r in verdict.reasons)
+
+
+def test_without_self_healing_the_last_failed_instance_stays_in_standby(production):
+    verdict = _rehearse(
+        production, scenario="fail-last", patch_revision=broken_hooks.no_self_healing
+    )
+    assert not verdict.ok
+    (deployment,) = verdict.deployments
+    assert deployment.status == "Succeeded"  # OneAtATime forgives the last instance
+    assert verdict.left_in_standby == [deployment.instances[-1]]
+    assert any(r.startswith("left in Standby") for r in verdict.reasons)
