@@ -36,7 +36,7 @@ demo: $(STAMP)
 ## test: lint and the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
