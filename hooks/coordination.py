@@ -149,10 +149,22 @@ def announce(run: HookRun) -> None:
         run.tags.write(entry)
         run.entries[run.instance_id] = entry
 
+    # Only registers that marked `closing` before this entry was written may restore without
+    # seeing it; one that marks `closing` later reads after this write, sees this instance in
+    # flight and leaves without restoring. So wait only for the ones this first look finds
+    # (until each entry is gone or changed), never for later ones: with many instances
+    # finishing, there is always another `closing` entry, and waiting for none would starve.
+    run.read_entries()
+    before = closing(run.snapshot, run.entries, exclude=run.instance_id)
+    first = True
+
     def others_closing() -> str | None:
-        run.read_entries()
-        busy = closing(run.snapshot, run.entries, exclude=run.instance_id)
-        return ", ".join(sorted(busy)) + " restoring capacity" if busy else None
+        nonlocal first
+        if not first:
+            run.read_entries()
+        first = False
+        busy = sorted(iid for iid, e in before.items() if run.entries.get(iid) == e)
+        return ", ".join(busy) + " restoring capacity" if busy else None
 
     run.wait("other instances' registers to finish restoring", others_closing)
 

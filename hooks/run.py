@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import time
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from hooks.group import AutoScalingGroup, GroupSnapshot
 from hooks.settings import Settings
 from hooks.state import Entry, InstanceTags
 from hooks.statefile import MembershipRecord
+
+# A backing-off wait pauses at most this many poll intervals between two polls.
+MAX_BACKOFF = 4.0
 
 
 def utc_now() -> str:
@@ -61,19 +65,28 @@ class HookRun:
         who = self.instance_id or self.settings.asg or "-"
         print(f"{utc_now()} cutover-hooks {self.settings.command} {who}: {message}", flush=True)
 
-    def wait(self, what: str, check: Callable[[], str | None]) -> None:
-        """Poll `check` (None: done; else what is still awaited) until done or the deadline."""
+    def wait(self, what: str, check: Callable[[], str | None], backoff: bool = False) -> None:
+        """Poll `check` (None: done; else what is still awaited) until done or the deadline.
+
+        Each pause is jittered (0.8..1.2 x the interval) so that instances starting together
+        do not poll in step. With `backoff` (a wait known to last long, like a drain) the pause
+        grows 1.5x per poll up to 4 x the interval: fewer calls for a bounded overshoot."""
+        interval = self.settings.poll_interval
+        pause = interval
         while True:
             pending = check()
             if pending is None:
                 return
-            if time.monotonic() + self.settings.poll_interval > self.deadline:
+            left = self.deadline - time.monotonic()
+            if interval > left:
                 raise HookError(
                     f"timed out after {self.settings.timeout:g}s waiting for {what} ({pending}); "
                     "raise --timeout (and the appspec timeout above it) or check the instance",
                     EXIT_DEADLINE,
                 )
-            time.sleep(self.settings.poll_interval)
+            time.sleep(min(pause * random.uniform(0.8, 1.2), left))
+            if backoff:
+                pause = min(pause * 1.5, interval * MAX_BACKOFF)
 
     def read_group(self) -> GroupSnapshot:
         assert self.group is not None

@@ -277,7 +277,9 @@ def wait_until_drained(run: HookRun) -> None:
             return "still in " + ", ".join(waiting)
         return None
 
-    run.wait("the load balancers to drain", drained)
+    # A drain lasts the deregistration delay (300 s by default): back off rather than poll
+    # every interval of it.
+    run.wait("the load balancers to drain", drained, backoff=True)
     run.log(f"step wait_until_drained: out of {run.balancers.describe()}")
 
 

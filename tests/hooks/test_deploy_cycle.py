@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -293,3 +294,38 @@ def test_deployment_starting_while_the_last_one_finishes_keeps_its_baseline(make
 
     hook("register", b)
     assert_back_to(fleet, (3, 3, 3))
+
+
+def test_a_deregister_waits_only_for_registers_closing_when_it_announced(
+    make_fleet, hook, monkeypatch
+):
+    """Issue 14: at fleet scale registers finish one after another, so a deregister that waited
+    until no entry at all was `closing` found a new one at every poll and ran out of time. A
+    register that marks `closing` after the deregister's entry was written reads that entry and
+    leaves the restore to others: only the ones seen at the first look may restore."""
+    import boto3
+
+    from hooks.state import ENTRY_TAG, Entry
+
+    from .conftest import REGION
+
+    monkeypatch.setenv("CUTOVER_POLL_INTERVAL", "0.05")
+    fleet = make_fleet(2, 4, 4)
+    a, b, c = fleet.instance_ids[:3]
+    ec2 = boto3.client("ec2", region_name=REGION)
+    session, reads = fast_session(), []
+
+    def another_register_closes(model, params, **kwargs):
+        # The group's entries (a filtered DescribeInstances), not the instance reading itself.
+        if model.name != "DescribeInstances" or "Filter.1.Name" not in params["body"]:
+            return
+        reads.append(1)
+        closer = (b, c)[len(reads) % 2]
+        entry = Entry(closer, "d-OTHER", time.time(), (2, 4), "closing")
+        ec2.create_tags(Resources=[closer], Tags=[{"Key": ENTRY_TAG, "Value": entry.value()}])
+
+    session.events.register("before-call", another_register_closes)
+    hook("deregister", a, session=session, timeout=20)
+
+    assert fleet.lifecycle()[a] == "Standby"
+    assert len(reads) <= 3
