@@ -37,8 +37,9 @@ from hooks.state import (
 
 
 def members(snap: GroupSnapshot, entries: dict[str, Entry]) -> dict[str, Entry]:
-    """Entries of instances that are in the group now; others do not count."""
-    return {iid: e for iid, e in entries.items() if iid in snap.lifecycle}
+    """Entries of instances that are in the group now; others do not count, nor does one the
+    group still lists while it terminates (it will never finish)."""
+    return {iid: e for iid, e in entries.items() if iid in snap.lifecycle and not e.ended}
 
 
 def in_flight(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -> dict:
@@ -68,7 +69,8 @@ def leftovers(snap: GroupSnapshot, entries: dict[str, Entry]) -> list[str]:
     return sorted(
         iid
         for iid, e in entries.items()
-        if (iid not in snap.lifecycle and (e.ended or e.age(now) > GONE_AFTER_SECONDS))
+        if e.ended
+        or (iid not in snap.lifecycle and e.age(now) > GONE_AFTER_SECONDS)
         or e.closing_is_stale(now)
     )
 
@@ -76,7 +78,9 @@ def leftovers(snap: GroupSnapshot, entries: dict[str, Entry]) -> list[str]:
 def lost_in_standby(snap: GroupSnapshot, entries: dict[str, Entry], gone: list[str]) -> list[str]:
     """Gone entries whose EnterStandby decrement the hooks still owe the group: only a restore
     gives it back (and then drops them), so other runs leave them in place."""
-    return [i for i in gone if i not in snap.lifecycle and entries[i].in_standby]
+    return [
+        i for i in gone if (i not in snap.lifecycle or entries[i].ended) and entries[i].in_standby
+    ]
 
 
 def baseline_of(run: HookRun) -> CapacityRecord:

@@ -415,3 +415,32 @@ def test_the_decrement_of_an_instance_terminated_in_standby_is_given_back(make_f
     hook("deregister", others[0], session=session)
     hook("register", others[0], session=session)
     assert fleet.capacity() == (2, 6, 3)
+
+
+class Killed(Exception):
+    """The hook's process dies here (raised from botocore's public before-call event)."""
+
+
+def test_a_restore_killed_after_the_give_back_does_not_give_it_back_twice(make_fleet, hook):
+    fleet = make_fleet(2, 6, 3)
+    lost, other = fleet.instance_ids[:2]
+    hook("deregister", lost)
+    fleet.ec2.terminate_instances(InstanceIds=[lost])
+    hook("deregister", other)
+    dying = fast_session()
+
+    def die(params: dict[str, Any], **_: Any) -> None:
+        if lost in str(params.get("body")):
+            raise Killed  # after the Desired write, before the lost entry is deleted
+
+    dying.events.register("before-call.ec2.DeleteTags", die)
+    with pytest.raises(Killed):
+        hook("register", other, session=dying)
+    assert fleet.capacity() == (2, 6, 3)
+    assert fleet.record()["g"] == [lost]
+
+    hook("register", other)  # the agent retries; or the watchdog, or reconcile
+
+    assert fleet.capacity() == (2, 6, 3)
+    assert len(fleet.lifecycle()) == 3 and in_service(fleet) == set(fleet.lifecycle())
+    assert fleet.record() is None and fleet.hook_tags() == {}
