@@ -10,17 +10,22 @@ converges"). Three rules:
    and the lowest MinSize / highest MaxSize the hooks write) before it lowers MinSize or raises
    MaxSize, and re-reads the record afterwards, writing it again if a concurrent writer lost its
    value. The last bound written is therefore always covered by the record.
-3. Never write DesiredCapacity. Only EnterStandby/ExitStandby move it, one each way.
+3. Never write DesiredCapacity from a read, with one exception: the give-back of the
+   decrement of an instance terminated while in Standby (its ExitStandby can never come). Only
+   the restorer does it, from the snapshot it decided on, after naming the instances in the
+   record, so it happens at most once per instance (README "The give-back").
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from hooks.group import GroupSnapshot
 from hooks.restore import plan_restore
 from hooks.run import HookRun
 from hooks.state import (
+    GIVEN_PER_RECORD,
     LEGACY_BASELINE_TAG,
     LEGACY_STANDBY_PREFIX,
     RECORD_TAG,
@@ -32,8 +37,9 @@ from hooks.state import (
 
 
 def members(snap: GroupSnapshot, entries: dict[str, Entry]) -> dict[str, Entry]:
-    """Entries of instances that are in the group now; others do not count."""
-    return {iid: e for iid, e in entries.items() if iid in snap.lifecycle}
+    """Entries of instances that are in the group now; others do not count, nor does one the
+    group still lists while it terminates (it will never finish)."""
+    return {iid: e for iid, e in entries.items() if iid in snap.lifecycle and not e.ended}
 
 
 def in_flight(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -> dict:
@@ -57,14 +63,24 @@ GONE_AFTER_SECONDS = 60.0
 
 
 def leftovers(snap: GroupSnapshot, entries: dict[str, Entry]) -> list[str]:
-    """Entries nobody will remove: instances gone from the group, killed finishers."""
+    """Entries nobody will remove: instances gone from the group, killed finishers. A
+    terminated instance cannot join a group again: its entry is gone at once."""
     now = time.time()
     return sorted(
         iid
         for iid, e in entries.items()
-        if (iid not in snap.lifecycle and e.age(now) > GONE_AFTER_SECONDS)
+        if e.ended
+        or (iid not in snap.lifecycle and e.age(now) > GONE_AFTER_SECONDS)
         or e.closing_is_stale(now)
     )
+
+
+def lost_in_standby(snap: GroupSnapshot, entries: dict[str, Entry], gone: list[str]) -> list[str]:
+    """Gone entries whose EnterStandby decrement the hooks still owe the group: only a restore
+    gives it back (and then drops them), so other runs leave them in place."""
+    return [
+        i for i in gone if (i not in snap.lifecycle or entries[i].ended) and entries[i].in_standby
+    ]
 
 
 def baseline_of(run: HookRun) -> CapacityRecord:
@@ -182,32 +198,64 @@ def finish(run: HookRun, step: str) -> None:
     others = in_flight(snap, run.entries, exclude=run.instance_id)
     gone = leftovers(snap, run.entries)
     if others:
-        run.tags.delete(sorted({run.instance_id, *gone}))
+        owed = lost_in_standby(snap, run.entries, gone)
+        run.tags.delete(sorted({run.instance_id, *gone} - set(owed)))
         names = ", ".join(sorted(others))
         run.log(f"step {step}: still in flight: {names}; the last one restores capacity")
         return
-    restore(run, snap, step)
-    run.tags.delete(sorted({run.instance_id, *gone} - {""}))
+    restore(run, snap, step, gone)
+    run.tags.delete([run.instance_id] if run.instance_id else [])
 
 
-def restore(run: HookRun, snap: GroupSnapshot, step: str) -> None:
-    """Compare-and-restore the bounds from the record, then drop the record."""
+def restore(run: HookRun, snap: GroupSnapshot, step: str, gone: list[str]) -> None:
+    """Compare-and-restore the bounds from the record, give back the decrement of instances
+    lost in Standby, drop the gone entries, then the record (in that order: the record names
+    the instances given back until their entries are gone)."""
     assert run.group is not None
+    c = snap.capacity
+    given = set(snap.record.given) if snap.record else set()
+    lost = lost_in_standby(snap, run.entries, gone)
+    owed = [i for i in lost if i not in given][:GIVEN_PER_RECORD]
     record = snap.record
-    if record is None:
-        run.log(f"step {step}: no record; capacity stays {snap.capacity}")
+    if record is None and not owed:
+        run.tags.delete(gone)
+        run.log(f"step {step}: no record; capacity stays {c}")
         return
-    plan = plan_restore(snap.capacity, record)
-    run.group.set_bounds(plan.min_size, plan.max_size)
+    record = record or CapacityRecord(c.min_size, c.max_size)
+    desired = None
+    if owed:
+        # Named in the record before the write: a later restorer (this one re-run, or a
+        # concurrent finisher whose snapshot follows this write) skips them. A concurrent
+        # finisher whose snapshot precedes it computes the same Desired from the same read.
+        run.group.write_record(replace(record, given=tuple(owed)))
+        bound = plan_restore(c, record).max_size
+        ceiling = bound if bound is not None else c.max_size
+        desired = min(c.desired + len(owed), ceiling)
+        if desired < c.desired + len(owed):
+            run.log(
+                f"step {step}: MaxSize {ceiling} caps the give-back: DesiredCapacity "
+                f"{c.desired} -> {desired}, not {c.desired + len(owed)}"
+            )
+        run.log(
+            f"step {step}: {', '.join(owed)} left the group in Standby (terminated by someone "
+            f"else): DesiredCapacity {c.desired} -> {desired}, the decrement the hooks' "
+            "EnterStandby took"
+        )
+        c = replace(c, desired=desired)
+    plan = plan_restore(c, record)
+    run.group.set_bounds(plan.min_size, plan.max_size, desired)
+    if len(lost) > len(owed) + len(given & set(lost)):
+        run.log(f"step {step}: more instances lost in Standby: the next restore gives the rest")
+    run.tags.delete(sorted(set(gone) - (set(lost) - set(owed) - given)))
     run.group.delete_tags([RECORD_TAG])
     for note in plan.notes:
         run.log(f"step {step}: {note}")
     after = (
-        plan.min_size if plan.min_size is not None else snap.capacity.min_size,
-        plan.max_size if plan.max_size is not None else snap.capacity.max_size,
+        plan.min_size if plan.min_size is not None else c.min_size,
+        plan.max_size if plan.max_size is not None else c.max_size,
     )
     run.log(
         f"step {step}: MinSize/MaxSize {snap.capacity.min_size}/{snap.capacity.max_size} -> "
         f"{after[0]}/{after[1]} (baseline {record.min_size}/{record.max_size}); "
-        f"DesiredCapacity {snap.capacity.desired} is left to the group"
+        f"DesiredCapacity {c.desired} is left to the group"
     )

@@ -111,10 +111,15 @@ class AutoScalingGroup:
                 ]
             )
 
-    def set_bounds(self, min_size: int | None = None, max_size: int | None = None) -> None:
-        """Write MinSize and/or MaxSize only: DesiredCapacity is never written by the hooks (a
-        value read earlier could be stale and launch or terminate an instance)."""
+    def set_bounds(
+        self, min_size: int | None = None, max_size: int | None = None, desired: int | None = None
+    ) -> None:
+        """Write MinSize and/or MaxSize. DesiredCapacity only for the restore's give-back of an
+        instance lost in Standby (a value read earlier could be stale and launch or terminate
+        an instance, so nothing else writes it)."""
         params: dict[str, Any] = {"AutoScalingGroupName": self.name}
+        if desired is not None:
+            params["DesiredCapacity"] = desired
         if min_size is not None:
             params["MinSize"] = min_size
         if max_size is not None:

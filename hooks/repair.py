@@ -58,15 +58,18 @@ def return_stuck_instances(run: HookRun) -> None:
             continue
         stuck = HookRun(run.settings, run.clients, iid, run.deadline, group=run.group)
         stuck.snapshot, stuck.lifecycle = snap, snap.lifecycle[iid]
+        stuck.entries = {iid: entry}
         find_load_balancers(stuck)
         for step in (register_with_load_balancers, exit_standby, wait_until_healthy):
             step(stuck)
         run.tags.delete([iid])
         run.log(f"step return_stuck_instances: {iid} back in service ({entry.deployment})")
     gone = coordination.leftovers(snap, run.entries)
-    if gone:
-        run.tags.delete(gone)
-        run.log(f"step return_stuck_instances: dropped entries of {', '.join(gone)}")
+    lost = coordination.lost_in_standby(snap, run.entries, gone)
+    dropped = [i for i in gone if i not in lost]  # the restore gives back and drops the others
+    if dropped:
+        run.tags.delete(dropped)
+        run.log(f"step return_stuck_instances: dropped entries of {', '.join(dropped)}")
     for iid, state in sorted(snap.lifecycle.items()):
         if state == "Standby" and iid not in run.entries:
             run.log(f"step return_stuck_instances: {iid} is in Standby without a hooks entry, left")
@@ -78,7 +81,8 @@ def restore_group(run: HookRun) -> None:
     if busy:
         run.log(f"step restore_group: still in flight: {', '.join(sorted(busy))}")
         return
-    coordination.restore(run, snap, "restore_group")
+    gone = coordination.leftovers(snap, run.entries)
+    coordination.restore(run, snap, "restore_group", gone)
 
 
 # Heal -----------------------------------------------------------------------------------------

@@ -28,9 +28,17 @@ MAX_DEPLOYMENT_ID = 64
 CLOSING_STALE_SECONDS = 300.0
 # Instance states whose tags are still visible and writable.
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
+# Terminated instances stay visible (with their tags) for about an hour: their entries are read
+# too, so the decrement of one terminated while in Standby can be given back (README).
+ENDED_STATES = ("shutting-down", "terminated")
 
 STAGE_OUT = "out"
 STAGE_CLOSING = "closing"
+# In Standby through the hooks' EnterStandby, not yet returned: the group's DesiredCapacity is
+# one lower on the hooks' account until ExitStandby (or the give-back, if the instance is lost).
+STAGE_STANDBY = "sb"
+# Record ids per give-back batch: keeps the record tag under 256 characters.
+GIVEN_PER_RECORD = 8
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Entry:
     since: float
     baseline: tuple[int, int] | None = None
     stage: str = STAGE_OUT
+    ended: bool = False  # the instance is shutting down or terminated (not serialized)
 
     def value(self) -> str:
         body: dict[str, Any] = {
@@ -85,6 +94,15 @@ class Entry:
     def as_closing(self) -> Entry:
         return replace(self, stage=STAGE_CLOSING, since=time.time())
 
+    @property
+    def in_standby(self) -> bool:
+        """The hooks' EnterStandby decrement is outstanding (no ExitStandby yet)."""
+        return self.stage == STAGE_STANDBY
+
+    def at_stage(self, stage: str) -> Entry:
+        # `since` is kept: the watchdog recognises its entry by it.
+        return replace(self, stage=stage)
+
 
 @dataclass(frozen=True)
 class CapacityRecord:
@@ -98,6 +116,9 @@ class CapacityRecord:
     max_size: int
     lowest_min: int | None = None
     highest_max: int | None = None
+    # Instances terminated in Standby whose decrement a restore has given back (or is giving
+    # back): written before the DesiredCapacity write, so it happens at most once per entry.
+    given: tuple[str, ...] = ()
 
     def value(self) -> str:
         body: dict[str, Any] = {"min": self.min_size, "max": self.max_size}
@@ -105,7 +126,11 @@ class CapacityRecord:
             body["lo"] = self.lowest_min
         if self.highest_max is not None:
             body["hi"] = self.highest_max
-        return json.dumps(body, separators=(",", ":"))
+        if self.given:
+            body["g"] = sorted(self.given)
+        text = json.dumps(body, separators=(",", ":"))
+        assert len(text) <= MAX_TAG_VALUE, text
+        return text
 
     @classmethod
     def parse(cls, group: str, value: str) -> CapacityRecord:
@@ -117,6 +142,7 @@ class CapacityRecord:
                 int(body["max"]),
                 int(lo) if lo is not None else None,
                 int(hi) if hi is not None else None,
+                tuple(str(i) for i in body.get("g", ())),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise HookError(
@@ -145,6 +171,7 @@ class CapacityRecord:
             min(self.max_size, other.max_size),
             low(self.lowest_min, other.lowest_min),
             high(self.highest_max, other.highest_max),
+            tuple(sorted(set(self.given) | set(other.given))),
         )
 
 
@@ -184,7 +211,7 @@ class InstanceTags:
             Filters=[
                 {"Name": f"tag:{GROUP_NAME_TAG}", "Values": [self.group_name]},
                 {"Name": "tag-key", "Values": [ENTRY_TAG]},
-                {"Name": "instance-state-name", "Values": list(LIVE_STATES)},
+                {"Name": "instance-state-name", "Values": [*LIVE_STATES, *ENDED_STATES]},
             ],
             PaginationConfig={"PageSize": 1000},
         )
@@ -192,9 +219,11 @@ class InstanceTags:
             for reservation in page.get("Reservations", []):
                 for instance in reservation.get("Instances", []):
                     iid = instance["InstanceId"]
+                    ended = instance.get("State", {}).get("Name") in ENDED_STATES
                     for tag in instance.get("Tags", []):
                         if tag["Key"] == ENTRY_TAG:
-                            found[iid] = Entry.parse(iid, tag.get("Value", ""))
+                            entry = Entry.parse(iid, tag.get("Value", ""))
+                            found[iid] = replace(entry, ended=ended)
         return found
 
     def write(self, entry: Entry) -> None:

@@ -10,7 +10,7 @@ from hooks.balancers import Balancers
 from hooks.errors import EXIT_REFUSED, HookError
 from hooks.group import AutoScalingGroup, find_group_of
 from hooks.run import HookRun
-from hooks.state import ENTRY_TAG, GROUP_NAME_TAG, Entry
+from hooks.state import ENTRY_TAG, GROUP_NAME_TAG, STAGE_OUT, STAGE_STANDBY, Entry
 
 ENTER_STANDBY_ATTEMPTS = 3
 EXIT_STANDBY_ATTEMPTS = 3
@@ -256,8 +256,25 @@ def enter_standby(run: HookRun) -> None:
             lower_min_size(run)
     if run.lifecycle not in ("Standby", "EnteringStandby", "InService"):
         raise HookError(f"{run.instance_id} is {run.lifecycle}: cannot put it in Standby")
+    mark_standby(run, STAGE_STANDBY)
     run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
     run.log(f"step enter_standby: Standby in {group.name} (desired capacity decremented)")
+
+
+def mark_standby(run: HookRun, stage: str) -> None:
+    """Say on the entry whether the hooks owe the group an ExitStandby (stage `sb`): written
+    after EnterStandby and taken back before ExitStandby, so an instance lost in between is
+    given back by the restore, and one lost outside that window never is (README "The
+    give-back"). Errs towards giving back nothing rather than one instance too many."""
+    mine = run.mine
+    if mine is None and stage == STAGE_OUT:
+        describe_self(run)  # register does not read its entry otherwise
+        mine = run.mine
+    if mine is None or mine.closing or mine.stage == stage:
+        return
+    mine = mine.at_stage(stage)
+    run.tags.write(mine)
+    run.entries[run.instance_id] = mine
 
 
 def deregister_from_load_balancers(run: HookRun) -> None:
@@ -317,6 +334,8 @@ def exit_standby(run: HookRun) -> None:
             # as far as the group's Desired then allows.
             coordination.raise_max(run, c.desired + 1)
             run.log(f"step exit_standby: MaxSize {c.max_size} -> {c.desired + 1} to come back")
+        if attempt == 1:
+            mark_standby(run, STAGE_OUT)
         try:
             run.group.exit_standby(run.instance_id)
             break

@@ -279,10 +279,20 @@ def _judge(
     if floor is not None:
         promised = floor
 
+    first_serving: dict[str, float] = {}
+    for sample in samples:
+        for iid in sample.serving:
+            first_serving.setdefault(iid, sample.t)
+    present = samples[0].instances if samples else frozenset()
+
     def floor_at(sample) -> int:
         # A group that shrank (scale-in, a terminated instance) keeps what the config keeps of
-        # the instances it still has; instances still launching do not raise the promise.
-        size = len(sample.instances - sample.launching)
+        # the instances it still has; instances still launching do not raise the promise, nor
+        # does one launched meanwhile (a replacement) before it first passes its health checks.
+        unproven = {
+            i for i in sample.instances - present if first_serving.get(i, float("inf")) > sample.t
+        }
+        size = len(sample.instances - sample.launching - unproven)
         if floor is not None or session.fleet_allows_downtime:
             return promised
         return min(

@@ -254,6 +254,8 @@ class Scenario:
     actors: Callable[[World, Outcome], dict[str, Callable[[boto3.Session], None]]]
     allowed: Callable[[World], set[tuple[int, int, int]]]
     allow_downtime: bool = False
+    # Runs alone after the actors, before the check (e.g. an operator's reconcile).
+    then: Callable[[World], None] | None = None
 
 
 def _cycles(instances: list[str], deployments: list[str], outcome: Outcome) -> dict:
@@ -307,6 +309,29 @@ def scenarios() -> list[Scenario]:
 
         actors["policy"] = operator_actor(scale)
         return actors
+
+    def terminated_in_standby(world: World, outcome: Outcome) -> dict:
+        lost, other = world.instance_ids[:2]
+        deregister = hook_actor([("deregister", lost)], d1, outcome)
+
+        def lose(s: boto3.Session) -> None:
+            deregister(s)
+            # Someone else terminates it in Standby: the group drops it, no replacement.
+            s.client("ec2", region_name=REGION).terminate_instances(InstanceIds=[lost])
+
+        return {
+            "lost": lose,
+            "hook-1": hook_actor([("deregister", other), ("register", other)], d1, outcome),
+        }
+
+    def reconcile(world: World) -> None:
+        # If the other instance's register finished before the termination, nobody was left
+        # to give the decrement back: the operator's reconcile does. Run after a give-back, it
+        # must change nothing (once per instance).
+        s = session()
+        enforce_aws_rules(s.events, world, [])
+        settings = from_environment("reconcile", asg=world.asg, region=REGION, force=True)
+        run_hook(dataclasses.replace(settings, poll_interval=0.0), session=s)
 
     return [
         Scenario(
@@ -367,6 +392,15 @@ def scenarios() -> list[Scenario]:
             (2, 6, 3),
             policy_scale_out,
             lambda w: {(2, 6, 4)},
+        ),
+        Scenario(
+            "an instance terminated in Standby while another deploys",
+            (2, 6, 3),
+            terminated_in_standby,
+            # The hooks give back their EnterStandby decrement, exactly once: the group
+            # launches a replacement.
+            lambda w: {(2, 6, 3)},
+            then=reconcile,
         ),
     ]
 
@@ -448,6 +482,11 @@ def explore(scenario: Scenario, seed: int, script: list[Until] | None = None) ->
         violations.append(str(error))
     for t in threads:
         t.join(STEP_TIMEOUT)
+    if scenario.then is not None and not violations:
+        try:
+            scenario.then(world)
+        except HookError as error:
+            violations.append(f"then: {error}")
     violations += outcome.errors
     violations += check(world, scenario)
     return Result(scenario.name, seed, violations, scheduler.trace)

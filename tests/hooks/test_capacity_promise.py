@@ -385,3 +385,62 @@ def test_an_entry_of_an_instance_no_longer_in_the_group_is_cleaned_by_the_next_r
     assert fleet.record() is None
     described = fleet.ec2.describe_instances(InstanceIds=[outside])["Reservations"][0]
     assert "cutover:deploy" not in {t["Key"] for t in described["Instances"][0]["Tags"]}
+
+
+def test_the_decrement_of_an_instance_terminated_in_standby_is_given_back(make_fleet, hook):
+    """Rehearsal terminated-in-standby: someone else terminates (ec2 TerminateInstances) an
+    instance the hooks put in Standby. The group drops it without a replacement; the hooks' own
+    EnterStandby decrement must come back once the deployment ends (the group then launches a
+    replacement), and only once."""
+    fleet = make_fleet(2, 6, 3)
+    lost, *others = fleet.instance_ids
+    session, refusals = fast_session(), []
+    enforce_aws_rules(session.events, fleet, refusals)
+    hook("deregister", lost, session=session)
+    assert fleet.capacity() == (2, 6, 2)
+    fleet.ec2.terminate_instances(InstanceIds=[lost])
+    assert lost not in fleet.lifecycle() and fleet.capacity() == (2, 6, 2)
+
+    for iid in others:
+        hook("deregister", iid, session=session)
+        hook("register", iid, session=session)
+
+    assert refusals == []
+    assert fleet.capacity() == (2, 6, 3)
+    assert len(fleet.lifecycle()) == 3 and in_service(fleet) == set(fleet.lifecycle())
+    assert fleet.record() is None
+    described = fleet.ec2.describe_instances(InstanceIds=[lost])["Reservations"][0]
+    assert "cutover:deploy" not in {t["Key"] for t in described["Instances"][0].get("Tags", [])}
+    # A later deployment does not give it back twice.
+    hook("deregister", others[0], session=session)
+    hook("register", others[0], session=session)
+    assert fleet.capacity() == (2, 6, 3)
+
+
+class Killed(Exception):
+    """The hook's process dies here (raised from botocore's public before-call event)."""
+
+
+def test_a_restore_killed_after_the_give_back_does_not_give_it_back_twice(make_fleet, hook):
+    fleet = make_fleet(2, 6, 3)
+    lost, other = fleet.instance_ids[:2]
+    hook("deregister", lost)
+    fleet.ec2.terminate_instances(InstanceIds=[lost])
+    hook("deregister", other)
+    dying = fast_session()
+
+    def die(params: dict[str, Any], **_: Any) -> None:
+        if lost in str(params.get("body")):
+            raise Killed  # after the Desired write, before the lost entry is deleted
+
+    dying.events.register("before-call.ec2.DeleteTags", die)
+    with pytest.raises(Killed):
+        hook("register", other, session=dying)
+    assert fleet.capacity() == (2, 6, 3)
+    assert fleet.record()["g"] == [lost]
+
+    hook("register", other)  # the agent retries; or the watchdog, or reconcile
+
+    assert fleet.capacity() == (2, 6, 3)
+    assert len(fleet.lifecycle()) == 3 and in_service(fleet) == set(fleet.lifecycle())
+    assert fleet.record() is None and fleet.hook_tags() == {}

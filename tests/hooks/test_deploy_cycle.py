@@ -43,7 +43,8 @@ def test_single_instance_group_cycle_ends_at_original_capacity(make_fleet, hook)
         "cutover:capacity",
     ]
     entry = json.loads(fleet.entries()[iid])
-    assert entry["d"] == "d-TEST00001" and entry["b"] == [1, 2] and entry["s"] == "out"
+    # Stage `sb`: in Standby through the hooks' EnterStandby, its ExitStandby still owed.
+    assert entry["d"] == "d-TEST00001" and entry["b"] == [1, 2] and entry["s"] == "sb"
 
     hook("register", iid)
 

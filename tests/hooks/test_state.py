@@ -93,4 +93,6 @@ def test_calls_per_hook_run_do_not_grow_with_the_group(make_fleet, hook):
     large = calls_per_cycle(make_fleet(30, 40, 30), hook)  # same shape, 15 times the size
 
     assert sorted(large) == sorted(small)
-    assert len(small) <= 25
+    # 25, plus the entry's Standby stage: written after EnterStandby, read and taken back before
+    # ExitStandby (the give-back of an instance lost in Standby depends on it).
+    assert len(small) <= 28

@@ -72,3 +72,13 @@ def test_without_self_healing_the_last_failed_instance_stays_in_standby(producti
     assert deployment.status == "Succeeded"  # OneAtATime forgives the last instance
     assert verdict.left_in_standby == [deployment.instances[-1]]
     assert any(r.startswith("left in Standby") for r in verdict.reasons)
+
+
+def test_an_instance_terminated_in_standby_is_replaced_and_the_baseline_comes_back(production):
+    """The hooks give back their EnterStandby decrement (Desired + 1); the group launches a
+    replacement, which does not raise the floor before it first passes its health checks."""
+    verdict = _rehearse(production, scenario="terminated-in-standby")
+    assert verdict.ok, verdict.render()
+    assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
+    assert verdict.instances_after == verdict.instances_before == 3
+    assert verdict.terminated_by_restore == []
