@@ -82,6 +82,29 @@ def log_bucket_policy(
     }
 
 
+def private_bucket(
+    name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions
+) -> aws.s3.BucketPublicAccessBlock:
+    """What every bucket of the stack gets (S3.1/S3.8/S3.2): public access blocked and objects
+    owned by the bucket owner (no ACLs). Returns the block, which a bucket policy must follow."""
+    block = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{name}-ownership",
+        bucket=bucket.id,
+        rule={"object_ownership": "BucketOwnerEnforced"},
+        opts=opts,
+    )
+    return block
+
+
 class LogBucket(pulumi.ComponentResource):
     """SSE-S3 encrypted (the only encryption ALB access logs support), public access blocked,
     owner-enforced objects, logs expire after ``retention_days``."""
@@ -100,21 +123,7 @@ class LogBucket(pulumi.ComponentResource):
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
-        block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
+        block = private_bucket(name, bucket, child)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.logbucket import S3_ACCESS_PREFIX
+from infra.logbucket import S3_ACCESS_PREFIX, private_bucket
 
 
 @dataclass
@@ -69,21 +69,7 @@ class RevisionBucket(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
+        block = private_bucket(name, bucket, child)
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
