@@ -55,11 +55,31 @@ def locate_instance(run: HookRun) -> None:
         # not in service and cannot enter Standby; the group registers it once it is InService
         # (after this deployment), so waiting for that here would wait for ourselves. (Pending
         # with our entry is an instance on its way back from Standby: carry on.)
-        run.log(f"instance is launching ({run.lifecycle}): nothing to do")
+        run.log(f"instance is launching ({run.lifecycle}): nothing to take out or bring back")
+        settle_after_launch(run)
         run.finished = True
     elif run.lifecycle.startswith("Terminating") and s.command == "deregister":
         run.log(f"instance is {run.lifecycle}: nothing to take out")
         run.finished = True
+
+
+def settle_after_launch(run: HookRun) -> None:
+    """Restore what a deployment left lowered when nobody else will: a launching instance may
+    be the group's replacement for the one instance that deployment took out (a one-instance
+    group whose instance failed its install, or was lost). Its register never ran, so the
+    record is still on the group; with nobody in flight, this run restores, through the same
+    announce-then-look rule as a finishing register. With nothing to restore: no call."""
+    snap = run.snapshot
+    assert snap is not None
+    gone = coordination.leftovers(snap, run.entries)
+    if snap.record is None and not gone:
+        return
+    busy = coordination.in_flight(snap, run.entries, exclude=run.instance_id)
+    if busy:
+        run.log(f"still in flight: {', '.join(sorted(busy))}; the last one restores capacity")
+        return
+    run.log("no instance in flight and the hooks' record is on the group: restoring it")
+    coordination.finish(run, "settle_after_launch")
 
 
 def describe_self(run: HookRun) -> str | None:

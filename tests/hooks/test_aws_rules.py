@@ -3,7 +3,9 @@ must respect it. Also: every call the hooks make is allowed by hooks.permissions
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from typing import Any
 
 from hooks.permissions import ALL_ACTIONS, DESCRIBE_ACTIONS
@@ -16,6 +18,7 @@ from hooks.runbook import (
     start,
 )
 from hooks.settings import from_environment
+from hooks.state import CapacityRecord
 
 from .conftest import fast_session, record_calls
 
@@ -130,13 +133,9 @@ class _Ok:
     status_code = 200
 
 
-def test_launching_instance_is_left_to_the_group(make_fleet, hook):
-    """On scale-out CodeDeploy deploys while the instance waits in Pending:Wait (moto has no
-    launch lifecycle hooks, so the answer is emulated): both hooks must leave it alone."""
-    fleet = make_fleet(1, 3, 2)
-    iid = fleet.instance_ids[0]
-    session = fast_session()
-    calls = record_calls(session)  # first: the emulated answer below ends the handler chain
+def _launching(session, fleet, iid: str) -> None:
+    """Make AWS describe `iid` as waiting in Pending:Wait (moto has no launch lifecycle hooks,
+    so the answer is emulated)."""
 
     def pending_wait(model: Any, **kwargs: Any):
         if model.name != "DescribeAutoScalingInstances":
@@ -153,6 +152,58 @@ def test_launching_instance_is_left_to_the_group(make_fleet, hook):
 
     session.events.register("before-call", pending_wait)  # same level: runs after recording
     session.events.register("after-call", group_says_pending_wait)
+
+
+def _left_lowered(fleet, baseline_min: int, lowered: int) -> None:
+    """What a deployment whose only instance never came back leaves: MinSize lowered, the
+    hooks' record still on the group."""
+    fleet.autoscaling.update_auto_scaling_group(AutoScalingGroupName=fleet.asg, MinSize=lowered)
+    max_size = fleet.capacity()[1]
+    fleet.set_tag(
+        "cutover:capacity", CapacityRecord(baseline_min, max_size, lowest_min=lowered).value()
+    )
+
+
+def test_launching_replacement_restores_what_no_register_came_back_to(make_fleet, hook):
+    """A one-instance group whose instance failed its install and was replaced: the deregister
+    lowered MinSize, no register ever ran. The replacement's launch hooks restore it."""
+    fleet = make_fleet(1, 2, 1)
+    iid = fleet.instance_ids[0]
+    _left_lowered(fleet, baseline_min=1, lowered=0)
+    session = fast_session()
+    _launching(session, fleet, iid)
+
+    hook("deregister", iid, session=session)
+
+    assert fleet.capacity() == (1, 2, 1)
+    assert fleet.hook_tags() == {}
+
+
+def test_launching_instance_leaves_the_restore_to_a_deployment_in_flight(make_fleet, hook):
+    fleet = make_fleet(2, 3, 3)
+    launching, busy = fleet.instance_ids[0], fleet.instance_ids[1]
+    _left_lowered(fleet, baseline_min=2, lowered=1)
+    live = json.dumps({"d": "d-other", "t": time.time(), "s": "sb", "b": [2, 3]})
+    fleet.ec2.create_tags(Resources=[busy], Tags=[{"Key": "cutover:deploy", "Value": live}])
+    session = fast_session()
+    calls = record_calls(session)
+    _launching(session, fleet, launching)
+
+    hook("deregister", launching, session=session)
+
+    assert set(calls) - set(DESCRIBE_ACTIONS) == set()  # reads only
+    assert fleet.capacity() == (1, 3, 3)
+    assert set(fleet.entries()) == {busy}
+
+
+def test_launching_instance_is_left_to_the_group(make_fleet, hook):
+    """On scale-out CodeDeploy deploys while the instance waits in Pending:Wait: both hooks must
+    leave it alone."""
+    fleet = make_fleet(1, 3, 2)
+    iid = fleet.instance_ids[0]
+    session = fast_session()
+    calls = record_calls(session)  # first: the emulated answer below ends the handler chain
+    _launching(session, fleet, iid)
 
     hook("deregister", iid, session=session)
     hook("register", iid, session=session)

@@ -82,3 +82,28 @@ def test_an_instance_terminated_in_standby_is_replaced_and_the_baseline_comes_ba
     assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
     assert verdict.instances_after == verdict.instances_before == 3
     assert verdict.terminated_by_restore == []
+
+
+# A one-instance group (staging: floor 0) has nobody else to restore it: the instance that
+# failed or left is the group's only one, so its replacement, or the leaving instance itself,
+# must put the baseline back.
+
+
+def test_staging_instance_that_fails_install_is_replaced_and_min_size_comes_back(staging):
+    """Install fails on the only instance; self-healing returns it, the group replaces it as
+    unhealthy, and the replacement's launch hooks restore the MinSize the deregister lowered."""
+    verdict = _rehearse(staging, scenario="fail-instance", fail_instance=1)
+    assert verdict.ok, verdict.render()
+    assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
+    assert verdict.instances_after == 1
+    assert verdict.terminated_by_restore == []
+
+
+def test_staging_only_instance_terminated_in_standby_gives_back_its_decrement(staging):
+    """The group's only instance is terminated in Standby: no register or later hook will ever
+    run on it, so its watchdog, stopped by the instance's shutdown, gives the decrement back."""
+    verdict = _rehearse(staging, scenario="terminated-in-standby")
+    assert verdict.ok, verdict.render()
+    assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
+    assert verdict.instances_after == 1
+    assert verdict.terminated_by_restore == []
