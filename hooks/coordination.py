@@ -48,12 +48,14 @@ def in_flight(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "")
 
 
 def closing(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -> dict:
-    """Registers of other instances restoring capacity right now (not killed ones)."""
+    """Registers of other instances restoring capacity right now (not killed ones), and the
+    watchdogs of instances shutting down that restore for them (README "Shutdown")."""
     now = time.time()
+    live = members(snap, entries)
     return {
         iid: e
-        for iid, e in members(snap, entries).items()
-        if e.closing and not e.closing_is_stale(now) and iid != exclude
+        for iid, e in entries.items()
+        if e.closing and (iid in live or e.ended) and not e.closing_is_stale(now) and iid != exclude
     }
 
 
@@ -179,7 +181,9 @@ def announce(run: HookRun) -> None:
         if not first:
             run.read_entries()
         first = False
-        busy = sorted(iid for iid, e in before.items() if run.entries.get(iid) == e)
+        # Read again each time: an entry whose run was killed stops counting once stale.
+        still = closing(run.snapshot, run.entries, exclude=run.instance_id)
+        busy = sorted(iid for iid, e in before.items() if still.get(iid) == e)
         return ", ".join(busy) + " restoring capacity" if busy else None
 
     run.wait("other instances' registers to finish restoring", others_closing)

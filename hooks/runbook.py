@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from hooks import shutdown
 from hooks.clients import connect
 from hooks.errors import HookError
 from hooks.identity import InstanceMetadata
@@ -132,6 +133,17 @@ def run_steps(run: HookRun, steps: Sequence[tuple[str, Step]], stop_after: int |
             raise HookError(f"step {name}: AWS call failed: {error}") from error
 
 
+def _run_steps(
+    settings: Settings, session: boto3.Session | None, stop_after: int | None
+) -> HookRun:
+    try:
+        run = start(settings, session)
+    except BotoCoreError as error:
+        raise HookError(f"cannot set up AWS clients: {error}") from error
+    run_steps(run, STEPS[settings.command], stop_after)
+    return run
+
+
 def run_hook(
     settings: Settings, session: boto3.Session | None = None, stop_after: int | None = None
 ) -> HookRun:
@@ -139,12 +151,14 @@ def run_hook(
     if settings.command not in STEPS:
         raise HookError(f"unknown command {settings.command!r}")
     if settings.command == "heal":
-        sleep_until_due(settings)
-    try:
-        run = start(settings, session)
-    except BotoCoreError as error:
-        raise HookError(f"cannot set up AWS clients: {error}") from error
-    run_steps(run, STEPS[settings.command], stop_after)
+        try:
+            with shutdown.sigterm_raises():
+                sleep_until_due(settings)
+                run = _run_steps(settings, session, stop_after)
+        except shutdown.ShuttingDown:
+            run = shutdown.settle(settings, session)
+    else:
+        run = _run_steps(settings, session, stop_after)
     if stop_after is None:
         run.log("done")
     sys.stdout.flush()

@@ -37,6 +37,12 @@ STAGE_CLOSING = "closing"
 # In Standby through the hooks' EnterStandby, not yet returned: the group's DesiredCapacity is
 # one lower on the hooks' account until ExitStandby (or the give-back, if the instance is lost).
 STAGE_STANDBY = "sb"
+# A watchdog whose instance is shutting down, restoring (README "Shutdown"): closing, and still
+# owed the EnterStandby decrement if it is not the one to restore.
+STAGE_CLOSING_STANDBY = "csb"
+# How long a shutting-down instance's closing entry holds deregisters back: its watchdog has
+# the few seconds the operating system gives it before the instance is gone.
+SHUTDOWN_SECONDS = 30.0
 # Record ids per give-back batch: keeps the record tag under 256 characters.
 GIVEN_PER_RECORD = 8
 
@@ -86,18 +92,21 @@ class Entry:
 
     @property
     def closing(self) -> bool:
-        return self.stage == STAGE_CLOSING
+        return self.stage in (STAGE_CLOSING, STAGE_CLOSING_STANDBY)
 
     def closing_is_stale(self, now: float | None = None) -> bool:
-        return self.closing and self.age(now) > CLOSING_STALE_SECONDS
+        limit = SHUTDOWN_SECONDS if self.ended else CLOSING_STALE_SECONDS
+        return self.closing and self.age(now) > limit
 
-    def as_closing(self) -> Entry:
-        return replace(self, stage=STAGE_CLOSING, since=time.time())
+    def as_closing(self, owed: bool = False) -> Entry:
+        """`owed`: keep saying the decrement is outstanding (a shutting-down watchdog's)."""
+        stage = STAGE_CLOSING_STANDBY if owed and self.in_standby else STAGE_CLOSING
+        return replace(self, stage=stage, since=time.time())
 
     @property
     def in_standby(self) -> bool:
         """The hooks' EnterStandby decrement is outstanding (no ExitStandby yet)."""
-        return self.stage == STAGE_STANDBY
+        return self.stage in (STAGE_STANDBY, STAGE_CLOSING_STANDBY)
 
     def at_stage(self, stage: str) -> Entry:
         # `since` is kept: the watchdog recognises its entry by it.

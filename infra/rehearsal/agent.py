@@ -319,21 +319,42 @@ def agent_environment(
     return environment
 
 
-def leftover_processes(marker: str) -> list[int]:
-    """Processes of this user still carrying the rehearsal's marker (e.g. detached watchdogs)."""
+def leftover_processes(marker: str, state_dir: Path | None = None) -> list[int]:
+    """Processes of this user still carrying the rehearsal's marker (e.g. detached watchdogs);
+    with `state_dir`, only those of the instance whose hooks keep their state there."""
     found = []
-    needle = f"CUTOVER_REHEARSAL={marker}".encode()
+    needles = [f"CUTOVER_REHEARSAL={marker}".encode()]
+    if state_dir is not None:
+        needles.append(f"CUTOVER_STATE_DIR={state_dir}".encode())
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             if entry.stat().st_uid != os.getuid():
                 continue
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            if all(needle in environ for needle in needles):
                 found.append(int(entry.name))
         except OSError:
             continue
     return found
+
+
+def shut_down(marker: str, state_dir: Path, grace: float) -> None:
+    """What EC2 does to a terminated instance's operating system: SIGTERM to its processes
+    (the hooks' detached watchdog included), SIGKILL to what is left after `grace` real
+    seconds (systemd's stop timeout). Returns at once."""
+    for pid in leftover_processes(marker, state_dir):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+
+    def power_off() -> None:
+        time.sleep(grace)
+        end_processes(leftover_processes(marker, state_dir))
+
+    threading.Thread(target=power_off, name=f"shutdown {state_dir.name}", daemon=True).start()
 
 
 def end_processes(pids: list[int]) -> None:

@@ -21,6 +21,7 @@ from infra.rehearsal.agent import (
     agent_environment,
     end_processes,
     leftover_processes,
+    shut_down,
 )
 from infra.rehearsal.clock import Clock
 from infra.rehearsal.declared import DeclaredFleet
@@ -30,6 +31,10 @@ from infra.rehearsal.observer import Observer
 from infra.rehearsal.session import FIRST_REVISION, Session
 from infra.rehearsal.verdict import Capacity, OutOfService, Verdict, expected_after, out_of_service
 
+# A terminated instance's operating system stops its processes: SIGTERM, then SIGKILL after
+# systemd's default stop timeout (emulated seconds), but never sooner than this (real seconds).
+SHUTDOWN_STOP_SECONDS = 90.0
+SHUTDOWN_MIN_REAL = 10.0
 DEFAULT_TIME_SCALE = 30.0  # production deploy (3 x (120 s drain + 30 s health)) in ~20 s
 INSTALL_SECONDS = 10.0  # emulated: what the revision's Install takes
 # The hooks' self-healing delay, when they have one (CUTOVER_HEAL_AFTER, emulated seconds).
@@ -187,6 +192,8 @@ def rehearse(
                 None if first else FIRST_REVISION,
             )
             world.on_launch = session.on_launch
+            grace = max(clock.to_real(SHUTDOWN_STOP_SECONDS), SHUTDOWN_MIN_REAL)
+            world.on_gone = lambda iid: shut_down(marker, work / "state" / iid, grace)
             before = session.group()
             instances_before = len(before["Instances"])
             world.start()
@@ -206,6 +213,7 @@ def rehearse(
         finally:
             end_processes(leftover_processes(marker))
             imds.close()
+            _append_watchdog_logs(work / "state", log)
     return _judge(
         fleet,
         options,
@@ -219,6 +227,15 @@ def rehearse(
         len(leftovers),
         time.monotonic() - started,
     )
+
+
+def _append_watchdog_logs(state_root: Path, log: TextIO) -> None:
+    """The watchdogs log to their instance's state folder, which goes with the rehearsal: keep
+    them in the hook log."""
+    for path in sorted(state_root.glob("*/heal-*.log")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            log.write(f"watchdog {line}\n")
+    log.flush()
 
 
 def _with_max(fleet: DeclaredFleet, n: int) -> DeclaredFleet:

@@ -66,6 +66,8 @@ class World:
         self.counters = Counters()
         self.on_launch: Callable[[str], None] | None = None  # CodeDeploy's launch hook
         self.on_change: Callable[[], None] = lambda: None  # the world wrote to moto itself
+        # The instance's operating system shuts down: its processes get SIGTERM (run.py).
+        self.on_gone: Callable[[str], None] = lambda iid: None
         self.group: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="world", daemon=True)
@@ -168,14 +170,16 @@ class World:
                     self.pending_wait.add(iid)
                 else:
                     self.complete_launch(iid)
-            for iid in list(self.instances):
-                if iid not in current and iid not in self.gone:
-                    self.gone[iid] = now
-                    self.pending_wait.discard(iid)
-                    for balancer in self.balancers.values():
-                        balancer.deregister(iid, now)
+            departed = [i for i in self.instances if i not in current and i not in self.gone]
+            for iid in departed:
+                self.gone[iid] = now
+                self.pending_wait.discard(iid)
+                for balancer in self.balancers.values():
+                    balancer.deregister(iid, now)
             self.lifecycle = {iid: item["LifecycleState"] for iid, item in current.items()}
             self.suspended = {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
+        for iid in departed:
+            self.on_gone(iid)
         for iid in launched:
             if self.on_launch is not None and iid in self.pending_wait:
                 self.on_launch(iid)
@@ -217,6 +221,7 @@ class World:
             self.autoscaling.terminate_instance_in_auto_scaling_group(
                 InstanceId=iid, ShouldDecrementDesiredCapacity=not replace
             )
+            self.on_gone(iid)
             self.on_change()
         if doomed:
             self.refresh()
