@@ -83,17 +83,25 @@ def _settle(settings: Settings, session: boto3.Session | None) -> HookRun:
         run.log(f"step settle_on_shutdown: instance {state}, nothing in flight on it")
         return run
     run.group = AutoScalingGroup(run.clients.autoscaling, group)
-    run.tags.write(mine.as_closing(owed=True))
-    snap = run.read_state()
+    # Look first, once no register is restoring (one that read this entry as owed gives the
+    # decrement back and drops it: writing over it would owe it again). With others in flight
+    # the entry stays as it is (owed, if `sb`) for the last of them, and nothing is written.
+    run.wait("other instances' registers to finish restoring", lambda: _restoring(run))
+    snap = run.snapshot
+    assert snap is not None
     others = coordination.in_flight(snap, run.entries, exclude=run.instance_id)
+    mine = run.mine
+    if mine is None:
+        run.log("step settle_on_shutdown: a register's restore settled this instance")
+        return run
+    if not others:
+        # Nobody in flight: announce, then look again (a deregister may be starting).
+        run.tags.write(mine.as_closing(owed=True))
+        snap = run.read_state()
+        others = coordination.in_flight(snap, run.entries, exclude=run.instance_id)
+        if others:
+            _withdraw(run, mine)
     if others:
-        if mine.in_standby:
-            # Owed again, for the last one in flight to give back; unless a concurrent restorer
-            # already gave it back and dropped the entry.
-            if run.entries.get(run.instance_id) is not None:
-                run.tags.write(mine)
-        else:
-            run.tags.delete([run.instance_id])
         run.log(
             f"step settle_on_shutdown: instance {state}; still in flight: "
             f"{', '.join(sorted(others))}; the last one restores capacity"
@@ -102,6 +110,23 @@ def _settle(settings: Settings, session: boto3.Session | None) -> HookRun:
     run.log(f"step settle_on_shutdown: instance {state} with nobody in flight: restoring")
     coordination.restore(run, snap, "settle_on_shutdown", coordination.leftovers(snap, run.entries))
     return run
+
+
+def _restoring(run: HookRun) -> str | None:
+    snap = run.read_state()
+    busy = coordination.closing(snap, run.entries, exclude=run.instance_id)
+    return ", ".join(sorted(busy)) + " restoring capacity" if busy else None
+
+
+def _withdraw(run: HookRun, mine: Entry) -> None:
+    """A deregister announced itself between the two looks: give the entry back its stage (owed
+    again, for the last one in flight), so that deregister does not wait for it. A restorer
+    could drop the entry between the look and this write only by finishing a whole deployment
+    cycle of that new instance in between."""
+    if mine.in_standby:
+        run.tags.write(mine)
+    else:
+        run.tags.delete([run.instance_id])
 
 
 def _describe_self(run: HookRun) -> tuple[str | None, str | None]:

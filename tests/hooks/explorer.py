@@ -30,6 +30,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 
+from hooks import shutdown
 from hooks.errors import EXIT_REFUSED, HookError
 from hooks.runbook import run_hook
 from hooks.settings import from_environment
@@ -324,6 +325,25 @@ def scenarios() -> list[Scenario]:
             "hook-1": hook_actor([("deregister", other), ("register", other)], d1, outcome),
         }
 
+    def settled_on_shutdown(world: World, outcome: Outcome) -> dict:
+        lost, other = world.instance_ids[:2]
+        deregister = hook_actor([("deregister", lost)], d1, outcome)
+
+        def lose(s: boto3.Session) -> None:
+            deregister(s)
+            s.client("ec2", region_name=REGION).terminate_instances(InstanceIds=[lost])
+            # The shutdown's SIGTERM reaches the instance's watchdog: it settles.
+            settings = from_environment("heal", instance_id=lost, region=REGION)
+            try:
+                shutdown.settle(dataclasses.replace(settings, poll_interval=0.0), session=s)
+            except HookError as error:
+                outcome.errors.append(f"settle {lost}: {error}")
+
+        return {
+            "lost": lose,
+            "hook-1": hook_actor([("deregister", other), ("register", other)], d2, outcome),
+        }
+
     def reconcile(world: World) -> None:
         # If the other instance's register finished before the termination, nobody was left
         # to give the decrement back: the operator's reconcile does. Run after a give-back, it
@@ -401,6 +421,14 @@ def scenarios() -> list[Scenario]:
             # launches a replacement.
             lambda w: {(2, 6, 3)},
             then=reconcile,
+        ),
+        Scenario(
+            "an instance terminated in Standby settles on shutdown while another deploys",
+            (2, 6, 3),
+            settled_on_shutdown,
+            # Its watchdog or the other instance's register gives the decrement back, exactly
+            # once, with no reconcile after them.
+            lambda w: {(2, 6, 3)},
         ),
     ]
 

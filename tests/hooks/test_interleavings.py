@@ -17,6 +17,7 @@ from .explorer import Until, explore, scenarios
 
 SEEDS = range(3)
 BY_NAME = {s.name: s for s in scenarios()}
+SHUTDOWN = "an instance terminated in Standby settles on shutdown while another deploys"
 
 
 @pytest.mark.parametrize("scenario", scenarios(), ids=lambda s: s.name.replace(" ", "-"))
@@ -45,6 +46,15 @@ def test_a_stale_read_never_launches_an_extra_instance(aws_env):
         Until("second", "RegisterTargets"),  # second's whole deregister runs in between
     ]
     result = explore(BY_NAME["a deployment starting while another finishes"], 0, script)
+    assert result.violations == [], str(result)
+
+
+def test_a_shutdown_settle_never_gives_the_decrement_back_twice(aws_env):
+    """Seed 37 found it: the other instance's register, restoring, gave back the lost
+    instance's decrement and dropped its entry between the watchdog's look and its `closing`
+    write; the watchdog's write made it owed again and it gave it back a second time (2/6/4).
+    The watchdog now waits for restoring registers before it looks."""
+    result = explore(BY_NAME[SHUTDOWN], 37)
     assert result.violations == [], str(result)
 
 
