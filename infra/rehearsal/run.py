@@ -28,6 +28,7 @@ from infra.rehearsal.emulator import Emulator
 from infra.rehearsal.imds import InstanceMetadata
 from infra.rehearsal.observer import Observer
 from infra.rehearsal.session import FIRST_REVISION, Session
+from infra.rehearsal.shift import SHIFT_SCENARIOS
 from infra.rehearsal.verdict import Capacity, OutOfService, Verdict, expected_after, out_of_service
 
 DEFAULT_TIME_SCALE = 30.0  # production deploy (3 x (120 s drain + 30 s health)) in ~20 s
@@ -55,6 +56,8 @@ class Options:
     heal_after: float = HEAL_AFTER  # emulated seconds
     # Applied to the bundled revision before deploying (tests put a broken hook there).
     patch_revision: object = None
+    # The shift scenarios' ramp class (default migrate.traffic.ramp.Ramp; tests put a broken one).
+    ramp: object = None
 
 
 def validate(fleet: DeclaredFleet, options: Options) -> int:
@@ -88,6 +91,16 @@ def validate(fleet: DeclaredFleet, options: Options) -> int:
         raise RehearsalInputError("scenario kill-hook needs --kill-hook-after STEP")
     if options.kill_hook_after and options.scenario != "kill-hook":
         raise RehearsalInputError("--kill-hook-after only applies to --scenario kill-hook")
+    if options.scenario in SHIFT_SCENARIOS and fleet.traffic is None:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: the fleet was read without its traffic records "
+            "(declared_fleet(..., traffic=True))"
+        )
+    if options.scenario in SHIFT_SCENARIOS and not fleet.group.target_groups:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: {fleet.stack} has no target group (the shift "
+            "needs an application load balancer)"
+        )
     return n
 
 
@@ -187,6 +200,10 @@ def rehearse(
                 None if first else FIRST_REVISION,
             )
             world.on_launch = session.on_launch
+            if options.scenario in SHIFT_SCENARIOS:
+                from infra.rehearsal import shift
+
+                session.traffic = shift.build(emulator, emulated, fleet, clock)
             before = session.group()
             instances_before = len(before["Instances"])
             world.start()
@@ -201,6 +218,11 @@ def rehearse(
             if world.error is not None:
                 raise world.error
             after = session.group()
+            traffic = None
+            if session.traffic is not None:
+                from infra.rehearsal.shiftverdict import judge
+
+                traffic = judge(session.traffic, options.scenario)  # reads Route 53: before exit
             leftovers = leftover_processes(marker)
             end_processes(leftovers)
         finally:
@@ -218,6 +240,7 @@ def rehearse(
         settled,
         len(leftovers),
         time.monotonic() - started,
+        traffic,
     )
 
 
@@ -266,6 +289,7 @@ def _judge(
     settled,
     leftovers,
     seconds,
+    traffic=None,
 ) -> Verdict:
     world = session.emulated.world
     samples = session.observer.samples
@@ -370,4 +394,5 @@ def _judge(
         leftover_processes=leftovers,
         samples=samples,
         marks=session.observer.marks,
+        traffic=traffic,
     )
