@@ -100,10 +100,14 @@ def render(title: str, verdict) -> str:  # verdict: infra.rehearsal.verdict.Verd
         colour = MARK_COLOURS.get(mark.kind, "#777")
         row = served.top + 12 + 12 * (i % 3)  # staggered rows keep neighbouring labels apart
         width = 2 if mark.kind in ("failed", "rollback") else 1
+        # Near the right edge a label reads leftwards, so it stays on the page.
+        near_edge = x(mark.t) > WIDTH - RIGHT - 160
+        label_x = x(mark.t) - 3 if near_edge else x(mark.t) + 3
+        anchor = ' text-anchor="end"' if near_edge else ""
         svg.append(
             f'<line x1="{x(mark.t):.1f}" x2="{x(mark.t):.1f}" y1="{served.top}" y2="{bottom}" '
             f'stroke="{colour}" stroke-width="{width}" stroke-dasharray="2 2"/>'
-            f'<text x="{x(mark.t) + 3:.1f}" y="{row}" fill="{colour}">'
+            f'<text x="{label_x:.1f}" y="{row}" fill="{colour}"{anchor}>'
             f"{html.escape(mark.label)}</text>"
         )
     svg.append(

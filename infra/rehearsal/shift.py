@@ -237,7 +237,7 @@ def play(session: Any, options: Any) -> None:
                 f"the application on {victim} answers 5xx from step {BREACH_STEP} on "
                 "(its health check still passes)"
             )
-            session.observer.mark(f"fault: {victim} answers 5xx", "action")
+            session.observer.mark(f"fault: 5xx on {victim[-6:]}", "action")
         elif name == "change":
             rollback = str(entry.get("reason", "")).startswith("rollback")
             label = f"{'rollback to ' if rollback else ''}AWS {entry.get('aws')}%"
