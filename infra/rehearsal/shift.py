@@ -235,7 +235,7 @@ def play(session: Any, options: Any) -> None:
             estate.users.fail(victim)
             estate.fault = (
                 f"the application on {victim} answers 5xx from step {BREACH_STEP} on "
-                "(its health check still passes)"
+                "(its target group health check still passes)"
             )
             session.observer.mark(f"fault: 5xx on {victim[-6:]}", "action")
         elif name == "change":

@@ -63,7 +63,8 @@ class Users:
         self._lock = threading.Lock()
 
     def fail(self, iid: str) -> None:
-        """From now on the application on `iid` answers 5xx (its health check still passes)."""
+        """From now on the application on `iid` answers 5xx to the users (its target group
+        health check still passes)."""
         self.flush()
         with self._lock:
             self.failing.setdefault(iid, self.clock.now())
