@@ -9,12 +9,16 @@ long anything took, so a loaded machine changes nothing but the wall time."""
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 import yaml
 
 from infra.config import read_stack_file, stack_file_path
+from infra.rehearsal import shift
+from infra.rehearsal.clock import Clock
 from infra.rehearsal.declared import declared_fleet
+from infra.rehearsal.emulator import Emulator
 from infra.rehearsal.run import Options, rehearse
 from tests.rehearsal import broken_ramp
 
@@ -137,3 +141,48 @@ def test_a_stack_with_its_own_traffic_section_is_shifted_as_declared(tmp_path):
     traffic = verdict.to_json()["traffic"]
     assert traffic["recordType"] == "CNAME" and traffic["ttl"] == 30
     assert traffic["finalWeights"] == {"azure": 0, "aws": 100}
+
+
+def test_route53_answers_as_aws_pending_then_insync_and_health_from_the_world(
+    production_traffic,
+):
+    """moto answers every change INSYNC under one id and every health check healthy; the
+    rehearsal's Route 53 does not."""
+    clock = Clock(1.0)  # 30 real seconds to INSYNC: "PENDING" cannot be a race
+    with Emulator(production_traffic.region) as emulator:
+        emulated = emulator.build(production_traffic, clock, 3, "r0")
+        emulated.world.start()
+        estate = shift.build(emulator, emulated, production_traffic, clock)
+        session = shift.ProxiedSession(emulated.url, production_traffic.region)
+        route53 = session.client("route53")
+        records = estate.read_records()
+        changes = []
+        for weight in (5, 25):
+            batch = [
+                {"Action": "UPSERT", "ResourceRecordSet": {**records[side], "Weight": w}}
+                for side, w in (("azure", 100 - weight), ("aws", weight))
+            ]
+            answer = route53.change_resource_record_sets(
+                HostedZoneId=estate.target.zone_id, ChangeBatch={"Changes": batch}
+            )
+            changes.append(answer["ChangeInfo"])
+        assert [c["Status"] for c in changes] == ["PENDING", "PENDING"]
+        assert changes[0]["Id"] != changes[1]["Id"]
+        assert route53.get_change(Id=changes[1]["Id"])["ChangeInfo"]["Status"] == "PENDING"
+        assert [c.weights for c in estate.route53.changes] == [
+            {"azure": 95, "aws": 5},
+            {"azure": 75, "aws": 25},
+        ]
+        clock.set_scale(10_000.0)
+        time.sleep(0.05)  # 500 emulated seconds
+        assert route53.get_change(Id=changes[1]["Id"])["ChangeInfo"]["Status"] == "INSYNC"
+
+        def healthy() -> int:
+            status = route53.get_health_check_status(HealthCheckId=estate.target.health_check_id)
+            reports = [o["StatusReport"]["Status"] for o in status["HealthCheckObservations"]]
+            return sum(r.startswith("Success") for r in reports)
+
+        emulated.world.advance()
+        assert healthy() == 8
+        estate.users.fail(sorted(emulated.world.serving())[0])
+        assert healthy() == 5  # the checkers' requests spread over 3 targets, one fails
