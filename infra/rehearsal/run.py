@@ -200,12 +200,12 @@ def rehearse(
                 None if first else FIRST_REVISION,
             )
             world.on_launch = session.on_launch
+            before = session.group()
+            instances_before = len(before["Instances"])
             if options.scenario in SHIFT_SCENARIOS:
                 from infra.rehearsal import shift
 
                 session.traffic = shift.build(emulator, emulated, fleet, clock)
-            before = session.group()
-            instances_before = len(before["Instances"])
             world.start()
             observer.start()
             floor = scenarios.play(options.scenario, session, options, _events(revision))
