@@ -109,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         if path is not None:
             ensure_writable(path)
     from infra.rehearsal.declared import declared_fleet
+    from infra.rehearsal.shift import SHIFT_SCENARIOS
 
-    fleet = declared_fleet(args.stack, config_path)
+    fleet = declared_fleet(args.stack, config_path, traffic=args.scenario in SHIFT_SCENARIOS)
     options = Options(
         scenario=args.scenario,
         instances=args.instances,

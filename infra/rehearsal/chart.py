@@ -20,6 +20,11 @@ CAPACITY = (
     ("desired_capacity", "DesiredCapacity", "#2c6fbb", "", 0),
     ("min_size", "MinSize", "#c0392b", "6 4", 3),
 )
+WEIGHTS = (
+    # side, label, colour, dash, vertical offset (px): at 50/50 the two lines stay apart
+    ("azure", "Azure weight", "#2c6fbb", "", -2),
+    ("aws", "AWS weight", "#e67e22", "7 3", 2),
+)
 MARK_COLOURS = {"failed": "#c0392b", "rollback": "#e67e22", "action": "#8e44ad", "info": "#777"}
 
 
@@ -48,7 +53,8 @@ class _Panel:
             f'height="{self.height}" fill="#fafafa" stroke="#ccc"/>',
             f'<text x="{LEFT}" y="{self.top - 6}" font-weight="bold">{html.escape(title)}</text>',
         ]
-        step = max(1, self.maximum // 8)
+        raw = max(1, self.maximum // 8)
+        step = next((n for n in (1, 2, 5, 10, 20, 25, 50, 100) if n >= raw), raw)
         for v in range(0, self.maximum + 1, step):
             svg.append(
                 f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{self.y(v):.1f}" y2="{self.y(v):.1f}" '
@@ -69,7 +75,9 @@ def render(title: str, verdict) -> str:  # verdict: infra.rehearsal.verdict.Verd
     row_height = max(4, min(14, 600 // max(1, len(rows))))
     served = _Panel(TOP, PANEL, max([len(s.instances) for s in samples] + [floor, 1]), x)
     capacity = _Panel(TOP + PANEL + GAP, PANEL, max([s.max_size for s in samples] + [1]), x)
-    bars_top = capacity.top + PANEL + GAP
+    traffic = getattr(verdict, "traffic", None)
+    weights = _Panel(capacity.top + PANEL + GAP, PANEL, 100, x) if traffic is not None else None
+    bars_top = (weights or capacity).top + PANEL + GAP
     height = bars_top + row_height * len(rows) + 40
     svg = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
@@ -77,6 +85,9 @@ def render(title: str, verdict) -> str:  # verdict: infra.rehearsal.verdict.Verd
     ]
     svg += served.frame("Instances in service (InService and healthy in every load balancer)")
     svg += capacity.frame("Auto Scaling group capacity")
+    if weights is not None:
+        svg += weights.frame("Route 53 weights (%): each step set by the shift, rollbacks marked")
+        svg += _weight_lines(traffic, weights, end, x)
     svg.append(
         f'<text x="{LEFT}" y="{bars_top - 6}" font-weight="bold">Per instance: out of service '
         "(red), in Standby (grey)</text>"
@@ -89,10 +100,14 @@ def render(title: str, verdict) -> str:  # verdict: infra.rehearsal.verdict.Verd
         colour = MARK_COLOURS.get(mark.kind, "#777")
         row = served.top + 12 + 12 * (i % 3)  # staggered rows keep neighbouring labels apart
         width = 2 if mark.kind in ("failed", "rollback") else 1
+        # Near the right edge a label reads leftwards, so it stays on the page.
+        near_edge = x(mark.t) > WIDTH - RIGHT - 160
+        label_x = x(mark.t) - 3 if near_edge else x(mark.t) + 3
+        anchor = ' text-anchor="end"' if near_edge else ""
         svg.append(
             f'<line x1="{x(mark.t):.1f}" x2="{x(mark.t):.1f}" y1="{served.top}" y2="{bottom}" '
             f'stroke="{colour}" stroke-width="{width}" stroke-dasharray="2 2"/>'
-            f'<text x="{x(mark.t) + 3:.1f}" y="{row}" fill="{colour}">'
+            f'<text x="{label_x:.1f}" y="{row}" fill="{colour}"{anchor}>'
             f"{html.escape(mark.label)}</text>"
         )
     svg.append(
@@ -116,6 +131,11 @@ def render(title: str, verdict) -> str:  # verdict: infra.rehearsal.verdict.Verd
         for _, label, c, _, _ in CAPACITY
     )
     legend += '<li><span style="color:#1b7f3b">&#9644;</span> in service</li>'
+    if traffic is not None:
+        legend += "".join(
+            f'<li><span style="color:{c}">&#9644;</span> {html.escape(label)}</li>'
+            for _, label, c, _, _ in WEIGHTS
+        )
     legend += "".join(
         f'<li><span style="color:{c}">&#9482;</span> {k} mark</li>' for k, c in MARK_COLOURS.items()
     )
@@ -146,6 +166,25 @@ def render(title: str, verdict) -> str:  # verdict: infra.rehearsal.verdict.Verd
         f"<p>{len(samples)} samples over {end:.1f} s (real seconds; time scale "
         f"{verdict.time_scale:g}).</p></body></html>"
     )
+
+
+def _weight_lines(traffic, panel: _Panel, end: float, x) -> list[str]:
+    """The weights Route 53 held over time (from the change batches it received)."""
+    svg = []
+    history = [(0.0, traffic.initial)] + [(c["atSeconds"], c["weights"]) for c in traffic.changes]
+    for side, _, colour, dash, offset in WEIGHTS:
+        points = [(x(t), panel.y(w[side]) + offset) for t, w in history]
+        points.append((x(end), points[-1][1]))
+        svg.append(
+            f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" stroke-width="2.5" '
+            f'stroke-dasharray="{dash}"/>'
+        )
+    for t, w in history[1:]:
+        svg.append(
+            f'<text x="{x(t) + 3:.1f}" y="{panel.y(w["aws"]) - 5:.1f}" fill="#e67e22">'
+            f"{w['aws']}%</text>"
+        )
+    return svg
 
 
 def _bars(samples, rows: list[str], top: float, row_height: int, x) -> list[str]:

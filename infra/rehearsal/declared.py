@@ -6,9 +6,12 @@ so a change to the program cannot escape the rehearsal. Nothing here restates th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 GROUP = "aws:autoscaling/group:Group"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
@@ -17,6 +20,18 @@ LISTENER = "aws:lb/listener:Listener"
 CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer"
 DEPLOYMENT_GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
 DEPLOYMENT_CONFIG = "aws:codedeploy/deploymentConfig:DeploymentConfig"
+RECORD = "aws:route53/record:Record"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+
+# The shift scenarios on a stack without `cutover:traffic` (the shipped ones have none): the
+# rehearsal adds this section to a copy of the stack file, so the program itself declares the
+# records. A zone of its own under the reserved `.example` name and an Azure front end at a
+# documentation address (RFC 5737): an A pair, nothing to resolve. Said on screen and in the JSON.
+REHEARSAL_TRAFFIC = {
+    "zoneName": "shift-rehearsal.example",
+    "recordName": "www.shift-rehearsal.example",
+    "azureEndpoint": "192.0.2.10",
+}
 
 
 class DeclarationError(Exception):
@@ -91,6 +106,43 @@ class Group:
 
 
 @dataclass(frozen=True)
+class DeclaredHealthCheck:
+    """A Route 53 health check; `endpoint` is its fqdn or IP address."""
+
+    type: str
+    endpoint: str
+    port: int
+    path: str | None
+    request_interval: int
+    failure_threshold: int
+
+
+@dataclass(frozen=True)
+class DeclaredRecord:
+    """One weighted record of the pair (set identifier `azure` or `aws`)."""
+
+    set_identifier: str
+    type: str  # A | CNAME
+    ttl: int | None  # None for an alias
+    values: list[str]  # the record's values (empty for an alias)
+    alias: str | None  # the alias target's DNS name (the load balancer)
+    weight: int
+    health_check: DeclaredHealthCheck | None
+
+
+@dataclass(frozen=True)
+class DeclaredTraffic:
+    """`cutover:traffic` as the program declares it: the two weighted records."""
+
+    zone_name: str
+    record_name: str
+    records: dict[str, DeclaredRecord]  # by set identifier
+    load_balancer_name: str
+    load_balancer_dns: str  # the mocked DNS name the records point at
+    source: str  # where the section came from: the stack file, or the rehearsal's default
+
+
+@dataclass(frozen=True)
 class DeclaredFleet:
     stack: str
     region: str
@@ -98,6 +150,7 @@ class DeclaredFleet:
     deployment_group: DeploymentGroup
     zones: list[str]
     outputs: dict[str, Any]
+    traffic: DeclaredTraffic | None = None
 
     @property
     def drain_seconds(self) -> int:
@@ -248,11 +301,97 @@ def _zones(evaluation: Any, group_inputs: dict[str, Any]) -> list[str]:
     return zones
 
 
-def declared_fleet(stack: str, config_path: str | Path | None = None) -> DeclaredFleet:
-    """Run the program under the preview's mocks and read the fleet from its resources."""
-    from infra.config import load_stack_file, stack_file_path
+def _declared_check(raw: Any) -> DeclaredHealthCheck | None:
+    if raw is None:
+        return None
+    inputs = raw.inputs
+    return DeclaredHealthCheck(
+        type=str(inputs.get("type", "HTTP")),
+        endpoint=str(inputs.get("fqdn") or inputs.get("ipAddress") or ""),
+        port=int(inputs.get("port", 80)),
+        path=inputs.get("resourcePath"),
+        request_interval=int(inputs.get("requestInterval", 30)),
+        failure_threshold=int(inputs.get("failureThreshold", 3)),
+    )
+
+
+def traffic_from_evaluation(
+    stack: str, evaluation: Any, zone_name: str, source: str
+) -> DeclaredTraffic:
+    """The weighted pair the program registers (`infra/traffic.py`)."""
+    checks = {r.outputs.get("id"): r for r in evaluation.of_type(HEALTH_CHECK)}
+    records: dict[str, DeclaredRecord] = {}
+    name = ""
+    for record in evaluation.of_type(RECORD):
+        inputs = record.inputs
+        side = str(inputs.get("setIdentifier") or "")
+        policies = inputs.get("weightedRoutingPolicies") or []
+        if not side or not policies:
+            continue
+        aliases = inputs.get("aliases") or []
+        name = str(inputs.get("name", "")).rstrip(".")
+        records[side] = DeclaredRecord(
+            set_identifier=side,
+            type=str(inputs.get("type", "A")),
+            ttl=None if aliases else int(inputs.get("ttl", 60)),
+            values=[str(v) for v in inputs.get("records") or []],
+            alias=str(aliases[0]["name"]) if aliases else None,
+            weight=int(policies[0].get("weight", 0)),
+            health_check=_declared_check(checks.get(inputs.get("healthCheckId"))),
+        )
+    balancers = evaluation.of_type(LOAD_BALANCER)
+    if set(records) != {"azure", "aws"} or len(balancers) != 1:
+        raise DeclarationError(
+            f"stack {stack}: the shift needs the weighted records azure and aws and one "
+            f"load balancer; the program declares records {sorted(records)} and "
+            f"{len(balancers)} load balancer(s)"
+        )
+    balancer = balancers[0].outputs
+    return DeclaredTraffic(
+        zone_name=zone_name or name.partition(".")[2] or name,
+        record_name=name,
+        records=records,
+        load_balancer_name=str(balancer.get("name", "")),
+        load_balancer_dns=str(balancer.get("dnsName", "")),
+        source=source,
+    )
+
+
+def declared_fleet(
+    stack: str, config_path: str | Path | None = None, traffic: bool = False
+) -> DeclaredFleet:
+    """Run the program under the preview's mocks and read the fleet from its resources.
+
+    `traffic`: also read the weighted records of `cutover:traffic`; a stack without the section
+    is evaluated with `REHEARSAL_TRAFFIC` added to a copy of its file."""
+    from infra.config import load_stack_file, read_stack_file, stack_file_path
     from infra.preview import evaluate_stack
 
     path = Path(config_path) if config_path else stack_file_path(stack)
     cfg = load_stack_file(path, stack=stack)
-    return from_evaluation(stack, cfg.region, evaluate_stack(stack, path))
+    if not traffic:
+        return from_evaluation(stack, cfg.region, evaluate_stack(stack, path))
+    if cfg.load_balancer.type != "application":
+        raise DeclarationError(
+            f"{path}: cutover:loadBalancer.type is {cfg.load_balancer.type}: the shift "
+            "scenarios need an application load balancer (the shift's 5xx gate reads its metrics)"
+        )
+    if cfg.traffic is not None:
+        evaluation = evaluate_stack(stack, path)
+        zone = cfg.traffic.zone_name
+        source = f"{path.name} (cutover:traffic)"
+    else:
+        values = read_stack_file(path)
+        values["cutover:traffic"] = dict(REHEARSAL_TRAFFIC)
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / path.name
+            copy.write_text(yaml.safe_dump({"config": values}), encoding="utf-8")
+            evaluation = evaluate_stack(stack, copy)
+        zone = REHEARSAL_TRAFFIC["zoneName"]
+        record, endpoint = REHEARSAL_TRAFFIC["recordName"], REHEARSAL_TRAFFIC["azureEndpoint"]
+        source = (
+            f"rehearsal default (no cutover:traffic in {path.name}): zone {zone}, record "
+            f"{record}, Azure front end {endpoint}"
+        )
+    fleet = from_evaluation(stack, cfg.region, evaluation)
+    return replace(fleet, traffic=traffic_from_evaluation(stack, evaluation, zone, source))

@@ -47,6 +47,8 @@ class Emulated:
     rules: Rules
     target_groups: list[str] = field(default_factory=list)
     classic_elbs: list[str] = field(default_factory=list)
+    vpc: str = ""
+    subnets: list[str] = field(default_factory=list)
 
 
 def _die_with_parent() -> None:
@@ -198,4 +200,4 @@ class Emulator:
         rules = Rules(world, ec2)
         self._world = world
         self._proxy = Proxy(self.moto_url, rules)
-        return Emulated(self._proxy.url, world, rules, target_groups, classic_elbs)
+        return Emulated(self._proxy.url, world, rules, target_groups, classic_elbs, vpc, subnets)

@@ -61,7 +61,13 @@ class Proxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                if self.command != "POST" or not body:
+                for api in list(rules.apis):
+                    if api.handles(self.command, self.path, headers, body):
+                        return self._send(
+                            api.relay(self.command, self.path, headers, body, forward)
+                        )
+                query = "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")
+                if self.command != "POST" or not body or not query:
                     return self._send(forward(self.command, self.path, headers, body))
                 call = Call.parse(body, self.headers.get("Authorization", ""))
                 lock = rules.group_lock if call.action in GROUP_WRITES else contextlib.nullcontext()

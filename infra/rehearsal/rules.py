@@ -85,6 +85,10 @@ class Rules:
         self.group_lock = threading.Lock()
         self.cache = ReadCache()
         world.on_change = self.cache.clear
+        # Rules for APIs spoken otherwise than the query protocol (Route 53's REST, CloudWatch's
+        # CBOR), tried first: each `handles(method, path, headers, body)` and
+        # `relay(method, path, headers, body, forward)`. The shift scenarios add theirs.
+        self.apis: list[Any] = []
 
     # -- before moto ------------------------------------------------------------------------
     def before(self, call: Call) -> tuple[Reply | None, bytes | None]:

@@ -29,6 +29,7 @@ from infra.rehearsal.emulator import Emulator
 from infra.rehearsal.imds import InstanceMetadata
 from infra.rehearsal.observer import Observer
 from infra.rehearsal.session import FIRST_REVISION, Session
+from infra.rehearsal.shift import SHIFT_SCENARIOS
 from infra.rehearsal.verdict import Capacity, OutOfService, Verdict, expected_after, out_of_service
 
 # A terminated instance's operating system stops its processes: SIGTERM, then SIGKILL after
@@ -60,6 +61,8 @@ class Options:
     heal_after: float = HEAL_AFTER  # emulated seconds
     # Applied to the bundled revision before deploying (tests put a broken hook there).
     patch_revision: object = None
+    # The shift scenarios' ramp class (default migrate.traffic.ramp.Ramp; tests put a broken one).
+    ramp: object = None
 
 
 def validate(fleet: DeclaredFleet, options: Options) -> int:
@@ -93,6 +96,16 @@ def validate(fleet: DeclaredFleet, options: Options) -> int:
         raise RehearsalInputError("scenario kill-hook needs --kill-hook-after STEP")
     if options.kill_hook_after and options.scenario != "kill-hook":
         raise RehearsalInputError("--kill-hook-after only applies to --scenario kill-hook")
+    if options.scenario in SHIFT_SCENARIOS and fleet.traffic is None:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: the fleet was read without its traffic records "
+            "(declared_fleet(..., traffic=True))"
+        )
+    if options.scenario in SHIFT_SCENARIOS and not fleet.group.target_groups:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: {fleet.stack} has no target group (the shift "
+            "needs an application load balancer)"
+        )
     return n
 
 
@@ -196,6 +209,10 @@ def rehearse(
             world.on_gone = lambda iid: shut_down(marker, work / "state" / iid, grace)
             before = session.group()
             instances_before = len(before["Instances"])
+            if options.scenario in SHIFT_SCENARIOS:
+                from infra.rehearsal import shift
+
+                session.traffic = shift.build(emulator, emulated, fleet, clock)
             world.start()
             observer.start()
             floor = scenarios.play(options.scenario, session, options, _events(revision))
@@ -208,6 +225,11 @@ def rehearse(
             if world.error is not None:
                 raise world.error
             after = session.group()
+            traffic = None
+            if session.traffic is not None:
+                from infra.rehearsal.shiftverdict import judge
+
+                traffic = judge(session.traffic, options.scenario)  # reads Route 53: before exit
             leftovers = leftover_processes(marker)
             end_processes(leftovers)
         finally:
@@ -226,6 +248,7 @@ def rehearse(
         settled,
         len(leftovers),
         time.monotonic() - started,
+        traffic,
     )
 
 
@@ -283,6 +306,7 @@ def _judge(
     settled,
     leftovers,
     seconds,
+    traffic=None,
 ) -> Verdict:
     world = session.emulated.world
     samples = session.observer.samples
@@ -387,4 +411,5 @@ def _judge(
         leftover_processes=leftovers,
         samples=samples,
         marks=session.observer.marks,
+        traffic=traffic,
     )

@@ -24,6 +24,8 @@ SCENARIOS: dict[str, str] = {
     "scale-in-during": "the CPU scale-in policy lowers DesiredCapacity mid-deployment",
     "overlap": "two deployment groups deploy to the same Auto Scaling group at once",
     "terminated-in-standby": "someone else terminates an instance while it is in Standby",
+    "shift": "the users move from Azure to the fleet: the real ramp 5,25,50,100 with its gates",
+    "shift-rollback": "the shift, with the application failing on one instance at step 2",
 }
 
 
@@ -99,6 +101,11 @@ def play(name: str, session: Any, options: Any, events: dict[str, str]) -> int |
     """Run scenario `name`; `events` names the lifecycle events of deregister and register."""
     from infra.rehearsal.session import NEW_REVISION
 
+    if session.traffic is not None:
+        from infra.rehearsal import shift
+
+        shift.play(session, options)  # the fleet as deployed receives the users; no deployment
+        return None
     group_name = session.fleet.group.name
     baseline = session.group()
     order = session.order()

@@ -41,6 +41,7 @@ class Session:
     ids: Ids = field(default_factory=Ids)
     lock: threading.Lock = field(default_factory=threading.Lock)
     background: list[threading.Thread] = field(default_factory=list)
+    traffic: Any = None  # the shift scenarios' estate (infra/rehearsal/shift.py)
 
     # -- the group ---------------------------------------------------------------------------
     def group(self) -> dict[str, Any]:

@@ -123,6 +123,7 @@ class Verdict:
     leftover_processes: int = 0
     samples: list[Sample] = field(repr=False, default_factory=list)
     marks: list[Mark] = field(repr=False, default_factory=list)
+    traffic: Any = None  # the shift scenarios' ShiftReport (infra/rehearsal/shiftverdict.py)
 
     @property
     def reasons(self) -> list[str]:
@@ -181,6 +182,8 @@ class Verdict:
             found.append(f"not serving at the end: {', '.join(self.never_served)}")
         if self.kill_requested and not self.killed:
             found.append(f"no hook ever logged step {self.kill_requested}: nothing was killed")
+        if self.traffic is not None:
+            found += [f"traffic: {r}" for r in self.traffic.reasons]
         return found
 
     def injected(self, failure: str) -> bool:
@@ -234,6 +237,7 @@ class Verdict:
             "leftoverProcessesEnded": self.leftover_processes,
             "timeScale": self.time_scale,
             "wallSeconds": round(self.seconds, 2),
+            **({"traffic": self.traffic.to_json()} if self.traffic is not None else {}),
         }
 
     def render(self) -> str:
@@ -276,6 +280,8 @@ class Verdict:
         )
         if self.killed:
             lines.append(f"  killed              {', '.join(self.killed)}")
+        if self.traffic is not None:
+            lines += self.traffic.render()
         lines.append(
             f"  {self.hook_runs} hook runs, {len(self.samples)} samples, {self.seconds:.1f} s "
             f"wall (time scale {self.time_scale:g})"

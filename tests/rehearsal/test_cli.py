@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cutover.main import run
 from infra import rehearse
@@ -105,3 +106,41 @@ def test_the_command_writes_the_verdict_chart_and_log(tmp_path):
     chart = paths["c.html"].read_text()
     assert "<svg" in chart and "PASS" in chart and "1/1/2 before" in chart
     assert "cutover-hooks deregister" in paths["h.log"].read_text()
+
+
+def test_a_shift_scenario_needs_an_application_load_balancer(tmp_path, capsys):
+    values = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]
+    values["cutover:loadBalancer"] = {"type": "classic"}
+    stack = tmp_path / "Pulumi.classic.yaml"
+    stack.write_text(yaml.safe_dump({"config": values}))
+    argv = ["classic", "--config", str(stack), "--scenario", "shift"]
+    argv += ["--chart", str(tmp_path / "c.html"), "--log", str(tmp_path / "h.log")]
+    assert run(rehearse.PROGRAM, lambda: rehearse.main(argv)) == 2
+    err = capsys.readouterr().err
+    assert "cutover:loadBalancer.type is classic" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_shift_rollback_command_passes_and_charts_the_weights(tmp_path):
+    paths = {name: tmp_path / name for name in ("v.json", "c.html", "h.log")}
+    result = _run(
+        "staging",
+        "--scenario",
+        "shift-rollback",
+        "--time-scale",
+        "60",
+        "--json",
+        str(paths["v.json"]),
+        "--chart",
+        str(paths["c.html"]),
+        "--log",
+        str(paths["h.log"]),
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Rehearsal of staging, scenario shift-rollback: PASS" in result.stdout
+    assert "rehearsal default (no cutover:traffic in Pulumi.staging.yaml)" in result.stdout
+    verdict = json.loads(paths["v.json"].read_text())
+    assert verdict["verdict"] == "PASS" and verdict["capacityAfter"] == verdict["capacityBefore"]
+    assert verdict["traffic"]["finalWeights"] == {"azure": 95, "aws": 5}
+    chart = paths["c.html"].read_text()
+    assert "Route 53 weights" in chart and "AWS weight" in chart and "rollback to AWS 5%" in chart
