@@ -149,6 +149,8 @@ def main() -> None:
             "AWS_DEFAULT_REGION": REGION,
             "CUTOVER_STATE_DIR": tempfile.mkdtemp(prefix="cutover-bench-"),
             "CUTOVER_POLL_INTERVAL": "0.05",
+            # moto drains and turns healthy at once: AWS's delays shrink to nothing.
+            "CUTOVER_TIME_SCALE": "100000",
             "CUTOVER_HEAL": "off",
             "CUTOVER_TIMEOUT": "30",
             "DEPLOYMENT_ID": "d-BENCH0001",

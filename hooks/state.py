@@ -8,6 +8,7 @@ flight. Every entry of a group is read in one paginated DescribeInstances call."
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,8 +25,11 @@ GROUP_NAME_TAG = "aws:autoscaling:groupName"
 MAX_TAG_VALUE = 256
 MAX_DEPLOYMENT_ID = 64
 # An entry in the "closing" stage belongs to a register restoring capacity: a handful of calls.
-# One older than this belongs to a killed run and is ignored (and cleaned up).
+# It carries the register's deadline (`x`); past it, plus a grace for a call still in flight
+# and for clocks that differ a little, it belongs to a killed run and is ignored (and cleaned
+# up). An entry without a deadline (earlier versions) is ignored once older than this.
 CLOSING_STALE_SECONDS = 300.0
+CLOSING_GRACE_SECONDS = 10.0
 # Instance states whose tags are still visible and writable.
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 # Terminated instances stay visible (with their tags) for about an hour: their entries are read
@@ -51,6 +55,8 @@ class Entry:
     baseline: tuple[int, int] | None = None
     stage: str = STAGE_OUT
     ended: bool = False  # the instance is shutting down or terminated (not serialized)
+    # `closing` only: the epoch second by which its register is over (its deadline).
+    until: float | None = None
 
     def value(self) -> str:
         body: dict[str, Any] = {
@@ -60,6 +66,8 @@ class Entry:
         }
         if self.baseline is not None:
             body["b"] = list(self.baseline)
+        if self.until is not None:
+            body["x"] = math.ceil(self.until)
         text = json.dumps(body, separators=(",", ":"))
         assert len(text) <= MAX_TAG_VALUE, text
         return text
@@ -70,12 +78,14 @@ class Entry:
             body = json.loads(value)
             b = body.get("b")
             baseline = (int(b[0]), int(b[1])) if b else None
+            x = body.get("x")
             return cls(
                 instance_id,
                 str(body.get("d", "")),
                 float(body.get("t", 0)),
                 baseline,
                 str(body.get("s", STAGE_OUT)),
+                until=float(x) if x is not None else None,
             )
         except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             # A hand-edited entry still marks the instance as in flight: the safe reading.
@@ -89,10 +99,18 @@ class Entry:
         return self.stage == STAGE_CLOSING
 
     def closing_is_stale(self, now: float | None = None) -> bool:
-        return self.closing and self.age(now) > CLOSING_STALE_SECONDS
+        """A `closing` entry whose register must be over: past its deadline plus a grace, or
+        (no deadline: earlier versions) older than CLOSING_STALE_SECONDS."""
+        if not self.closing:
+            return False
+        now = now if now is not None else time.time()
+        if self.until is not None:
+            return now > self.until + CLOSING_GRACE_SECONDS
+        return self.age(now) > CLOSING_STALE_SECONDS
 
-    def as_closing(self) -> Entry:
-        return replace(self, stage=STAGE_CLOSING, since=time.time())
+    def as_closing(self, until: float | None = None) -> Entry:
+        """This entry marked `closing` by a register whose deadline is `until` (epoch)."""
+        return replace(self, stage=STAGE_CLOSING, since=time.time(), until=until)
 
     @property
     def in_standby(self) -> bool:

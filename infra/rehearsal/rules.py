@@ -44,6 +44,16 @@ CACHED_READS = {
 }
 
 
+# The API families the verdict counts apart: Auto Scaling and Elastic Load Balancing are the
+# ones AWS throttles per account without publishing the rate (see limits.RATES).
+FAMILIES = {"autoscaling": "autoscaling", "elasticloadbalancing": "elb", "ec2": "ec2"}
+
+
+def family(service: str) -> str:
+    """autoscaling | elb | ec2 | other, from a call's signing name."""
+    return FAMILIES.get(service, "other")
+
+
 class ReadCache:
     """moto's answers to the reads the hooks repeat most, until anything changes.
 
@@ -91,9 +101,11 @@ class Rules:
         """(an answer, None) or (None, the body to forward, changed or not)."""
         counters = self.world.counters
         counters.calls[call.caller] += 1
+        counters.by_family[call.caller, family(call.service)] += 1
         bucket = self.buckets.get((call.service, call.mutating))
         if bucket is not None and not bucket.take(self.world.clock.now()):
             counters.throttled[call.caller] += 1
+            counters.throttled_by_family[call.caller, family(call.service)] += 1
             if call.service == "ec2":
                 return wire.error(
                     call, "RequestLimitExceeded", "Request limit exceeded.", 503
