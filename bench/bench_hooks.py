@@ -77,7 +77,7 @@ def made_calls(made: list[str]):
     """A botocore before-call handler that records every API operation."""
 
     def record(model, **_: object) -> None:
-        made.append(model.name)
+        made.append(f"{model.service_model.endpoint_prefix}:{model.name}")
 
     return record
 
@@ -163,6 +163,13 @@ def main() -> None:
         print(f"  service models parsed once per process: {load:.3f} s (not in the cycle)")
         print(f"  median wall time: {statistics.median(times):.3f} s (goal <= 0.25 s)")
         print(f"  AWS API calls per cycle: {int(statistics.median(calls))} (goal <= 28)")
+        families = {"autoscaling": 0, "elasticloadbalancing": 0, "ec2": 0}
+        for name in made:
+            families[name.split(":")[0]] = families.get(name.split(":")[0], 0) + 1
+        print(
+            f"    of the last cycle: {families['autoscaling']} Auto Scaling, "
+            f"{families['elasticloadbalancing']} ELB, {families['ec2']} EC2"
+        )
         if args.v:
             print("  calls of the last cycle: " + ", ".join(made))
         reset(endpoint)

@@ -73,6 +73,31 @@ def test_standby_deregisters_and_the_target_drains_for_the_delay(account):
     assert account.clock.now() - began >= 120
 
 
+def test_the_hooks_read_the_delay_and_health_check_the_world_runs_on(account):
+    """The deregistration delay and health check a hook reads (moto, through the proxy) are
+    the figures the world drains and checks with: one value each, as declared."""
+    elbv2 = account.client("elbv2")
+    arn = account.target_group
+    attributes = elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+    delay = {a["Key"]: a["Value"] for a in attributes}["deregistration_delay.timeout_seconds"]
+    group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+    balancer = account.world.balancers[arn]
+
+    assert int(delay) == balancer.deregistration_delay == 120  # Pulumi.production.yaml
+    assert group["HealthCheckIntervalSeconds"] == balancer.health_check.interval == 10
+    assert group["HealthyThresholdCount"] * group["HealthCheckIntervalSeconds"] == (
+        balancer.health_check.healthy_after
+    )
+
+
+def test_calls_are_counted_per_api_family(account):
+    account.client("elbv2").describe_target_groups()
+    account.client("autoscaling").describe_auto_scaling_groups()
+    account.client("ec2").describe_instances()
+    counted = account.world.counters.by_family
+    assert [counted["rehearsal-i-test", f] for f in ("elb", "autoscaling", "ec2")] == [1, 1, 1]
+
+
 def test_a_registered_target_turns_healthy_after_threshold_times_interval(account):
     autoscaling = account.client("autoscaling")
     first = account.instances()[0]
