@@ -64,7 +64,10 @@ class Proxy:
                 if self.command != "POST" or not body:
                     return self._send(forward(self.command, self.path, headers, body))
                 call = Call.parse(body, self.headers.get("Authorization", ""))
-                lock = rules.group_lock if call.action in GROUP_WRITES else contextlib.nullcontext()
+                # Only the group's own writes queue behind each other (an instance's EC2
+                # DeleteTags shares the action's name, not the group).
+                group_write = call.service == "autoscaling" and call.action in GROUP_WRITES
+                lock = rules.group_lock if group_write else contextlib.nullcontext()
                 with lock:
                     answered, amended = rules.before(call)
                     if answered is not None:

@@ -80,9 +80,13 @@ class ReadCache:
             if generation == self._generation:
                 self._answers[self.key(call)] = body
 
-    def clear(self) -> None:
+    def clear(self, service: str | None = None) -> None:
+        """Forget every answer (or only `service`'s: a write that changes nothing else)."""
         with self._lock:
-            self._answers.clear()
+            if service is None:
+                self._answers.clear()
+            else:
+                self._answers = {k: v for k, v in self._answers.items() if k[0] != service}
             self._generation += 1
 
 
@@ -297,7 +301,10 @@ class Rules:
     # -- after moto ---------------------------------------------------------------------------
     def after(self, call: Call, status: int, body: bytes) -> bytes:
         if call.mutating:
-            self.cache.clear()
+            # An instance's tags are in EC2's answers only: a hundred hooks writing their
+            # entries need not make moto describe the group again.
+            tags_only = call.service == "ec2" and call.action in ("CreateTags", "DeleteTags")
+            self.cache.clear("ec2" if tags_only else None)
         if status != 200:
             return body
         world = self.world
