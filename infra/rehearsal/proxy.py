@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from infra.rehearsal import wire
 from infra.rehearsal.rules import CACHED_READS, GROUP_WRITES, Rules
 from infra.rehearsal.wire import Call, Reply
 
@@ -80,6 +81,10 @@ class Proxy:
                             reply = Reply(200, cached, {"Content-Type": "text/xml"})
                     if reply is None:
                         reply = forward("POST", self.path, headers, amended or body)
+                        failed = wire.server_failure(call, reply)
+                        if failed is not None:
+                            rules.world.counters.refused[f"{call.action}: emulator failure"] += 1
+                            reply = failed
                         if cacheable and reply.status == 200:
                             rules.cache.put(call, generation, reply.body)
                     reply.body = rules.after(call, reply.status, reply.body)

@@ -195,3 +195,24 @@ def test_a_burst_of_calls_is_throttled_and_counted(account):
     assert refused == 5  # a bucket of 40 reads, then every call (retries too) is throttled
     counters = account.world.counters
     assert counters.throttled["rehearsal-i-burst"] == counters.calls["rehearsal-i-burst"] - 40
+
+
+def test_a_crash_of_the_emulator_reaches_the_hooks_as_an_aws_failure_they_retry():
+    """moto answers an internal error with an HTML page, which the hooks rightly take for
+    something that is not AWS (exit 5). AWS answers its own failures with an error document
+    and status 500, which clients retry: the proxy says it as AWS would."""
+    from botocore.parsers import create_parser
+
+    from infra.rehearsal.wire import Call, Reply, server_failure
+
+    call = Call("ec2", "DescribeInstances", [], "rehearsal-i-x")
+    page = Reply(500, b"<!doctype html>\n<title>500 Internal Server Error</title>", {})
+    failed = server_failure(call, page)
+
+    assert failed is not None and failed.status == 500
+    parsed = create_parser("ec2").parse(
+        {"body": failed.body, "headers": failed.headers, "status_code": 500}, None
+    )
+    assert parsed["Error"]["Code"] == "InternalError"
+    assert server_failure(call, Reply(200, b"<DescribeInstancesResponse/>", {})) is None
+    assert server_failure(call, failed) is None  # already AWS's shape
