@@ -77,7 +77,7 @@ def made_calls(made: list[str]):
     """A botocore before-call handler that records every API operation."""
 
     def record(model, **_: object) -> None:
-        made.append(model.name)
+        made.append(f"{model.service_model.endpoint_prefix}:{model.name}")
 
     return record
 
@@ -149,6 +149,8 @@ def main() -> None:
             "AWS_DEFAULT_REGION": REGION,
             "CUTOVER_STATE_DIR": tempfile.mkdtemp(prefix="cutover-bench-"),
             "CUTOVER_POLL_INTERVAL": "0.05",
+            # moto drains and turns healthy at once: AWS's delays shrink to nothing.
+            "CUTOVER_TIME_SCALE": "100000",
             "CUTOVER_HEAL": "off",
             "CUTOVER_TIMEOUT": "30",
             "DEPLOYMENT_ID": "d-BENCH0001",
@@ -161,6 +163,13 @@ def main() -> None:
         print(f"  service models parsed once per process: {load:.3f} s (not in the cycle)")
         print(f"  median wall time: {statistics.median(times):.3f} s (goal <= 0.25 s)")
         print(f"  AWS API calls per cycle: {int(statistics.median(calls))} (goal <= 28)")
+        families = {"autoscaling": 0, "elasticloadbalancing": 0, "ec2": 0}
+        for name in made:
+            families[name.split(":")[0]] = families.get(name.split(":")[0], 0) + 1
+        print(
+            f"    of the last cycle: {families['autoscaling']} Auto Scaling, "
+            f"{families['elasticloadbalancing']} ELB, {families['ec2']} EC2"
+        )
         if args.v:
             print("  calls of the last cycle: " + ", ".join(made))
         reset(endpoint)

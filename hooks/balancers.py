@@ -9,10 +9,41 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hooks.timing import AWS_DEFAULT_DEREGISTRATION_DELAY as AWS_DEFAULT_DELAY
+
 # Target states in which the load balancer may still route new requests to the target.
 TARGET_ACTIVE = frozenset({"initial", "healthy", "unhealthy", "unavailable"})
 TARGET_HEALTHY = "healthy"
 CLASSIC_HEALTHY = "InService"
+DELAY_ATTRIBUTE = "deregistration_delay.timeout_seconds"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One load balancer's own figures, in AWS seconds (None: not read yet)."""
+
+    delay: float | None = None  # deregistration delay (classic: connection draining timeout)
+    healthy_after: float | None = None  # healthyThreshold x interval: registered -> healthy
+    interval: float | None = None  # between two health checks
+
+    def merged(self, other: Timing) -> Timing:
+        return Timing(
+            self.delay if self.delay is not None else other.delay,
+            self.healthy_after if self.healthy_after is not None else other.healthy_after,
+            self.interval if self.interval is not None else other.interval,
+        )
+
+    def to_json(self) -> dict[str, float]:
+        body = {"d": self.delay, "h": self.healthy_after, "i": self.interval}
+        return {k: v for k, v in body.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Timing:
+        def number(key: str) -> float | None:
+            value = body.get(key)
+            return float(value) if value is not None else None
+
+        return cls(number("d"), number("h"), number("i"))
 
 
 @dataclass
@@ -21,6 +52,9 @@ class Balancers:
 
     target_groups: dict[str, int | None] = field(default_factory=dict)
     classic: list[str] = field(default_factory=list)
+    # Target group ARN or classic ELB name -> what AWS said about its clock (read once, kept
+    # in the local record so register need not ask again).
+    timing: dict[str, Timing] = field(default_factory=dict)
 
     def merge(self, other: Balancers) -> None:
         for arn, port in other.target_groups.items():
@@ -29,6 +63,15 @@ class Balancers:
         for name in other.classic:
             if name not in self.classic:
                 self.classic.append(name)
+        self.learn(other.timing)
+
+    def learn(self, timing: dict[str, Timing]) -> None:
+        for key, known in timing.items():
+            self.timing[key] = self.timing.get(key, Timing()).merged(known)
+
+    def names(self) -> list[str]:
+        """Every target group ARN and classic ELB name."""
+        return [*self.target_groups, *self.classic]
 
     def __bool__(self) -> bool:
         return bool(self.target_groups or self.classic)
@@ -40,7 +83,8 @@ class Balancers:
         return ", ".join(names) if names else "no load balancer"
 
     def to_json(self) -> dict[str, Any]:
-        return {"targetGroups": self.target_groups, "classic": self.classic}
+        timing = {k: t.to_json() for k, t in self.timing.items() if t.to_json()}
+        return {"targetGroups": self.target_groups, "classic": self.classic, "timing": timing}
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Balancers:
@@ -48,6 +92,7 @@ class Balancers:
         return cls(
             {str(arn): (int(p) if p is not None else None) for arn, p in groups.items()},
             [str(n) for n in body.get("classic", [])],
+            {str(k): Timing.from_json(t) for k, t in (body.get("timing") or {}).items()},
         )
 
 
@@ -133,6 +178,9 @@ class LoadBalancing:
         for page in self.elbv2.get_paginator("describe_target_groups").paginate():
             for group in page.get("TargetGroups", []):
                 arn = group["TargetGroupArn"]
+                if arn in skip:
+                    # The scan reads every target group's health check: register needs it.
+                    found.timing[arn] = _check_timing(group)
                 if (
                     arn in skip
                     or group.get("TargetType", "instance") != "instance"
@@ -146,7 +194,47 @@ class LoadBalancing:
                     state = item.get("TargetHealth", {}).get("State", "unused")
                     if item["Target"]["Id"] == self.instance_id and state != "unused":
                         found.target_groups[arn] = item["Target"].get("Port")
+                        found.timing[arn] = _check_timing(group)
         return found
+
+    def read_health_checks(self, balancers: Balancers) -> None:
+        """Fill in healthyThreshold x interval where not known: one DescribeTargetGroups for
+        every target group, one DescribeLoadBalancers for every classic ELB."""
+        timing = balancers.timing
+        arns = [a for a in balancers.target_groups if timing.get(a, Timing()).interval is None]
+        names = [n for n in balancers.classic if timing.get(n, Timing()).interval is None]
+        learned: dict[str, Timing] = {}
+        if arns:
+            answer = self.elbv2.describe_target_groups(TargetGroupArns=arns)
+            for group in answer.get("TargetGroups", []):
+                learned[group["TargetGroupArn"]] = _check_timing(group)
+        if names:
+            answer = self.elb.describe_load_balancers(LoadBalancerNames=names)
+            for lb in answer.get("LoadBalancerDescriptions", []):
+                check = lb.get("HealthCheck", {})
+                interval = float(check.get("Interval", 30))
+                after = float(check.get("HealthyThreshold", 10)) * interval
+                learned[lb["LoadBalancerName"]] = Timing(None, after, interval)
+        balancers.learn(learned)
+
+    def read_delays(self, balancers: Balancers, keys: Iterable[str]) -> None:
+        """Fill in the deregistration delay of `keys` where not known: one
+        DescribeTargetGroupAttributes per target group, one DescribeLoadBalancerAttributes per
+        classic ELB (its connection draining timeout; 0 when draining is off)."""
+        learned: dict[str, Timing] = {}
+        for key in keys:
+            if balancers.timing.get(key, Timing()).delay is not None:
+                continue
+            if key in balancers.target_groups:
+                answer = self.elbv2.describe_target_group_attributes(TargetGroupArn=key)
+                values = {a["Key"]: a.get("Value") for a in answer.get("Attributes", [])}
+                delay = float(values.get(DELAY_ATTRIBUTE) or AWS_DEFAULT_DELAY)
+            else:
+                answer = self.elb.describe_load_balancer_attributes(LoadBalancerName=key)
+                draining = answer.get("LoadBalancerAttributes", {}).get("ConnectionDraining", {})
+                delay = float(draining.get("Timeout", 300)) if draining.get("Enabled") else 0.0
+            learned[key] = Timing(delay=delay)
+        balancers.learn(learned)
 
     def deregister(self, balancers: Balancers, health: Health) -> list[str]:
         """Deregister wherever the instance still takes traffic; returns where it did."""
@@ -163,16 +251,17 @@ class LoadBalancing:
                 done.append(f"elb/{name}")
         return done
 
-    def register(self, balancers: Balancers, health: Health) -> list[str]:
-        """Register wherever the instance is not registered; returns where it did."""
+    def register(self, balancers: Balancers, health: Health | None) -> list[str]:
+        """Register wherever the instance is not registered (everywhere when `health` is
+        None: registering a registered target changes nothing); returns where it did."""
         done = []
         for arn, port in balancers.target_groups.items():
-            state = health.target_groups.get(arn, {}).get(self.instance_id, "unused")
+            state = health.target_groups.get(arn, {}).get(self.instance_id) if health else None
             if state not in TARGET_ACTIVE:
                 self.elbv2.register_targets(TargetGroupArn=arn, Targets=[self._target(port)])
                 done.append(arn.split(":")[-1])
         for name in balancers.classic:
-            if self.instance_id not in health.classic.get(name, {}):
+            if health is None or self.instance_id not in health.classic.get(name, {}):
                 self.elb.register_instances_with_load_balancer(
                     LoadBalancerName=name, Instances=[{"InstanceId": self.instance_id}]
                 )
@@ -202,6 +291,18 @@ class LoadBalancing:
             states.get(self.instance_id) == CLASSIC_HEALTHY for states in health.classic.values()
         )
 
+    def serving_in(self, health: Health) -> list[str]:
+        """Balancers that count this instance healthy: taking it out starts a drain there."""
+        return [
+            arn
+            for arn, states in health.target_groups.items()
+            if states.get(self.instance_id) == TARGET_HEALTHY
+        ] + [
+            name
+            for name, states in health.classic.items()
+            if states.get(self.instance_id) == CLASSIC_HEALTHY
+        ]
+
     def not_healthy(self, health: Health) -> list[str]:
         """Balancers where this instance is not healthy yet."""
         waiting = [
@@ -221,3 +322,9 @@ class LoadBalancing:
         if port is not None:
             target["Port"] = port
         return target
+
+
+def _check_timing(group: dict[str, Any]) -> Timing:
+    """A target group's health check timing (AWS's defaults where the answer omits them)."""
+    interval = float(group.get("HealthCheckIntervalSeconds", 30))
+    return Timing(None, float(group.get("HealthyThresholdCount", 5)) * interval, interval)

@@ -64,6 +64,7 @@ def connect(
         settings.timeout,
         settings.max_retries,
         settings.retry_max_delay,
+        time_scale=settings.time_scale,
     )
     clients = []
     for service in ("autoscaling", "elbv2", "elb", "ec2"):

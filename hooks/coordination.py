@@ -181,7 +181,8 @@ def announce(run: HookRun) -> None:
         if not first:
             run.read_entries()
         first = False
-        # Read again each time: an entry whose run was killed stops counting once stale.
+        # Read again each time: a run past its deadline (killed, or it gave up) restores
+        # nothing any more.
         still = closing(run.snapshot, run.entries, exclude=run.instance_id)
         busy = sorted(iid for iid, e in before.items() if still.get(iid) == e)
         return ", ".join(busy) + " restoring capacity" if busy else None
@@ -197,7 +198,9 @@ def finish(run: HookRun, step: str) -> None:
     if run.instance_id in run.snapshot.lifecycle:
         # Written whether or not this run knows of an entry: register does not read it first.
         mine = run.mine or Entry(run.instance_id, run.settings.deployment_id, 0.0)
-        run.tags.write(mine.as_closing())
+        # With this run's deadline: past it (and a grace) others no longer wait for it.
+        until = time.time() + (run.deadline - time.monotonic())
+        run.tags.write(mine.as_closing(until))
     snap = run.read_state()
     others = in_flight(snap, run.entries, exclude=run.instance_id)
     gone = leftovers(snap, run.entries)

@@ -15,6 +15,10 @@ DESCRIBE_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeInstanceHealth",
+    # The deregistration delay (classic: connection draining), read once per deregister so
+    # that the drain is slept through rather than polled.
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
     # The entries of a group's instances (tags on the instances themselves), one paged call.
     "ec2:DescribeInstances",
 )

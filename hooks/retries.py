@@ -7,7 +7,8 @@ limiter slows the hook down when AWS throttles it) with botocore's own retries o
 policy, a handler of botocore's public `needs-retry` event, decides instead:
 
 - throttling: retried until the deadline, with botocore's backoff (full jitter, doubling from
-  1 s, capped at `retry_max_delay`, default 20 s), the last pause cut to the deadline. Past it,
+  1 s, capped at `retry_max_delay`, default 20 s; AWS seconds, see CUTOVER_TIME_SCALE), the
+  last pause cut to the deadline. Past it,
   the call ends with the deadline error (exit 3).
 - connection errors and 5xx answers (botocore's transient errors): `max_retries` retries, with
   botocore's 50 ms base, and never past the deadline.
@@ -43,8 +44,12 @@ class RetryUntilDeadline:
         max_delay: float,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        time_scale: float = 1.0,
     ) -> None:
         self.deadline = deadline
+        # AWS refills its token buckets on its own clock (CUTOVER_TIME_SCALE, 1 on AWS): the
+        # backoff from throttling follows it; the one from network errors does not.
+        self.time_scale = time_scale
         self.timeout = timeout
         self.max_delay = max_delay
         self._clock = clock
@@ -62,6 +67,8 @@ class RetryUntilDeadline:
         attempt = context.attempt_number
         base = THROTTLING_BASE if throttled else TRANSIENT_BASE
         delay = self._jitter() * min(self.max_delay, base * 2 ** (attempt - 1))
+        if throttled:
+            delay /= self.time_scale
         remaining = self.deadline - self._clock()
         if remaining > 0:
             return min(delay, remaining)

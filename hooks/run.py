@@ -43,6 +43,10 @@ class HookRun:
     finished: bool = False
     watchdog: subprocess.Popen | None = None
     vpc_id: str | None = None
+    # time.monotonic() of the call that started the instance's drain (EnterStandby, or the
+    # hooks' own deregistration) and of its registration: the waits are sized from them.
+    drain_from: float | None = None
+    registered_at: float | None = None
 
     @property
     def lb(self) -> LoadBalancing:
@@ -65,13 +69,20 @@ class HookRun:
         who = self.instance_id or self.settings.asg or "-"
         print(f"{utc_now()} cutover-hooks {self.settings.command} {who}: {message}", flush=True)
 
-    def wait(self, what: str, check: Callable[[], str | None], backoff: bool = False) -> None:
+    def wait(
+        self,
+        what: str,
+        check: Callable[[], str | None],
+        backoff: bool = False,
+        interval: float | None = None,
+    ) -> None:
         """Poll `check` (None: done; else what is still awaited) until done or the deadline.
 
-        Each pause is jittered (0.8..1.2 x the interval) so that instances starting together
-        do not poll in step. With `backoff` (a wait known to last long, like a drain) the pause
-        grows 1.5x per poll up to 4 x the interval: fewer calls for a bounded overshoot."""
-        interval = self.settings.poll_interval
+        Each pause is jittered (0.8..1.2 x the interval, default the poll interval) so that
+        instances starting together do not poll in step. With `backoff` (a wait whose length is
+        unknown, like a drain already under way) the pause grows 1.5x per poll up to 4 x the
+        interval: fewer calls for a bounded overshoot."""
+        interval = interval if interval is not None else self.settings.poll_interval
         pause = interval
         while True:
             pending = check()
@@ -87,6 +98,16 @@ class HookRun:
             time.sleep(min(pause * random.uniform(0.8, 1.2), left))
             if backoff:
                 pause = min(pause * 1.5, interval * MAX_BACKOFF)
+
+    def sleep_until(self, since: float, aws_seconds: float) -> float:
+        """Sleep until `aws_seconds` (AWS's clock, see CUTOVER_TIME_SCALE) after `since`
+        (time.monotonic()), plus up to 10 % so that instances do not poll in step; never
+        past one poll interval before the deadline. Returns the seconds slept."""
+        wanted = aws_seconds / self.settings.time_scale * random.uniform(1.0, 1.1)
+        until = min(since + wanted, self.deadline - self.settings.poll_interval)
+        pause = max(0.0, until - time.monotonic())
+        time.sleep(pause)
+        return pause
 
     def read_group(self) -> GroupSnapshot:
         assert self.group is not None

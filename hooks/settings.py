@@ -48,6 +48,10 @@ class Settings:
     target_group_arns: tuple[str, ...] = ()
     load_balancer_names: tuple[str, ...] = ()
     poll_interval: float = 5.0
+    # AWS seconds per second of this machine's clock: 1 on AWS. An emulator whose clock runs
+    # faster (the rehearsal) sets it, so that the waits sized from AWS's own figures
+    # (deregistration delay, health check) shrink with it. Too high only means earlier polls.
+    time_scale: float = 1.0
     # Retries per AWS call for connection errors and 5xx answers; throttling is retried until
     # the deadline whatever this says (see hooks/retries.py).
     max_retries: int = 4
@@ -216,6 +220,9 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
 
     allow_env = switch("CUTOVER_ALLOW_DOWNTIME", "false", ("true", "false"))
     heal_after = number("", "CUTOVER_HEAL_AFTER", str(DEFAULT_HEAL_AFTER))
+    time_scale = number("", "CUTOVER_TIME_SCALE", "1")
+    if time_scale == 0:
+        raise HookError("CUTOVER_TIME_SCALE must be above 0, got 0", EXIT_USAGE)
     return Settings(
         command=command,
         instance_id=check_instance_id(instance_id, id_source) if instance_id else None,
@@ -227,6 +234,7 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         target_group_arns=tuple(tg),
         load_balancer_names=tuple(clb),
         poll_interval=number("", "CUTOVER_POLL_INTERVAL", "5"),
+        time_scale=time_scale,
         max_retries=int(number("", "CUTOVER_MAX_RETRIES", "4", int)),
         retry_max_delay=number("", "CUTOVER_RETRY_MAX_DELAY", "20"),
         retry_mode=switch("CUTOVER_RETRY_MODE", "adaptive", RETRY_MODES),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -96,7 +97,8 @@ def _settle(settings: Settings, session: boto3.Session | None) -> HookRun:
         return run
     if not others:
         # Nobody in flight: announce, then look again (a deregister may be starting).
-        run.tags.write(mine.as_closing(owed=True))
+        until = time.time() + (run.deadline - time.monotonic())
+        run.tags.write(mine.as_closing(until, owed=True))
         snap = run.read_state()
         others = coordination.in_flight(snap, run.entries, exclude=run.instance_id)
         if others:

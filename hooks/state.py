@@ -8,6 +8,7 @@ flight. Every entry of a group is read in one paginated DescribeInstances call."
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,8 +25,11 @@ GROUP_NAME_TAG = "aws:autoscaling:groupName"
 MAX_TAG_VALUE = 256
 MAX_DEPLOYMENT_ID = 64
 # An entry in the "closing" stage belongs to a register restoring capacity: a handful of calls.
-# One older than this belongs to a killed run and is ignored (and cleaned up).
+# It carries the register's deadline (`x`); past it, plus a grace for a call still in flight
+# and for clocks that differ a little, it belongs to a killed run and is ignored (and cleaned
+# up). An entry without a deadline (earlier versions) is ignored once older than this.
 CLOSING_STALE_SECONDS = 300.0
+CLOSING_GRACE_SECONDS = 10.0
 # Instance states whose tags are still visible and writable.
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 # Terminated instances stay visible (with their tags) for about an hour: their entries are read
@@ -57,6 +61,8 @@ class Entry:
     baseline: tuple[int, int] | None = None
     stage: str = STAGE_OUT
     ended: bool = False  # the instance is shutting down or terminated (not serialized)
+    # `closing` only: the epoch second by which its register is over (its deadline).
+    until: float | None = None
 
     def value(self) -> str:
         body: dict[str, Any] = {
@@ -66,6 +72,8 @@ class Entry:
         }
         if self.baseline is not None:
             body["b"] = list(self.baseline)
+        if self.until is not None:
+            body["x"] = math.ceil(self.until)
         text = json.dumps(body, separators=(",", ":"))
         assert len(text) <= MAX_TAG_VALUE, text
         return text
@@ -76,12 +84,14 @@ class Entry:
             body = json.loads(value)
             b = body.get("b")
             baseline = (int(b[0]), int(b[1])) if b else None
+            x = body.get("x")
             return cls(
                 instance_id,
                 str(body.get("d", "")),
                 float(body.get("t", 0)),
                 baseline,
                 str(body.get("s", STAGE_OUT)),
+                until=float(x) if x is not None else None,
             )
         except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             # A hand-edited entry still marks the instance as in flight: the safe reading.
@@ -95,13 +105,22 @@ class Entry:
         return self.stage in (STAGE_CLOSING, STAGE_CLOSING_STANDBY)
 
     def closing_is_stale(self, now: float | None = None) -> bool:
+        """A `closing` entry whose run must be over: past its deadline plus a grace; without a
+        deadline (earlier versions) older than CLOSING_STALE_SECONDS, or SHUTDOWN_SECONDS for a
+        shutting-down instance's watchdog."""
+        if not self.closing:
+            return False
+        now = now if now is not None else time.time()
+        if self.until is not None:
+            return now > self.until + CLOSING_GRACE_SECONDS
         limit = SHUTDOWN_SECONDS if self.ended else CLOSING_STALE_SECONDS
-        return self.closing and self.age(now) > limit
+        return self.age(now) > limit
 
-    def as_closing(self, owed: bool = False) -> Entry:
-        """`owed`: keep saying the decrement is outstanding (a shutting-down watchdog's)."""
+    def as_closing(self, until: float | None = None, owed: bool = False) -> Entry:
+        """This entry marked `closing` by a run whose deadline is `until` (epoch); `owed`: keep
+        saying the decrement is outstanding (a shutting-down watchdog's, stage `csb`)."""
         stage = STAGE_CLOSING_STANDBY if owed and self.in_standby else STAGE_CLOSING
-        return replace(self, stage=stage, since=time.time())
+        return replace(self, stage=stage, since=time.time(), until=until)
 
     @property
     def in_standby(self) -> bool:

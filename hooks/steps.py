@@ -3,6 +3,8 @@ needs before it writes, so a run killed between any two steps and started again 
 
 from __future__ import annotations
 
+import time
+
 from botocore.exceptions import ClientError
 
 from hooks import coordination, watchdog
@@ -109,8 +111,8 @@ def find_load_balancers(run: HookRun) -> None:
         if s.command == "deregister" and s.discover_target_groups:
             # Target groups someone registered the instance with by hand still route to it.
             extra = run.lb.discover_target_groups(run.vpc_id, run.balancers.target_groups)
+            run.balancers.merge(extra)  # also the health checks the scan read
             if extra:
-                run.balancers.merge(extra)
                 source += f" and {len(extra.target_groups)} more that hold it"
     else:
         source = "a scan of the region"
@@ -119,7 +121,9 @@ def find_load_balancers(run: HookRun) -> None:
     if remembered is not None:
         run.balancers.merge(remembered)
         source += " and the record of the last deregister"
-    run.health = run.lb.health(run.balancers)
+    # Deregister decides from the instance's health (the floor, what to drain). Register
+    # registers everywhere (RegisterTargets is idempotent) and reads health only to wait.
+    run.health = run.lb.health(run.balancers) if s.command == "deregister" else None
     run.log(f"step find_load_balancers: {run.balancers.describe()} (from {source})")
 
 
@@ -265,6 +269,8 @@ def enter_standby(run: HookRun) -> None:
             break
         try:
             group.enter_standby(run.instance_id)
+            # AWS deregisters an instance entering Standby from the group's load balancers.
+            run.drain_from = time.monotonic()
             break
         except ClientError as error:
             # Another run may have raised MinSize between our read and our call; real AWS then
@@ -301,10 +307,24 @@ def deregister_from_load_balancers(run: HookRun) -> None:
     # find_load_balancers read the health a few calls ago; a re-run reads it again there.
     run.health = run.health if run.health is not None else run.lb.health(run.balancers)
     done = run.lb.deregister(run.balancers, run.health)
+    if done:
+        run.drain_from = time.monotonic()
     run.log(f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}")
 
 
 def wait_until_drained(run: HookRun) -> None:
+    """Sleep the deregistration delay of the load balancers the instance was serving in
+    (read once: one attributes call per load balancer), then poll until none lists it."""
+    serving = run.lb.serving_in(run.health) if run.health is not None else []
+    known_start = run.drain_from is not None and bool(serving)
+    note = ""
+    if known_start:
+        assert run.drain_from is not None
+        run.lb.read_delays(run.balancers, serving)
+        delay = max(run.balancers.timing[key].delay or 0.0 for key in serving)
+        slept = run.sleep_until(run.drain_from, delay)
+        note = f" (deregistration delay {delay:g}s: slept {slept:.1f}s before looking)"
+
     def drained() -> str | None:
         run.health = run.lb.health(run.balancers)
         waiting = run.lb.still_serving(run.health)
@@ -314,10 +334,11 @@ def wait_until_drained(run: HookRun) -> None:
             return "still in " + ", ".join(waiting)
         return None
 
-    # A drain lasts the deregistration delay (300 s by default): back off rather than poll
-    # every interval of it.
-    run.wait("the load balancers to drain", drained, backoff=True)
-    run.log(f"step wait_until_drained: out of {run.balancers.describe()}")
+    # After the delay the drain is over: poll at the interval. A drain whose start this run
+    # did not see (a re-run) may last up to the whole delay: back off rather than poll every
+    # interval of it.
+    run.wait("the load balancers to drain", drained, backoff=not known_start)
+    run.log(f"step wait_until_drained: out of {run.balancers.describe()}{note}")
 
 
 # Register -------------------------------------------------------------------------------------
@@ -330,8 +351,9 @@ def register_with_load_balancers(run: HookRun) -> None:
             f"record in {run.record.path} and no target group lists it; pass "
             "--target-group-arn or --load-balancer-name"
         )
-    health = run.health if run.health is not None else run.lb.health(run.balancers)
-    done = run.lb.register(run.balancers, health)
+    done = run.lb.register(run.balancers, run.health)
+    if done:
+        run.registered_at = time.monotonic()
     run.log(f"step register_with_load_balancers: registered with {', '.join(done) or 'none'}")
 
 
@@ -358,6 +380,9 @@ def exit_standby(run: HookRun) -> None:
             mark_standby(run, STAGE_OUT)
         try:
             run.group.exit_standby(run.instance_id)
+            # AWS registers an instance leaving Standby with the group's load balancers.
+            if run.registered_at is None:
+                run.registered_at = time.monotonic()
             break
         except ClientError as error:
             if not _refused_by_bounds(error) or attempt == EXIT_STANDBY_ATTEMPTS:
@@ -379,8 +404,21 @@ def wait_until_healthy(run: HookRun) -> None:
             waiting.append("not healthy in " + ", ".join(not_healthy))
         return "; ".join(waiting) or None
 
-    run.wait("InService and healthy targets", healthy)
-    run.log(f"step wait_until_healthy: InService, healthy in {run.balancers.describe()}")
+    interval, note = None, ""
+    if run.balancers:
+        # A target turns healthy healthyThreshold x interval after its registration, and only
+        # at a health check: look first then, and then once per check.
+        run.lb.read_health_checks(run.balancers)
+        timing = [run.balancers.timing.get(key) for key in run.balancers.names()]
+        after = max((t.healthy_after or 0.0 for t in timing if t), default=0.0)
+        checks = [t.interval for t in timing if t and t.interval]
+        if checks:
+            interval = max(run.settings.poll_interval, min(checks) / run.settings.time_scale)
+        if run.registered_at is not None and after:
+            slept = run.sleep_until(run.registered_at, after)
+            note = f" (healthy {after:g}s after registration: slept {slept:.1f}s before looking)"
+    run.wait("InService and healthy targets", healthy, interval=interval)
+    run.log(f"step wait_until_healthy: InService, healthy in {run.balancers.describe()}{note}")
 
 
 def restore_capacity(run: HookRun) -> None:

@@ -62,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
         "--deployment-config",
         metavar="NAME",
         help="CodeDeploy config (default: the deployment group's), e.g. "
-        "CodeDeployDefault.HalfAtATime",
+        "CodeDeployDefault.HalfAtATime, or a custom minimum of healthy hosts as "
+        "FLEET_PERCENT:N or HOST_COUNT:N (e.g. FLEET_PERCENT:50)",
     )
     p.add_argument(
         "--time-scale",

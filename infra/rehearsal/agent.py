@@ -308,6 +308,9 @@ def agent_environment(
             "CUTOVER_STATE_DIR": str(state_root / iid),
             # The hooks' polling, on the rehearsal's clock (their default is 5 s).
             "CUTOVER_POLL_INTERVAL": f"{clock.to_real(5.0):.3f}",
+            # AWS's own figures (deregistration delay, health checks), which the hooks read
+            # and wait for, run on the rehearsal's clock too.
+            "CUTOVER_TIME_SCALE": f"{clock.scale:g}",
             # The metadata service answers at once on EC2; here a busy machine may be slow.
             "CUTOVER_IMDS_TIMEOUT": "10",
             "CUTOVER_PYTHON": sys.executable,

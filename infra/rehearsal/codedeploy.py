@@ -44,14 +44,28 @@ def minimum_healthy(config: MinimumHealthyHosts, instances: int) -> int:
     return config.value
 
 
+# A custom config on the command line: TYPE:VALUE, e.g. FLEET_PERCENT:50 or HOST_COUNT:2.
+CUSTOM_TYPES = {"FLEET_PERCENT": range(0, 100), "HOST_COUNT": range(0, 100_000)}
+
+
 def resolve(name: str, custom: MinimumHealthyHosts | None) -> MinimumHealthyHosts:
     if custom is not None:
         return custom
     if name in PREDEFINED:
         return PREDEFINED[name]
+    kind, sep, raw = name.partition(":")
+    if sep and kind in CUSTOM_TYPES:
+        allowed = CUSTOM_TYPES[kind]
+        if not raw.isdigit() or int(raw) not in allowed:
+            raise DeploymentConfigError(
+                f"deployment config {name!r}: {kind} takes a whole number from {allowed.start} "
+                f"to {allowed.stop - 1}, e.g. {kind}:50"
+            )
+        return MinimumHealthyHosts(kind, int(raw))
     raise DeploymentConfigError(
         f"deployment config {name!r} is neither predefined nor declared by the stack; use "
-        f"one of {', '.join(PREDEFINED)} or declare minimumHealthyHosts"
+        f"one of {', '.join(PREDEFINED)}, a custom minimum as FLEET_PERCENT:N or HOST_COUNT:N, "
+        "or declare minimumHealthyHosts"
     )
 
 

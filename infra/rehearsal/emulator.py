@@ -29,6 +29,7 @@ from infra.rehearsal.rules import Rules
 from infra.rehearsal.targets import Balancer
 from infra.rehearsal.world import World
 
+DELAY = "deregistration_delay.timeout_seconds"
 CREDENTIALS = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}
 
 
@@ -140,21 +141,57 @@ class Emulator:
         group_balancers: list[str] = []
         elbv2 = self.client("elbv2")
         for tg in fleet.group.target_groups:
+            check = tg.health_check
             arn = elbv2.create_target_group(
-                Name=tg.name, Protocol=tg.protocol, Port=tg.port, VpcId=vpc, TargetType="instance"
+                Name=tg.name,
+                Protocol=tg.protocol,
+                Port=tg.port,
+                VpcId=vpc,
+                TargetType="instance",
+                HealthCheckIntervalSeconds=check.interval,
+                HealthCheckTimeoutSeconds=min(check.timeout, check.interval - 1) or 1,
+                HealthyThresholdCount=check.healthy_threshold,
+                UnhealthyThresholdCount=check.unhealthy_threshold,
             )["TargetGroups"][0]["TargetGroupArn"]
-            balancers[arn] = Balancer(arn, False, tg.health_check, tg.deregistration_delay, tg.port)
+            elbv2.modify_target_group_attributes(
+                TargetGroupArn=arn,
+                Attributes=[{"Key": DELAY, "Value": str(tg.deregistration_delay)}],
+            )
+            # The hooks read the delay from moto (through the proxy): the drain the world
+            # runs lasts what moto answers, one value.
+            attributes = elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+            delay = int(next(a["Value"] for a in attributes if a["Key"] == DELAY))
+            balancers[arn] = Balancer(arn, False, check, delay, tg.port)
             group_balancers.append(arn)
         elb = self.client("elb")
         for classic in fleet.group.classic_elbs:
+            check = classic.health_check
             elb.create_load_balancer(
                 LoadBalancerName=classic.name,
                 Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
                 Subnets=subnets[:1],
             )
-            balancers[classic.name] = Balancer(
-                classic.name, True, classic.health_check, classic.draining_timeout, 80
+            elb.configure_health_check(
+                LoadBalancerName=classic.name,
+                HealthCheck={
+                    "Target": "HTTP:80/",
+                    "Interval": check.interval,
+                    "Timeout": min(check.timeout, check.interval - 1) or 1,
+                    "HealthyThreshold": check.healthy_threshold,
+                    "UnhealthyThreshold": check.unhealthy_threshold,
+                },
             )
+            draining = classic.draining_timeout
+            elb.modify_load_balancer_attributes(
+                LoadBalancerName=classic.name,
+                LoadBalancerAttributes={
+                    "ConnectionDraining": {"Enabled": draining > 0, "Timeout": draining or 300}
+                },
+            )
+            found = elb.describe_load_balancer_attributes(LoadBalancerName=classic.name)
+            drain = found["LoadBalancerAttributes"]["ConnectionDraining"]
+            delay = int(drain.get("Timeout", 300)) if drain.get("Enabled") else 0
+            balancers[classic.name] = Balancer(classic.name, True, check, delay, 80)
             group_balancers.append(classic.name)
         image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         template = f"{fleet.group.name}-template"[:120]

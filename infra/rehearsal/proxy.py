@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from infra.rehearsal import wire
 from infra.rehearsal.rules import CACHED_READS, GROUP_WRITES, Rules
 from infra.rehearsal.wire import Call, Reply
 
@@ -70,7 +71,10 @@ class Proxy:
                 if self.command != "POST" or not body or not query:
                     return self._send(forward(self.command, self.path, headers, body))
                 call = Call.parse(body, self.headers.get("Authorization", ""))
-                lock = rules.group_lock if call.action in GROUP_WRITES else contextlib.nullcontext()
+                # Only the group's own writes queue behind each other (an instance's EC2
+                # DeleteTags shares the action's name, not the group).
+                group_write = call.service == "autoscaling" and call.action in GROUP_WRITES
+                lock = rules.group_lock if group_write else contextlib.nullcontext()
                 with lock:
                     answered, amended = rules.before(call)
                     if answered is not None:
@@ -83,6 +87,10 @@ class Proxy:
                             reply = Reply(200, cached, {"Content-Type": "text/xml"})
                     if reply is None:
                         reply = forward("POST", self.path, headers, amended or body)
+                        failed = wire.server_failure(call, reply)
+                        if failed is not None:
+                            rules.world.counters.refused[f"{call.action}: emulator failure"] += 1
+                            reply = failed
                         if cacheable and reply.status == 200:
                             rules.cache.put(call, generation, reply.body)
                     reply.body = rules.after(call, reply.status, reply.body)

@@ -44,6 +44,16 @@ CACHED_READS = {
 }
 
 
+# The API families the verdict counts apart: Auto Scaling and Elastic Load Balancing are the
+# ones AWS throttles per account without publishing the rate (see limits.RATES).
+FAMILIES = {"autoscaling": "autoscaling", "elasticloadbalancing": "elb", "ec2": "ec2"}
+
+
+def family(service: str) -> str:
+    """autoscaling | elb | ec2 | other, from a call's signing name."""
+    return FAMILIES.get(service, "other")
+
+
 class ReadCache:
     """moto's answers to the reads the hooks repeat most, until anything changes.
 
@@ -70,9 +80,13 @@ class ReadCache:
             if generation == self._generation:
                 self._answers[self.key(call)] = body
 
-    def clear(self) -> None:
+    def clear(self, service: str | None = None) -> None:
+        """Forget every answer (or only `service`'s: a write that changes nothing else)."""
         with self._lock:
-            self._answers.clear()
+            if service is None:
+                self._answers.clear()
+            else:
+                self._answers = {k: v for k, v in self._answers.items() if k[0] != service}
             self._generation += 1
 
 
@@ -95,9 +109,11 @@ class Rules:
         """(an answer, None) or (None, the body to forward, changed or not)."""
         counters = self.world.counters
         counters.calls[call.caller] += 1
+        counters.by_family[call.caller, family(call.service)] += 1
         bucket = self.buckets.get((call.service, call.mutating))
         if bucket is not None and not bucket.take(self.world.clock.now()):
             counters.throttled[call.caller] += 1
+            counters.throttled_by_family[call.caller, family(call.service)] += 1
             if call.service == "ec2":
                 return wire.error(
                     call, "RequestLimitExceeded", "Request limit exceeded.", 503
@@ -289,7 +305,10 @@ class Rules:
     # -- after moto ---------------------------------------------------------------------------
     def after(self, call: Call, status: int, body: bytes) -> bytes:
         if call.mutating:
-            self.cache.clear()
+            # An instance's tags are in EC2's answers only: a hundred hooks writing their
+            # entries need not make moto describe the group again.
+            tags_only = call.service == "ec2" and call.action in ("CreateTags", "DeleteTags")
+            self.cache.clear("ec2" if tags_only else None)
         if status != 200:
             return body
         world = self.world

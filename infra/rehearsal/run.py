@@ -365,6 +365,15 @@ def _judge(
     }
     hooks_calls = {k: v for k, v in world.counters.calls.items() if k.startswith("rehearsal-i-")}
     per_instance = {k.removeprefix("rehearsal-"): v for k, v in hooks_calls.items()}
+    by_family: dict[str, int] = {}
+    throttled_by_family: dict[str, int] = {}
+    for source, target in (
+        (world.counters.by_family, by_family),
+        (world.counters.throttled_by_family, throttled_by_family),
+    ):
+        for (caller, fam), count in source.items():
+            if caller.startswith("rehearsal-i-"):
+                target[fam] = target.get(fam, 0) + count
     stack_tags = sum(1 for t in fleet.group.tags if not t["key"].startswith("aws:"))
     return Verdict(
         stack=fleet.stack,
@@ -393,6 +402,8 @@ def _judge(
         ],
         calls_per_instance=per_instance,
         throttled=sum(world.counters.throttled.values()),
+        calls_by_family=by_family,
+        throttled_by_family=throttled_by_family,
         refused=dict(world.counters.refused),
         peak_group_tags=max(world.counters.peak_group_tags, stack_tags),
         stack_group_tags=stack_tags,

@@ -121,6 +121,9 @@ class Verdict:
     broken_on_purpose: set[str] = field(default_factory=set)  # instances with an injected fault
     settled_after: float = 0.0
     leftover_processes: int = 0
+    # The hooks' calls (and throttled ones) by API family: autoscaling, elb, ec2, other.
+    calls_by_family: dict[str, int] = field(default_factory=dict)
+    throttled_by_family: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(repr=False, default_factory=list)
     marks: list[Mark] = field(repr=False, default_factory=list)
     traffic: Any = None  # the shift scenarios' ShiftReport (infra/rehearsal/shiftverdict.py)
@@ -226,6 +229,17 @@ class Verdict:
             ],
             "outOfService": [o.to_json() for o in self.out_of_service],
             "apiCallsPerInstance": round(calls / len(instances), 1) if instances else 0,
+            # The Auto Scaling and ELB calls (the throttled APIs), per instance, and every
+            # family's total: the issue's budget of 15 per instance is about the first.
+            "apiCallsPerInstanceAutoScalingElb": self.throttled_family_calls_per_instance,
+            "apiCallsByFamily": {
+                fam: self.calls_by_family.get(fam, 0)
+                for fam in ("autoscaling", "elb", "ec2", "other")
+            },
+            "throttledCallsByFamily": {
+                fam: self.throttled_by_family.get(fam, 0)
+                for fam in ("autoscaling", "elb", "ec2", "other")
+            },
             "apiCalls": self.calls_per_instance,
             "throttledCalls": self.throttled,
             "refusedCalls": self.refused,
@@ -239,6 +253,13 @@ class Verdict:
             "wallSeconds": round(self.seconds, 2),
             **({"traffic": self.traffic.to_json()} if self.traffic is not None else {}),
         }
+
+    @property
+    def throttled_family_calls_per_instance(self) -> float:
+        """Auto Scaling + Elastic Load Balancing calls per instance (the hooks' runs)."""
+        n = len(self.calls_per_instance)
+        calls = self.calls_by_family.get("autoscaling", 0) + self.calls_by_family.get("elb", 0)
+        return round(calls / n, 1) if n else 0
 
     def render(self) -> str:
         lines = [f"Rehearsal of {self.stack}, scenario {self.scenario}: {self.word}"]
@@ -275,7 +296,9 @@ class Verdict:
             )
         per = sum(self.calls_per_instance.values()) / max(1, len(self.calls_per_instance))
         lines.append(
-            f"  AWS calls           {per:.1f} per instance, {self.throttled} throttled; peak "
+            f"  AWS calls           {per:.1f} per instance "
+            f"({self.throttled_family_calls_per_instance:g} Auto Scaling/ELB), "
+            f"{self.throttled} throttled; peak "
             f"tags on the group {self.peak_group_tags} (stack's own {self.stack_group_tags})"
         )
         if self.killed:

@@ -134,3 +134,12 @@ def set_lifecycle(body: bytes, states: dict[str, str]) -> bytes:
             state.text = states[iid.text]
             changed = True
     return ET.tostring(root, encoding="utf-8") if changed else body
+
+
+def server_failure(call: Call, reply: Reply) -> Reply | None:
+    """moto's own crash (an HTML 500 page) as AWS would report a failure on its side: an XML
+    error document with status 500, which clients retry as AWS documents. None otherwise."""
+    if reply.status < 500 or b"<Error" in reply.body:
+        return None
+    code = "InternalError" if call.service == "ec2" else "InternalFailure"
+    return error(call, code, "We encountered an internal error. Please try again.", 500)

@@ -36,6 +36,9 @@ class Instance:
 class Counters:
     calls: Counter = field(default_factory=Counter)  # caller -> calls
     throttled: Counter = field(default_factory=Counter)  # caller -> throttled calls
+    # (caller, API family) -> calls / throttled calls; families: see rules.family
+    by_family: Counter = field(default_factory=Counter)
+    throttled_by_family: Counter = field(default_factory=Counter)
     refused: Counter = field(default_factory=Counter)  # "Action: code" -> count
     peak_group_tags: int = 0
     terminated_by_hooks: list[str] = field(default_factory=list)

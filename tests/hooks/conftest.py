@@ -123,6 +123,9 @@ def aws_env(
         "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
         "CUTOVER_STATE_DIR": str(tmp_path / "state"),
         "CUTOVER_POLL_INTERVAL": "0.01",
+        # moto drains and turns healthy at once: its deregistration delay (300 s) and health
+        # checks (5 x 30 s) shrink to milliseconds on this clock.
+        "CUTOVER_TIME_SCALE": "100000",
         "CUTOVER_MAX_RETRIES": "3",
         "CUTOVER_CONNECT_TIMEOUT": "2",
         "CUTOVER_TIMEOUT": "20",  # a hook that waits for nothing fails fast instead of hanging

@@ -11,7 +11,7 @@ import pytest
 from hooks.errors import EXIT_REFUSED, HookError
 from hooks.runbook import DEREGISTER_STEPS, REGISTER_STEPS
 
-from .conftest import fast_session
+from .conftest import fast_session, record_calls
 
 
 def assert_back_to(fleet, capacity, instances=None):
@@ -330,3 +330,79 @@ def test_a_deregister_waits_only_for_registers_closing_when_it_announced(
 
     assert fleet.lifecycle()[a] == "Standby"
     assert len(reads) <= 3
+
+
+def test_a_register_killed_while_closing_holds_a_deregister_only_until_its_deadline(
+    make_fleet, hook, monkeypatch
+):
+    """Issue 14: a register killed (by its appspec timeout) after marking `closing` held every
+    deregister that saw it for 300 s, longer than their own deadlines. Its entry now says when
+    the register's deadline is: past it, plus a grace, nobody waits for it."""
+    import boto3
+
+    from hooks.state import CLOSING_GRACE_SECONDS, ENTRY_TAG, Entry
+
+    from .conftest import REGION
+
+    monkeypatch.setenv("CUTOVER_POLL_INTERVAL", "0.05")
+    fleet = make_fleet(2, 4, 4)
+    a, killed = fleet.instance_ids[:2]
+    now = time.time()
+    # Killed a moment ago: its deadline passes (with the grace) 2 s from now.
+    entry = Entry(killed, "d-OTHER", now, (2, 4)).as_closing(until=now - CLOSING_GRACE_SECONDS + 2)
+    boto3.client("ec2", region_name=REGION).create_tags(
+        Resources=[killed], Tags=[{"Key": ENTRY_TAG, "Value": entry.value()}]
+    )
+
+    hook("deregister", a, timeout=20)  # would time out waiting 300 s before
+
+    assert fleet.lifecycle()[a] == "Standby"
+    hook("register", a)
+    assert fleet.lifecycle()[a] == "InService"
+    assert fleet.capacity() == (2, 4, 4)
+    assert a not in fleet.entries() and killed not in fleet.entries()  # the stale one cleaned
+
+
+def test_deregister_reads_the_delay_once_and_sleeps_it_before_looking(make_fleet, hook, capsys):
+    """The drain lasts the deregistration delay: one attributes call, then (the delay slept,
+    on CUTOVER_TIME_SCALE's clock) one look, not a poll every interval of the delay."""
+    fleet = make_fleet(2, 3, 2)
+    fleet.elbv2.modify_target_group_attributes(
+        TargetGroupArn=fleet.target_group_arn,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "45"}],
+    )
+    session = fast_session()
+    calls = record_calls(session)
+
+    hook("deregister", fleet.instance_ids[0], session=session)
+
+    assert calls.count("elasticloadbalancing:DescribeTargetGroupAttributes") == 1
+    after = calls[calls.index("elasticloadbalancing:DescribeTargetGroupAttributes") + 1 :]
+    assert after == ["elasticloadbalancing:DescribeTargetHealth"]
+    assert "(deregistration delay 45s: slept" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("discover", ["on", "off"])
+def test_register_looks_once_the_target_can_be_healthy(
+    make_fleet, hook, capsys, monkeypatch, discover
+):
+    """healthyThreshold x interval comes from deregister's scan of the target groups (kept in
+    the local record) or, without the scan, from one DescribeTargetGroups in register."""
+    monkeypatch.setenv("CUTOVER_DISCOVER_TARGET_GROUPS", discover)
+    fleet = make_fleet(2, 3, 2)
+    fleet.elbv2.modify_target_group(
+        TargetGroupArn=fleet.target_group_arn,
+        HealthCheckIntervalSeconds=10,
+        HealthyThresholdCount=3,
+    )
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    session = fast_session()
+    calls = record_calls(session)
+    capsys.readouterr()
+    hook("register", iid, session=session)
+
+    described = calls.count("elasticloadbalancing:DescribeTargetGroups")
+    assert described == (0 if discover == "on" else 1)
+    assert calls.count("elasticloadbalancing:DescribeTargetHealth") == 1  # moto: healthy at once
+    assert "(healthy 30s after registration: slept" in capsys.readouterr().out

@@ -85,3 +85,15 @@ def test_a_transient_error_is_not_retried_past_the_deadline(clock):
 
 def test_an_error_aws_means_is_not_retried(clock):
     assert ask(policy(clock), 1, answer("ValidationError")) is None
+
+
+def test_the_throttling_backoff_runs_on_aws_clock_the_network_one_does_not(clock):
+    """AWS refills its token buckets on its own clock: an emulator running 10 times faster
+    (CUTOVER_TIME_SCALE=10) refills 10 times sooner, so the backoff shrinks with it."""
+    retry = RetryUntilDeadline(
+        clock() + 60, 60, 2, 20, clock=clock, jitter=lambda: 1.0, time_scale=10
+    )
+    pauses = [ask(retry, attempt, answer("Throttling")) for attempt in range(1, 7)]
+    assert pauses == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2.0])
+    refused = {"response": None, "caught_exception": EndpointConnectionError(endpoint_url="x")}
+    assert ask(retry, 1, refused) == pytest.approx(0.05)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import threading
 
+from hooks.state import CLOSING_GRACE_SECONDS, CLOSING_STALE_SECONDS, Entry
+
 from .aws_rules import enforce_aws_rules
 from .conftest import fast_session, record_calls
 
@@ -93,6 +95,33 @@ def test_calls_per_hook_run_do_not_grow_with_the_group(make_fleet, hook):
     large = calls_per_cycle(make_fleet(30, 40, 30), hook)  # same shape, 15 times the size
 
     assert sorted(large) == sorted(small)
-    # 25, plus the entry's Standby stage: written after EnterStandby, read and taken back before
-    # ExitStandby (the give-back of an instance lost in Standby depends on it).
+    # hooks/README "API budget": 12 Auto Scaling (3 to lower MinSize, 2 to restore it), 7 ELB
+    # (the drain slept through, one look after it; register looks once the target can be
+    # healthy), 9 EC2 (3 of them keep the entry's Standby stage, which the give-back of an
+    # instance lost in Standby depends on).
     assert len(small) <= 28
+    throttled_apis = [c for c in small if not c.startswith("ec2:")]
+    assert len(throttled_apis) <= 19
+
+
+def test_a_closing_entry_carries_its_registers_deadline_compactly():
+    entry = Entry("i-0123456789abcdef0", "d-" + "X" * 80, 1796097903.963, (2, 6))
+    closing = entry.as_closing(until=1796098003.2)
+    value = closing.value()
+
+    assert '"x":1796098004' in value  # whole seconds, rounded up
+    assert len(value) < 160  # AWS allows 256
+    parsed = Entry.parse(entry.instance_id, value)
+    assert parsed.closing and parsed.until == 1796098004
+    assert not parsed.closing_is_stale(now=1796098004 + CLOSING_GRACE_SECONDS)
+    assert parsed.closing_is_stale(now=1796098004 + CLOSING_GRACE_SECONDS + 1)
+
+
+def test_a_closing_entry_of_an_earlier_version_is_stale_after_300_seconds():
+    value = '{"d":"d-OLD","t":1000.0,"s":"closing","b":[2,6]}'  # no deadline
+    old = Entry.parse("i-0123456789abcdef0", value)
+
+    assert old.closing and old.until is None and old.baseline == (2, 6)
+    assert not old.closing_is_stale(now=1000.0 + CLOSING_STALE_SECONDS)
+    assert old.closing_is_stale(now=1000.0 + CLOSING_STALE_SECONDS + 1)
+    assert Entry.parse("i-0123456789abcdef0", old.value()) == old

@@ -73,6 +73,31 @@ def test_standby_deregisters_and_the_target_drains_for_the_delay(account):
     assert account.clock.now() - began >= 120
 
 
+def test_the_hooks_read_the_delay_and_health_check_the_world_runs_on(account):
+    """The deregistration delay and health check a hook reads (moto, through the proxy) are
+    the figures the world drains and checks with: one value each, as declared."""
+    elbv2 = account.client("elbv2")
+    arn = account.target_group
+    attributes = elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+    delay = {a["Key"]: a["Value"] for a in attributes}["deregistration_delay.timeout_seconds"]
+    group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+    balancer = account.world.balancers[arn]
+
+    assert int(delay) == balancer.deregistration_delay == 120  # Pulumi.production.yaml
+    assert group["HealthCheckIntervalSeconds"] == balancer.health_check.interval == 10
+    assert group["HealthyThresholdCount"] * group["HealthCheckIntervalSeconds"] == (
+        balancer.health_check.healthy_after
+    )
+
+
+def test_calls_are_counted_per_api_family(account):
+    account.client("elbv2").describe_target_groups()
+    account.client("autoscaling").describe_auto_scaling_groups()
+    account.client("ec2").describe_instances()
+    counted = account.world.counters.by_family
+    assert [counted["rehearsal-i-test", f] for f in ("elb", "autoscaling", "ec2")] == [1, 1, 1]
+
+
 def test_a_registered_target_turns_healthy_after_threshold_times_interval(account):
     autoscaling = account.client("autoscaling")
     first = account.instances()[0]
@@ -170,3 +195,24 @@ def test_a_burst_of_calls_is_throttled_and_counted(account):
     assert refused == 5  # a bucket of 40 reads, then every call (retries too) is throttled
     counters = account.world.counters
     assert counters.throttled["rehearsal-i-burst"] == counters.calls["rehearsal-i-burst"] - 40
+
+
+def test_a_crash_of_the_emulator_reaches_the_hooks_as_an_aws_failure_they_retry():
+    """moto answers an internal error with an HTML page, which the hooks rightly take for
+    something that is not AWS (exit 5). AWS answers its own failures with an error document
+    and status 500, which clients retry: the proxy says it as AWS would."""
+    from botocore.parsers import create_parser
+
+    from infra.rehearsal.wire import Call, Reply, server_failure
+
+    call = Call("ec2", "DescribeInstances", [], "rehearsal-i-x")
+    page = Reply(500, b"<!doctype html>\n<title>500 Internal Server Error</title>", {})
+    failed = server_failure(call, page)
+
+    assert failed is not None and failed.status == 500
+    parsed = create_parser("ec2").parse(
+        {"body": failed.body, "headers": failed.headers, "status_code": 500}, None
+    )
+    assert parsed["Error"]["Code"] == "InternalError"
+    assert server_failure(call, Reply(200, b"<DescribeInstancesResponse/>", {})) is None
+    assert server_failure(call, failed) is None  # already AWS's shape

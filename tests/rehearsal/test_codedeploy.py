@@ -40,6 +40,14 @@ def test_an_unknown_config_without_minimum_is_bad_input():
     assert resolve("MyConfig", MinimumHealthyHosts("FLEET_PERCENT", 75)).value == 75
 
 
+def test_a_custom_minimum_on_the_command_line_is_a_config():
+    assert resolve("FLEET_PERCENT:50", None) == MinimumHealthyHosts("FLEET_PERCENT", 50)
+    assert resolve("HOST_COUNT:2", None) == MinimumHealthyHosts("HOST_COUNT", 2)
+    for bad in ("FLEET_PERCENT:100", "FLEET_PERCENT:x", "HOST_COUNT:-1"):
+        with pytest.raises(DeploymentConfigError, match="takes a whole number"):
+            resolve(bad, None)
+
+
 def _deploy(instances: list[str], kept: int, fails: set[str]) -> tuple[Deployment, int]:
     deployment = Deployment("d-1", "g", "r1", "deploy", instances, kept)
     running, peak, lock = [0], [0], threading.Lock()
