@@ -96,7 +96,7 @@ class Rules:
         self.ec2 = ec2  # straight to moto, for tag counts
         self.buckets = {key: TokenBucket(rate, world.clock.now()) for key, rate in RATES.items()}
         # AWS applies one group change after another: check and write as one step.
-        self.group_lock = threading.Lock()
+        self.group_lock = world.write_lock
         self.cache = ReadCache()
         world.on_change = self.cache.clear
         # Rules for APIs spoken otherwise than the query protocol (Route 53's REST, CloudWatch's
@@ -324,11 +324,16 @@ class Rules:
         )
         if not changes_group:
             return body
+        ids = call.members("InstanceIds.member")
         if call.action == "EnterStandby":
-            world.entered_standby(call.members("InstanceIds.member"))
+            world.entered_standby(ids)
         elif call.action == "ExitStandby":
-            world.exited_standby(call.members("InstanceIds.member"))
-        group = world.refresh()
+            world.exited_standby(ids)
+        decrementing = call.get("ShouldDecrementDesiredCapacity", "false") == "true"
+        if call.action == "ExitStandby" or (call.action == "EnterStandby" and decrementing):
+            group = world.standby_changed(ids, entering=call.action == "EnterStandby")
+        else:
+            group = world.refresh()
         if call.action == "CreateOrUpdateTags":
             count = limits.counted({t["Key"] for t in group.get("Tags", [])})
             world.counters.peak_group_tags = max(world.counters.peak_group_tags, count)

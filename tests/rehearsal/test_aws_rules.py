@@ -216,3 +216,34 @@ def test_a_crash_of_the_emulator_reaches_the_hooks_as_an_aws_failure_they_retry(
     assert parsed["Error"]["Code"] == "InternalError"
     assert server_failure(call, Reply(200, b"<DescribeInstancesResponse/>", {})) is None
     assert server_failure(call, failed) is None  # already AWS's shape
+
+
+def test_the_worlds_copy_of_the_group_follows_standby_without_describing_it_again(account):
+    """EnterStandby and ExitStandby are applied to the world's copy of the group (rule checks
+    read it), not re-read from moto after each call: the copy must equal moto's group."""
+    autoscaling = account.client("autoscaling")
+    first, second = account.instances()[:2]
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=account.group, MinSize=1)
+
+    def same_as_moto() -> None:
+        world = account.world
+        with world.write_lock:
+            copy = world.group
+            moto = world.autoscaling.describe_auto_scaling_groups(
+                AutoScalingGroupNames=[account.group]
+            )["AutoScalingGroups"][0]
+        assert copy["DesiredCapacity"] == moto["DesiredCapacity"]
+        states = {i["InstanceId"]: i["LifecycleState"] for i in moto["Instances"]}
+        assert {i["InstanceId"]: i["LifecycleState"] for i in copy["Instances"]} == states
+        assert world.lifecycle == states
+
+    autoscaling.enter_standby(
+        AutoScalingGroupName=account.group,
+        InstanceIds=[first, second],
+        ShouldDecrementDesiredCapacity=True,
+    )
+    same_as_moto()
+    assert account.world.group["DesiredCapacity"] == 1
+    autoscaling.exit_standby(AutoScalingGroupName=account.group, InstanceIds=[first])
+    same_as_moto()
+    assert account.world.group["DesiredCapacity"] == 2
