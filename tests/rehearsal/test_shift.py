@@ -20,25 +20,9 @@ from infra.rehearsal.clock import Clock
 from infra.rehearsal.declared import declared_fleet
 from infra.rehearsal.emulator import Emulator
 from infra.rehearsal.run import Options, rehearse
-from tests.rehearsal import broken_ramp
+from tests.rehearsal import VERDICT_KEYS, broken_ramp
 
 FAST = {"time_scale": 60.0}
-COMMON_KEYS = {
-    "stack",
-    "scenario",
-    "verdict",
-    "reasons",
-    "promisedFloor",
-    "lowestInService",
-    "capacityBefore",
-    "capacityAfter",
-    "expectedCapacityAfter",
-    "instancesBefore",
-    "instancesAfter",
-    "deployments",
-    "timeScale",
-    "wallSeconds",
-}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +54,7 @@ def test_shift_ramps_to_100_percent_and_passes(production_traffic):
     verdict = _rehearse(production_traffic, scenario="shift")
     assert verdict.ok, verdict.render()
     body = verdict.to_json()
-    assert set(body) >= COMMON_KEYS
+    assert set(body) >= VERDICT_KEYS, sorted(VERDICT_KEYS - set(body))
     traffic = body["traffic"]
     assert traffic["stepsPlanned"] == [5, 25, 50, 100]
     assert [s["percent"] for s in traffic["steps"]] == [5, 25, 50, 100]
