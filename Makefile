@@ -27,15 +27,21 @@ demo: $(STAMP)
 	$(BIN)/python -m migrate stack-config out/plan.json --workload web --stack staging -o out/Pulumi.staging.yaml
 	$(BIN)/python -m migrate stack-config out/plan.json --workload web --stack production -o out/Pulumi.production.yaml
 	@echo "== 4/5 offline preview of the planned stacks, with the policy pack's rules"
-	$(BIN)/python -m infra.preview staging --config out/Pulumi.staging.yaml --check
-	$(BIN)/python -m infra.preview production --config out/Pulumi.production.yaml --check
+	$(BIN)/python -m preview staging --config out/Pulumi.staging.yaml --check
+	$(BIN)/python -m preview production --config out/Pulumi.production.yaml --check
 	@echo "== 5/5 rehearsal of a deployment to each planned stack, with the real hooks"
-	$(BIN)/python -m infra.rehearse staging --config out/Pulumi.staging.yaml
-	$(BIN)/python -m infra.rehearse production --config out/Pulumi.production.yaml
+	$(BIN)/python -m rehearsal staging --config out/Pulumi.staging.yaml
+	$(BIN)/python -m rehearsal production --config out/Pulumi.production.yaml
+	@echo
+	@echo "== done. Open:"
+	@echo "   out/report.html                   the migration report (blockers first)"
+	@echo "   out/Pulumi.production.yaml        the stack config written from the plan"
+	@echo "   out/rehearsal-production.html     the rehearsal's verdict and chart (staging too)"
 
-## test: lint and the whole test suite
+## test: lint, the layering contracts and the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)

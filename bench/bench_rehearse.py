@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.config import load_stack_file, stack_file_path  # noqa: E402
-from infra.rehearsal.declared import declared_fleet  # noqa: E402
-from infra.rehearsal.run import DEFAULT_TIME_SCALE, Options, rehearse  # noqa: E402
-from infra.rehearsal.scenarios import SCENARIOS  # noqa: E402
+from rehearsal.declared import declared_fleet  # noqa: E402
+from rehearsal.run import DEFAULT_TIME_SCALE, Options, rehearse  # noqa: E402
+from rehearsal.scenarios import SCENARIOS  # noqa: E402
+from stack.load import load_stack_file, stack_file_path  # noqa: E402
 
 EXTRA = {"fail-instance": {"fail_instance": 2}, "kill-hook": {"kill_hook_after": "enter_standby"}}
 

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from migrate.plan import build_plan  # noqa: E402
-from migrate.report import Context, render  # noqa: E402
+from migrate.render import render  # noqa: E402
+from migrate.report import Context  # noqa: E402
 from migrate.sources.export import load_export  # noqa: E402
 from tests.migrate.estate import subscription_id, synthetic_subscription  # noqa: E402
 

@@ -16,9 +16,11 @@ from cutover.main import run
 # command -> (module run as ``python -m``, what it does)
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "Azure inventory -> AWS plan -> reports and Pulumi stack config"),
-    "preview": ("infra.preview", "offline preview of a stack, with --check the policy pack"),
-    "rehearse": ("infra.rehearse", "rehearse a deployment on a local AWS emulator"),
-    "hooks": ("hooks", "the CodeDeploy hooks, and `hooks bundle DIR` for a revision"),
+    "shift": ("shift", "migration day: move the users' traffic with gated Route 53 weights"),
+    "preview": ("preview", "offline preview of a stack, with --check the policy pack"),
+    "rehearse": ("rehearsal", "rehearse a deployment on a local AWS emulator"),
+    "revision": ("revision", "`revision bundle DIR`: put the hooks into a CodeDeploy revision"),
+    "hooks": ("hooks", "the CodeDeploy hooks (deregister, register, reconcile)"),
 }
 
 

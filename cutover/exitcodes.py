@@ -9,3 +9,5 @@ BAD_INPUT = 2
 ENVIRONMENT = 3
 # An unexpected error (a bug): one line on stderr, the traceback only with --debug (EX_SOFTWARE).
 UNEXPECTED = 70
+# Interrupted (Ctrl-C or SIGTERM): 128 + SIGINT, the shell's convention.
+INTERRUPTED = 130

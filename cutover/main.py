@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from cutover.exitcodes import UNEXPECTED
+from cutover.exitcodes import INTERRUPTED, UNEXPECTED
 
 
 def wants_debug(argv: Sequence[str] | None = None) -> bool:
@@ -27,7 +27,7 @@ def run(program: str, main: Callable[[], int | None], argv: Sequence[str] | None
         code = main()
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
     except Exception as error:  # noqa: BLE001 -- the last line of defence, re-raised as one line

@@ -1,4 +1,6 @@
-"""Command line: `python3 -m hooks deregister|register|reconcile|bundle ...` (see README).
+"""Command line: `python3 -m hooks deregister|register|reconcile ...` (see README).
+
+`python -m revision bundle` is the old name of `python -m revision bundle` and still works.
 
 Every failure is one line on stderr, `cutover-hooks <command>: error: <message>`, and an exit
 code from hooks/errors.py; a traceback only with --debug (or CUTOVER_DEBUG=1)."""
@@ -12,8 +14,8 @@ import traceback
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from hooks.bundle import DEREGISTER_EVENTS, REGISTER_EVENTS
 from hooks.errors import (
+    EXIT_INTERRUPTED,
     EXIT_UNEXPECTED,
     HookError,
     aws_error,
@@ -22,11 +24,6 @@ from hooks.errors import (
     one_line,
 )
 from hooks.settings import Settings, from_environment, load_layers
-from hooks.timing import (
-    AWS_DEFAULT_DEREGISTRATION_DELAY,
-    DEFAULT_DEREGISTER_TIMEOUT,
-    DEFAULT_REGISTER_TIMEOUT,
-)
 
 # One line in the CodeDeploy log, however long AWS's message was.
 MAX_MESSAGE = 1000
@@ -92,62 +89,6 @@ def _hook_parser(commands: argparse._SubParsersAction, name: str, text: str) -> 
     sub.add_argument("--debug", action="store_true", help="print the traceback of a bug")
 
 
-def _bundle_parser(commands: argparse._SubParsersAction) -> None:
-    text = (
-        "copy the hooks into a revision folder (DIR/cutover-hooks/) and merge their entries "
-        "into DIR/appspec.yml; the hooks' deadlines go to DIR/cutover-hooks/cutover-hooks.env"
-    )
-    sub = commands.add_parser(
-        "bundle",
-        help="add the hooks to a revision folder",
-        description=text,
-        epilog="Timeouts: an option wins over the stack config, which wins over the defaults. "
-        + EXIT_CODES_HELP,
-    )
-    sub.add_argument("directory", metavar="DIR", help="the revision folder (appspec.yml's home)")
-    source = sub.add_mutually_exclusive_group()
-    source.add_argument(
-        "--stack",
-        help="take the timeouts from Pulumi.STACK.yaml in the project root "
-        "(cutover:deployment.deregisterTimeout/registerTimeout, "
-        "cutover:loadBalancer.deregistrationDelay)",
-    )
-    source.add_argument("--config", metavar="FILE", help="the same, from this stack config file")
-    sub.add_argument(
-        "--deregister-event",
-        choices=DEREGISTER_EVENTS,
-        default="BeforeInstall",
-        help="lifecycle event that runs deregister first (default: %(default)s)",
-    )
-    sub.add_argument(
-        "--register-event",
-        choices=REGISTER_EVENTS,
-        default="ApplicationStart",
-        help="lifecycle event that runs register last (default: %(default)s)",
-    )
-    sub.add_argument(
-        "--deregister-timeout",
-        type=int,
-        metavar="SECONDS",
-        help=f"appspec timeout of deregister (default: the stack's, else "
-        f"{DEFAULT_DEREGISTER_TIMEOUT})",
-    )
-    sub.add_argument(
-        "--register-timeout",
-        type=int,
-        metavar="SECONDS",
-        help=f"appspec timeout of register (default: the stack's, else {DEFAULT_REGISTER_TIMEOUT})",
-    )
-    sub.add_argument(
-        "--deregistration-delay",
-        type=int,
-        metavar="SECONDS",
-        help="the load balancer's deregistration delay the deregister timeout must fit "
-        f"(default: the stack's, else AWS's default {AWS_DEFAULT_DEREGISTRATION_DELAY})",
-    )
-    sub.add_argument("--debug", action="store_true", help="print the traceback of a bug")
-
-
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python3 -m hooks",
@@ -162,7 +103,6 @@ def parser() -> argparse.ArgumentParser:
         ("heal", "the self-healing watchdog deregister starts (not run by hand)"),
     ):
         _hook_parser(commands, name, text)
-    _bundle_parser(commands)
     return top
 
 
@@ -172,20 +112,20 @@ def _log(settings: Settings, message: str) -> None:
     print(f"{now} cutover-hooks {settings.command} {who}: {message}", flush=True)
 
 
-def run_bundle(args: argparse.Namespace) -> None:
-    from hooks.bundle import bundle, stack_config_path
+def _bundle_moved(rest: list[str]) -> int:
+    """`revision bundle` is laptop-side tooling, now `python -m revision bundle`; the old name hands
+    the process over (the instance-side package imports nothing of it)."""
+    import runpy
 
-    config = stack_config_path(args.stack) if args.stack else args.config
-    appspec = bundle(
-        args.directory,
-        deregister_event=args.deregister_event,
-        register_event=args.register_event,
-        deregister_timeout=args.deregister_timeout,
-        register_timeout=args.register_timeout,
-        deregistration_delay=args.deregistration_delay,
-        stack_config=config,
-    )
-    print(f"cutover-hooks bundle: wrote {appspec} and {appspec.parent / 'cutover-hooks'}/")
+    saved = sys.argv
+    sys.argv = ["python -m revision", "bundle", *rest]
+    try:
+        runpy.run_module("revision", run_name="__main__", alter_sys=True)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+    finally:
+        sys.argv = saved
+    return 0
 
 
 def run_command(args: argparse.Namespace) -> None:
@@ -198,14 +138,14 @@ def run_command(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["bundle"]:
+        return _bundle_moved(args_list[1:])
+    args = parser().parse_args(args_list)
     debug = args.debug or os.environ.get("CUTOVER_DEBUG", "") in ("1", "true")
     prefix = f"cutover-hooks {args.command}: error:"
     try:
-        if args.command == "bundle":
-            run_bundle(args)
-        else:
-            run_command(args)
+        run_command(args)
         return 0
     except HookError as error:
         error = classified(error)
@@ -213,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         print(f"{prefix} interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, exit 70
         if is_aws_error(error):
             from hooks.clients import last_call

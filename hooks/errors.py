@@ -22,6 +22,8 @@ EXIT_REFUSED = 4
 EXIT_ENVIRONMENT = 5
 # A bug: one line on stderr (the traceback only with --debug or CUTOVER_DEBUG=1). EX_SOFTWARE.
 EXIT_UNEXPECTED = 70
+# Interrupted (Ctrl-C, SIGTERM): the same code as every Cutover command (a test pins it).
+EXIT_INTERRUPTED = 130
 
 
 class HookError(Exception):

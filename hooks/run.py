@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hooks.balancers import Balancers, Health, LoadBalancing
 from hooks.clients import Clients
 from hooks.errors import EXIT_DEADLINE, HookError
 from hooks.group import AutoScalingGroup, GroupSnapshot
+from hooks.membership import Balancers, Health, LoadBalancing
 from hooks.settings import Settings
 from hooks.state import Entry, InstanceTags
 from hooks.statefile import MembershipRecord

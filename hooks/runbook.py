@@ -5,18 +5,14 @@ and started again converges. Tests stop a run after step k with `stop_after=k`."
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hooks import shutdown
-from hooks.clients import connect
 from hooks.errors import HookError
-from hooks.identity import InstanceMetadata
 from hooks.repair import (
     read_named_group,
     restore_group,
@@ -25,6 +21,7 @@ from hooks.repair import (
 )
 from hooks.run import HookRun, utc_now
 from hooks.settings import Settings
+from hooks.startup import start
 from hooks.steps import (
     check_floor,
     check_processes,
@@ -93,28 +90,6 @@ STEPS = {
     "reconcile": RECONCILE_STEPS,
     "heal": HEAL_STEPS,
 }
-
-
-def resolve_region(settings: Settings, metadata: InstanceMetadata) -> str:
-    if settings.region:
-        return settings.region
-    if settings.command == "reconcile":
-        env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if env:
-            return env
-    return metadata.region()
-
-
-def start(settings: Settings, session: boto3.Session | None = None) -> HookRun:
-    """Resolve identity and region (options first, then IMDSv2) and build the clients."""
-    deadline = time.monotonic() + settings.timeout
-    metadata = InstanceMetadata(timeout=settings.imds_timeout)
-    instance_id = ""
-    if settings.command != "reconcile":
-        instance_id = settings.instance_id or metadata.instance_id()
-    region = resolve_region(settings, metadata)
-    clients = connect(settings, region, session, deadline)
-    return HookRun(settings, clients, instance_id, deadline, region=region)
 
 
 def run_steps(run: HookRun, steps: Sequence[tuple[str, Step]], stop_after: int | None) -> None:

@@ -27,6 +27,7 @@ from hooks import coordination
 from hooks.group import AutoScalingGroup
 from hooks.run import HookRun
 from hooks.settings import Settings
+from hooks.startup import start
 from hooks.state import ENDED_STATES, ENTRY_TAG, GROUP_NAME_TAG, SHUTDOWN_SECONDS, Entry
 
 # The settle's own deadline: inside the closing entry's life, so a deregister that waits for it
@@ -68,8 +69,6 @@ def settle(settings: Settings, session: boto3.Session | None = None) -> HookRun:
 
 
 def _settle(settings: Settings, session: boto3.Session | None) -> HookRun:
-    from hooks.runbook import start  # the runbook imports this module
-
     run = start(replace(settings, timeout=min(settings.timeout, SETTLE_SECONDS)), session)
     state, group = _describe_self(run)
     if state not in ENDED_STATES:

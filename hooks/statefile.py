@@ -12,8 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from hooks.balancers import Balancers
 from hooks.errors import HookError
+from hooks.membership import Balancers
 
 
 class MembershipRecord:

@@ -8,9 +8,9 @@ import time
 from botocore.exceptions import ClientError
 
 from hooks import coordination, watchdog
-from hooks.balancers import Balancers
 from hooks.errors import EXIT_REFUSED, HookError
 from hooks.group import AutoScalingGroup, find_group_of
+from hooks.membership import Balancers
 from hooks.run import HookRun
 from hooks.state import ENTRY_TAG, GROUP_NAME_TAG, STAGE_OUT, STAGE_STANDBY, Entry
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 # CodeDeploy's defaults for where the hooks go, and its limit per lifecycle event.
 DEFAULT_DEREGISTER_TIMEOUT = 400
-DEFAULT_REGISTER_TIMEOUT = 120
+DEFAULT_REGISTER_TIMEOUT = 300
 MAX_EVENT_TIMEOUT = 3600
 
 # Seconds between the appspec timeout and the hook's own deadline, per command.
@@ -56,34 +56,51 @@ class HookTimeouts:
     def register_deadline(self) -> int:
         return self.register - REGISTER_MARGIN
 
+    @property
+    def register_needs(self) -> int:
+        """Seconds the register hook's deadline must exceed: the time to turn healthy, at least
+        MIN_REGISTER_DEADLINE."""
+        return max(MIN_REGISTER_DEADLINE, self.time_to_healthy)
+
+    def range_problems(self) -> list[str]:
+        """Timeouts outside CodeDeploy's limit per lifecycle event."""
+        return [
+            f"the {name} timeout must be 1..{MAX_EVENT_TIMEOUT} s (CodeDeploy's limit per "
+            f"lifecycle event), got {value}"
+            for name, value in (("deregister", self.deregister), ("register", self.register))
+            if not 1 <= value <= MAX_EVENT_TIMEOUT
+        ]
+
+    def deregister_problem(self) -> str | None:
+        """Why the deregister timeout cannot hold the drain, or None."""
+        if self.deregister_deadline > self.deregistration_delay + DRAIN_MARGIN:
+            return None
+        return (
+            f"the deregister timeout {self.deregister} s gives the hook a deadline of "
+            f"{self.deregister_deadline} s ({DEREGISTER_MARGIN} s less), which must exceed "
+            f"the deregistration delay {self.deregistration_delay} s + {DRAIN_MARGIN} s: "
+            f"use at least {self.deregistration_delay + DEREGISTER_HOOK_MARGIN + 1} s or "
+            "shorten the delay"
+        )
+
+    def register_problem(self) -> str | None:
+        """Why the register timeout cannot wait for the instance to turn healthy, or None."""
+        need = self.register_needs
+        if self.register_deadline > need:
+            return None
+        why = (
+            f"the {self.time_to_healthy} s a registered instance needs to turn healthy"
+            if self.time_to_healthy > MIN_REGISTER_DEADLINE
+            else f"{MIN_REGISTER_DEADLINE} s"
+        )
+        return (
+            f"the register timeout {self.register} s gives the hook a deadline of "
+            f"{self.register_deadline} s ({REGISTER_MARGIN} s less), which must exceed {why}: "
+            f"use at least {need + REGISTER_MARGIN + 1} s"
+        )
+
     def problems(self) -> list[str]:
         """Why these timeouts cannot work (empty when they can)."""
-        found = []
-        for name, value in (("deregister", self.deregister), ("register", self.register)):
-            if not 1 <= value <= MAX_EVENT_TIMEOUT:
-                found.append(
-                    f"the {name} timeout must be 1..{MAX_EVENT_TIMEOUT} s (CodeDeploy's limit "
-                    f"per lifecycle event), got {value}"
-                )
-        drain = self.deregistration_delay + DRAIN_MARGIN
-        if self.deregister_deadline <= drain:
-            found.append(
-                f"the deregister timeout {self.deregister} s gives the hook a deadline of "
-                f"{self.deregister_deadline} s ({DEREGISTER_MARGIN} s less), which must exceed "
-                f"the deregistration delay {self.deregistration_delay} s + {DRAIN_MARGIN} s: "
-                f"use at least {self.deregistration_delay + DEREGISTER_HOOK_MARGIN + 1} s or "
-                "shorten the delay"
-            )
-        need = max(MIN_REGISTER_DEADLINE, self.time_to_healthy)
-        if self.register_deadline <= need:
-            why = (
-                f"the {self.time_to_healthy} s a registered instance needs to turn healthy"
-                if self.time_to_healthy > MIN_REGISTER_DEADLINE
-                else f"{MIN_REGISTER_DEADLINE} s"
-            )
-            found.append(
-                f"the register timeout {self.register} s gives the hook a deadline of "
-                f"{self.register_deadline} s ({REGISTER_MARGIN} s less), which must exceed {why}: "
-                f"use at least {need + REGISTER_MARGIN + 1} s"
-            )
+        found = self.range_problems()
+        found += [p for p in (self.deregister_problem(), self.register_problem()) if p]
         return found

@@ -16,21 +16,23 @@ import math  # noqa: E402
 
 import pulumi  # noqa: E402
 
+from awsfacts.codedeploy import instances_kept_healthy  # noqa: E402
 from infra.alarms import RollbackAlarms, RollbackAlarmsArgs  # noqa: E402
-from infra.config import StackConfig, load_pulumi_config, opted_out_controls  # noqa: E402
+from infra.config import load_pulumi_config  # noqa: E402
 from infra.database import Database, DatabaseArgs  # noqa: E402
 from infra.deployment import Deployment, DeploymentArgs  # noqa: E402
 from infra.fleet import Fleet, FleetArgs  # noqa: E402
-from infra.identity import InstanceIdentity, InstanceIdentityArgs  # noqa: E402
 from infra.loadbalancer import LoadBalancer, LoadBalancerArgs  # noqa: E402
 from infra.logbucket import LogBucket, LogBucketArgs  # noqa: E402
 from infra.messaging import Queue, QueueArgs  # noqa: E402
-from infra.network import Network, NetworkArgs  # noqa: E402
 from infra.revisions import RevisionBucket, RevisionBucketArgs  # noqa: E402
+from infra.roles import InstanceIdentity, InstanceIdentityArgs  # noqa: E402
 from infra.scaling import Scaling, ScalingArgs  # noqa: E402
-from infra.security import ANYWHERE, SecurityGroups, SecurityGroupsArgs  # noqa: E402
+from infra.securitygroups import ANYWHERE, SecurityGroups, SecurityGroupsArgs  # noqa: E402
 from infra.traffic import Traffic, TrafficArgs  # noqa: E402
-from policy.rules import instances_kept_healthy  # noqa: E402
+from infra.vpc import Network, NetworkArgs  # noqa: E402
+from stack import names  # noqa: E402
+from stack.load import StackConfig, opted_out_controls  # noqa: E402
 
 
 def refresh_floor_percentage(cfg: StackConfig) -> int:
@@ -39,10 +41,7 @@ def refresh_floor_percentage(cfg: StackConfig) -> int:
     fleet, dep = cfg.fleet, cfg.deployment
     if fleet.allow_downtime or fleet.min_size == 0:
         return 0
-    custom = None
-    if dep.minimum_healthy_hosts is not None:
-        custom = {"type": dep.minimum_healthy_hosts.type, "value": dep.minimum_healthy_hosts.value}
-    kept = instances_kept_healthy(dep.config, custom, fleet.min_size)
+    kept = instances_kept_healthy(dep.config, dep.minimum_healthy_hosts, fleet.min_size)
     return math.ceil(100 * kept / fleet.min_size)
 
 
@@ -162,24 +161,24 @@ def main(cfg: StackConfig) -> None:
         ),
     )
 
-    pulumi.export("loadBalancerDnsName", lb.dns_name)
-    pulumi.export("autoScalingGroupName", fleet.group_name)
-    pulumi.export("codeDeployApplicationName", deployment.application_name)
-    pulumi.export("codeDeployDeploymentGroupName", deployment.deployment_group_name)
-    pulumi.export("revisionBucketName", revisions.bucket)
-    pulumi.export("logBucketName", logs.bucket)
-    pulumi.export("targetGroupArns", lb.target_group_arns)
-    pulumi.export("vpcId", network.vpc_id)
-    pulumi.export("instanceRoleArn", identity.role_arn)
+    pulumi.export(names.LOAD_BALANCER_DNS_NAME, lb.dns_name)
+    pulumi.export(names.AUTO_SCALING_GROUP_NAME, fleet.group_name)
+    pulumi.export(names.CODEDEPLOY_APPLICATION_NAME, deployment.application_name)
+    pulumi.export(names.CODEDEPLOY_DEPLOYMENT_GROUP_NAME, deployment.deployment_group_name)
+    pulumi.export(names.REVISION_BUCKET_NAME, revisions.bucket)
+    pulumi.export(names.LOG_BUCKET_NAME, logs.bucket)
+    pulumi.export(names.TARGET_GROUP_ARNS, lb.target_group_arns)
+    pulumi.export(names.VPC_ID, network.vpc_id)
+    pulumi.export(names.INSTANCE_ROLE_ARN, identity.role_arn)
     # The hooks' deadlines (the appspec the bundle writes reads the same stack config).
-    pulumi.export("deregisterTimeout", cfg.deployment.deregister_timeout)
-    pulumi.export("registerTimeout", cfg.deployment.register_timeout)
+    pulumi.export(names.DEREGISTER_TIMEOUT, cfg.deployment.deregister_timeout)
+    pulumi.export(names.REGISTER_TIMEOUT, cfg.deployment.register_timeout)
     if lb.classic_name is not None:
-        pulumi.export("classicLoadBalancerName", lb.classic_name)
+        pulumi.export(names.CLASSIC_LOAD_BALANCER_NAME, lb.classic_name)
     if cfg.queue.enabled:
         queue = Queue(f"{prefix}-queue", QueueArgs(queue=cfg.queue, tags=tags))
-        pulumi.export("queueUrl", queue.url)
-        pulumi.export("deadLetterQueueUrl", queue.dead_letter_url)
+        pulumi.export(names.QUEUE_URL, queue.url)
+        pulumi.export(names.DEAD_LETTER_QUEUE_URL, queue.dead_letter_url)
     if database.enabled:
         db = Database(
             f"{prefix}-db",
@@ -191,8 +190,8 @@ def main(cfg: StackConfig) -> None:
                 tags=tags,
             ),
         )
-        pulumi.export("databaseEndpoint", db.endpoint)
-        pulumi.export("databaseSecretArn", db.secret_arn)
+        pulumi.export(names.DATABASE_ENDPOINT, db.endpoint)
+        pulumi.export(names.DATABASE_SECRET_ARN, db.secret_arn)
     if cfg.traffic is not None:
         traffic = Traffic(
             f"{prefix}-traffic",
@@ -203,11 +202,11 @@ def main(cfg: StackConfig) -> None:
                 tags=tags,
             ),
         )
-        # What `python -m migrate shift` reads with `pulumi stack output --json`.
-        pulumi.export("loadBalancerArn", lb.arn)
-        pulumi.export("trafficZoneId", traffic.zone_id)
-        pulumi.export("trafficRecordName", traffic.record_name)
-        pulumi.export("trafficHealthCheckIds", traffic.health_check_ids)
+        # What `python -m shift` reads with `pulumi stack output --json`.
+        pulumi.export(names.LOAD_BALANCER_ARN, lb.arn)
+        pulumi.export(names.TRAFFIC_ZONE_ID, traffic.zone_id)
+        pulumi.export(names.TRAFFIC_RECORD_NAME, traffic.record_name)
+        pulumi.export(names.TRAFFIC_HEALTH_CHECK_IDS, traffic.health_check_ids)
 
 
 if __name__ == "__main__":

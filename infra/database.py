@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import DatabaseConfig
 from infra.deployment import service_trust_policy
+from stack.load import DatabaseConfig
 
 
 @dataclass

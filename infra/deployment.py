@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import DeploymentConfig
+from stack.load import DeploymentConfig
 
 ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]
 ALARM_ROLLBACK_EVENT = "DEPLOYMENT_STOP_ON_ALARM"

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from hooks.group import ALLOW_DOWNTIME_TAG
-from infra.config import OPT_OUTS_TAG, FleetConfig
+from stack.load import OPT_OUTS_TAG, FleetConfig
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 # How long `pulumi up` waits for the group's instances to turn healthy behind the balancer.

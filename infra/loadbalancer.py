@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import HealthCheckConfig, ListenerConfig
 from infra.logbucket import ELB_PREFIX
+from stack.load import HealthCheckConfig, ListenerConfig
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 

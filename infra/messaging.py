@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import QueueConfig
+from stack.load import QueueConfig
 
 DEAD_LETTER_RETENTION = 1209600  # 14 days, the SQS maximum: time to inspect what failed
 

@@ -1,7 +1,7 @@
 """Traffic: the two weighted DNS records of the move (Azure's front end and the AWS load
 balancer) under one name, each with a Route 53 health check.
 
-The weights belong to ``python -m migrate shift`` once the records exist. The program creates
+The weights belong to ``python -m shift`` once the records exist. The program creates
 them at azure 100 / aws 0 and ignores the live weights afterwards
 (``ignore_changes=["weightedRoutingPolicies"]``), so a ``pulumi up`` in the middle of (or after)
 a shift never moves the users back to Azure.
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.trafficconfig import AWS_SET_IDENTIFIER as AWS
-from infra.trafficconfig import AZURE_SET_IDENTIFIER as AZURE
-from infra.trafficconfig import EndpointCheckConfig, TrafficConfig
+from stack.config import EndpointCheckConfig, TrafficConfig
+from stack.names import AWS_SET_IDENTIFIER as AWS
+from stack.names import AZURE_SET_IDENTIFIER as AZURE
 
 INITIAL_WEIGHTS = {AZURE: 100, AWS: 0}
 # What `pulumi up` must leave alone once the shift owns the weights.

@@ -183,7 +183,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from migrate.report import Context, render
+    from migrate.render import render
+    from migrate.report import Context
 
     _check_output(args.output, args.input_file)
     plan = load_plan(args.input_file)
@@ -214,12 +215,6 @@ def cmd_stack_config(args: argparse.Namespace) -> int:
     for line in result.summary():
         _say(f"  {line}")
     return 0
-
-
-def cmd_shift(args: argparse.Namespace) -> int:
-    from migrate.traffic.command import run_shift
-
-    return run_shift(args)
 
 
 def cmd_refresh_ec2(args: argparse.Namespace) -> int:
@@ -358,21 +353,6 @@ def parser() -> argparse.ArgumentParser:
     _common(sub)
     sub.set_defaults(run=cmd_stack_config)
 
-    sub = commands.add_parser(
-        "shift",
-        help="move the users from Azure to AWS in steps, with health gates and rollback",
-        description="Move the users from Azure to AWS by the weights of the stack's two "
-        "weighted DNS records (cutover:traffic), step by step: after each step wait the TTL and "
-        "the hold, then check the gates (healthy targets, 5xx ratio, Route 53 health check, "
-        "an optional alarm); a breach rolls back at once. Run it again to resume. Exit codes: "
-        "0 done, 1 a gate breached (rolled back), 2 bad input, 3 environment.",
-    )
-    from migrate.traffic.options import add_arguments
-
-    add_arguments(sub)
-    _common(sub)
-    sub.set_defaults(run=cmd_shift)
-
     catalog = commands.add_parser(
         "catalog", help="maintain the embedded catalogs", description="Maintain the catalogs."
     )
@@ -382,7 +362,7 @@ def parser() -> argparse.ArgumentParser:
     sub = catalog_commands.add_parser(
         "refresh-ec2",
         help="rewrite catalog/ec2_instance_types.json from ec2 describe-instance-types",
-        description="Rewrite migrate/catalog/ec2_instance_types.json from "
+        description="Rewrite awsfacts/data/ec2_instance_types.json from "
         "`ec2 describe-instance-types` (boto3's default session; honours AWS_ENDPOINT_URL).",
     )
     sub.add_argument(
@@ -394,7 +374,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
-    args = parser().parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["shift"]:
+        # The traffic shift's old name: `python -m shift` is `python -m shift`.
+        from shift.cli import main as shift_main
+
+        return shift_main(args_list[1:], prog=f"{PROG} shift", name="migrate shift")
+    args = parser().parse_args(args_list)
     return args.run(args)
 
 

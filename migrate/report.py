@@ -414,31 +414,22 @@ def rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def render(plan: dict[str, Any], fmt: str, context: Context | None = None) -> str:
-    context = context or Context()
-    if fmt == "json":
-        body = {
-            "summary": summary(plan),
-            **plan,
-            "rows": rows(plan),
-            "findings": [
-                {"severity": f.severity, "subject": f.subject, "text": f.text}
-                for f in all_findings(plan)
-            ],
-        }
-        return json.dumps(body, indent=2) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows(plan))
-        return buffer.getvalue()
-    if fmt == "md":
-        from migrate.report_md import markdown
+def as_json(plan: dict[str, Any]) -> str:
+    body = {
+        "summary": summary(plan),
+        **plan,
+        "rows": rows(plan),
+        "findings": [
+            {"severity": f.severity, "subject": f.subject, "text": f.text}
+            for f in all_findings(plan)
+        ],
+    }
+    return json.dumps(body, indent=2) + "\n"
 
-        return markdown(plan, context)
-    if fmt == "html":
-        from migrate.report_html import page
 
-        return page(plan, context)
-    raise ValueError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+def as_csv(plan: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows(plan))
+    return buffer.getvalue()

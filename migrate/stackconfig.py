@@ -3,7 +3,7 @@
 Merges into an existing stack file with ruamel.yaml's round trip: keys this module does not
 write (and their comments) stay as they are. What the plan cannot express in infra's schema is
 adjusted to a value infra accepts and said so, in a YAML comment beside the key and in the
-returned notes. Before writing, the result is validated with ``infra.config`` when it is
+returned notes. Before writing, the result is validated with ``stack.load`` when it is
 importable, so a file infra rejects is never written.
 
 ``write_stack_config`` writes only into a new file or a Pulumi stack file (``migrate.stackfile``
@@ -24,6 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from cutover.files import read_text, write_text
+from hooks.timing import DEREGISTER_HOOK_MARGIN, REGISTER_MARGIN, HookTimeouts
 from migrate import catalog
 from migrate.errors import MigrateError
 from migrate.stackfile import (
@@ -35,17 +36,19 @@ from migrate.stackfile import (
     plain,
     stack_document,
 )
+from stack.config import DeploymentConfig, LoadBalancerConfig
 
 NS = "cutover:"
-# infra's defaults (infra/README.md) for the keys a new file needs and the plan does not give.
+# The stack contract's defaults (stack/README.md) for the keys a new file needs and the plan does
+# not give.
+_DEPLOYMENT = DeploymentConfig()
 DEFAULT_DEPLOYMENT = {
-    "config": "CodeDeployDefault.OneAtATime",
-    "deregisterTimeout": 400,
-    "registerTimeout": 300,
-    "autoRollback": True,
+    "config": _DEPLOYMENT.config,
+    "deregisterTimeout": _DEPLOYMENT.deregister_timeout,
+    "registerTimeout": _DEPLOYMENT.register_timeout,
+    "autoRollback": _DEPLOYMENT.auto_rollback,
 }
-DEREGISTER_HOOK_MARGIN = 60  # infra.config: drain + margin < deployment.deregisterTimeout
-DEFAULT_DEREGISTRATION_DELAY = 60
+DEFAULT_DEREGISTRATION_DELAY = LoadBalancerConfig().deregistration_delay
 
 
 @dataclass
@@ -280,14 +283,19 @@ def _deployment(lb: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
     balancer settings would not fit them (infra's cross-section rules)."""
     key = f"{NS}deployment"
     deployment = {**DEFAULT_DEPLOYMENT, **old}
-    need_dereg = lb["deregistrationDelay"] + DEREGISTER_HOOK_MARGIN + 1
-    if int(deployment["deregisterTimeout"]) < need_dereg:
-        deployment["deregisterTimeout"] = need_dereg
-        v.note((key, "deregisterTimeout"), f"raised so the {lb['deregistrationDelay']}s drain fits")
     check = lb["healthCheck"]
-    need_reg = (check.get("healthyThreshold", 2) + 1) * check.get("interval", 15) + 30
-    if int(deployment["registerTimeout"]) <= need_reg - 30:
-        deployment["registerTimeout"] = need_reg
+    # The hooks' timing contract (hooks/timing.py): the same arithmetic the stack rules apply.
+    timeouts = HookTimeouts(
+        deregister=int(deployment["deregisterTimeout"]),
+        register=int(deployment["registerTimeout"]),
+        deregistration_delay=lb["deregistrationDelay"],
+        time_to_healthy=(check.get("healthyThreshold", 2) + 1) * check.get("interval", 15),
+    )
+    if timeouts.deregister_problem():
+        deployment["deregisterTimeout"] = lb["deregistrationDelay"] + DEREGISTER_HOOK_MARGIN + 1
+        v.note((key, "deregisterTimeout"), f"raised so the {lb['deregistrationDelay']}s drain fits")
+    if timeouts.register_problem():
+        deployment["registerTimeout"] = timeouts.register_needs + REGISTER_MARGIN + 1
         v.note((key, "registerTimeout"), "raised so a registered instance has time to turn healthy")
     v.sections[key] = deployment
 
@@ -500,7 +508,7 @@ def _keep_character(
 def validate_with_infra(text: str, stack: str, source: str) -> None:
     """Run infra's own validation on the text (skipped when infra is not importable)."""
     try:
-        from infra.config import ConfigError, load_mapping
+        from stack.load import ConfigError, load_mapping
     except ImportError:
         return
     import yaml as pyyaml

@@ -1,7 +1,7 @@
 """The CrossGuard policy pack: `pulumi preview --policy-pack policy` from the repository root.
 
 Each rule of `policy.rules` becomes a mandatory stack validation policy (`policy.pack`). The same
-functions run without the Pulumi CLI in `python -m infra.preview STACK --check`.
+functions run without the Pulumi CLI in `python -m preview STACK --check`.
 
 Started by the Pulumi CLI, the pack serves its rules over gRPC on a local port it prints on
 stdout. `--help` prints this text and the rules instead, and exits 0.
@@ -23,7 +23,7 @@ def usage() -> str:
     )
     return (
         "usage: pulumi preview --policy-pack policy [--policy-pack-config FILE]\n"
-        "       python -m infra.preview STACK --check     (the same rules, offline)\n\n"
+        "       python -m preview STACK --check     (the same rules, offline)\n\n"
         "Cutover's policy pack (cutover-zero-downtime). Run by the Pulumi CLI, it serves its "
         "rules over gRPC\non a local port printed on stdout; it is not meant to be run by hand.\n\n"
         f"Rules (all mandatory):\n{rules}\n"

@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from policy.stack import Resource, Settings, Stack, Violation, strings
-from policy.vocabulary import IAM_POLICIES, POLICY_ATTACHMENTS, ROLE
+from awsfacts.tokens import IAM_POLICIES, POLICY_ATTACHMENTS, ROLE
+from policy.resources import Resource, Settings, Stack, Violation, strings
 
 # AWS managed policies that grant (nearly) everything, or every IAM permission.
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")

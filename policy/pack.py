@@ -10,7 +10,14 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy.rules import DEFAULT_DEREGISTER_TIMEOUT, RULES, Resource, Settings, Stack
+from policy.rules import (
+    DEFAULT_DEREGISTER_TIMEOUT,
+    DEFAULT_REGISTER_TIMEOUT,
+    RULES,
+    Resource,
+    Settings,
+    Stack,
+)
 
 CONFIG = PolicyConfigSchema(
     properties={
@@ -18,6 +25,11 @@ CONFIG = PolicyConfigSchema(
             "type": "integer",
             "default": DEFAULT_DEREGISTER_TIMEOUT,
             "description": "The deregister hook's timeout in appspec.yml, in seconds.",
+        },
+        "registerTimeout": {
+            "type": "integer",
+            "default": DEFAULT_REGISTER_TIMEOUT,
+            "description": "The register hook's timeout in appspec.yml, in seconds.",
         },
     }
 )
@@ -44,7 +56,8 @@ def stack_policy(name: str) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         config = args.get_config()
         settings = Settings(
-            deregister_timeout=int(config.get("deregisterTimeout", DEFAULT_DEREGISTER_TIMEOUT))
+            deregister_timeout=int(config.get("deregisterTimeout", DEFAULT_DEREGISTER_TIMEOUT)),
+            register_timeout=int(config.get("registerTimeout", DEFAULT_REGISTER_TIMEOUT)),
         )
         for violation in rule(Stack(_resources(args)), settings):
             report_violation(f"{violation.resource}: {violation.message}", None)

@@ -2,36 +2,20 @@
 
 Pure functions of a `Stack` (a list of `Resource`s with their properties in the engine's camelCase
 wire names). The same functions run in two places: the CrossGuard policy pack in this folder
-(`pulumi preview --policy-pack policy`) and `python -m infra.preview STACK --check`, which feeds
+(`pulumi preview --policy-pack policy`) and `python -m preview STACK --check`, which feeds
 them the resources the program registers under Pulumi's mocks. Each rule returns the violations it
 finds; an empty list means the stack passes it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-# The contract the rules check: the hooks' downtime tag, and the time the deregister hook needs
-# on top of the drain (the margin infra.config applies to the stack's settings).
-from hooks.group import ALLOW_DOWNTIME_TAG
-from infra.config import DEREGISTER_HOOK_MARGIN
-from policy import iam, security
-from policy.stack import (
-    DEFAULT_DEREGISTER_TIMEOUT,
-    OPT_OUTS_TAG,
-    Resource,
-    Settings,
-    Stack,
-    Violation,
-    allows_downtime,
-    as_int,
-    identities,
-    opted_out,
-    strings,
-)
-from policy.vocabulary import (
+from awsfacts import codedeploy
+from awsfacts.codedeploy import MinimumHealthyHosts
+from awsfacts.limits import DEFAULT_DEREGISTRATION_DELAY as AWS_DEFAULT_DEREGISTRATION_DELAY
+from awsfacts.tokens import (
     BUCKET,
     BUCKET_ACL,
     BUCKET_ENCRYPTION,
@@ -50,12 +34,33 @@ from policy.vocabulary import (
     TARGET_GROUPS,
 )
 
+# The contract the rules check: the hooks' downtime tag, and the time the deregister hook needs
+# on top of the drain (the same margin the stack rules apply to the stack's settings).
+from hooks.group import ALLOW_DOWNTIME_TAG
+from hooks.timing import DEREGISTER_HOOK_MARGIN, HookTimeouts
+from policy import iam, security
+from policy.resources import (
+    DEFAULT_DEREGISTER_TIMEOUT,
+    DEFAULT_REGISTER_TIMEOUT,
+    OPT_OUTS_TAG,
+    Resource,
+    Settings,
+    Stack,
+    Violation,
+    allows_downtime,
+    as_int,
+    identities,
+    opted_out,
+    strings,
+)
+
 __all__ = [
     "BUCKET",
     "BUCKET_ACL",
     "BUCKET_ENCRYPTION",
     "BUCKET_PUBLIC_ACCESS_BLOCK",
     "DEFAULT_DEREGISTER_TIMEOUT",
+    "DEFAULT_REGISTER_TIMEOUT",
     "IAM_POLICIES",
     "INSTANCE",
     "LAUNCH_TEMPLATE",
@@ -76,36 +81,17 @@ __all__ = [
 ]
 
 
-# Target groups drain for 300 s unless told otherwise (the AWS default).
-DEFAULT_DEREGISTRATION_DELAY = 300
-# Instances each predefined CodeDeploy config keeps healthy in a fleet of n (in-place).
-# HalfAtATime deploys to at most half, rounded down: it keeps the larger half.
-PREDEFINED_DEPLOYMENT_CONFIGS: dict[str, Callable[[int], int]] = {
-    "CodeDeployDefault.OneAtATime": lambda n: n - 1,
-    "CodeDeployDefault.HalfAtATime": lambda n: n - n // 2,
-    "CodeDeployDefault.AllAtOnce": lambda n: 0,
-}
-
-
 def instances_kept_healthy(
     config: str, minimum_healthy_hosts: Mapping[str, Any] | None, fleet: int
 ) -> int:
-    """How many of `fleet` instances an in-place deployment with `config` keeps in service.
-
-    `minimum_healthy_hosts` ({"type": HOST_COUNT | FLEET_PERCENT, "value": n}) describes a custom
-    config; CodeDeploy rounds a percentage up to whole instances. A deployment takes at least one
-    instance out, so a one-instance fleet keeps none, whatever the config.
-    """
-    if minimum_healthy_hosts is not None:
-        value = as_int(minimum_healthy_hosts.get("value"), 0)
-        if minimum_healthy_hosts.get("type") == "FLEET_PERCENT":
-            value = math.ceil(fleet * value / 100)
-        kept = value
-    elif config in PREDEFINED_DEPLOYMENT_CONFIGS:
-        kept = PREDEFINED_DEPLOYMENT_CONFIGS[config](fleet)
-    else:
-        raise ValueError(f"unknown deployment config {config!r}")
-    return max(0, min(kept, fleet - 1))
+    """How many of `fleet` instances an in-place deployment with `config` keeps in service
+    (`minimum_healthy_hosts`: a custom config's {"type", "value"} as the resource carries it)."""
+    custom = (
+        MinimumHealthyHosts.from_props(minimum_healthy_hosts)
+        if minimum_healthy_hosts is not None
+        else None
+    )
+    return codedeploy.instances_kept_healthy(config, custom, fleet)
 
 
 # --- the zero-downtime rules -----------------------------------------------------------------
@@ -162,7 +148,7 @@ def deployment_keeps_healthy_instance(stack: Stack, settings: Settings) -> list[
         config = deployment.props.get("deploymentConfigName") or "CodeDeployDefault.OneAtATime"
         for group in stack.referenced(deployment, "autoscalingGroups", GROUP):
             fleet = as_int(group.props.get("minSize"), 0)
-            if config not in PREDEFINED_DEPLOYMENT_CONFIGS and config not in custom:
+            if config not in codedeploy.PREDEFINED and config not in custom:
                 found.append(
                     Violation(name, deployment.name, f"unknown deployment config {config!r}")
                 )
@@ -197,10 +183,7 @@ def deployment_keeps_healthy_instance(stack: Stack, settings: Settings) -> list[
 def _hosts_asked(minimum_healthy_hosts: Mapping[str, Any] | None, fleet: int) -> int | None:
     if not minimum_healthy_hosts:
         return None
-    value = as_int(minimum_healthy_hosts.get("value"), 0)
-    if minimum_healthy_hosts.get("type") == "FLEET_PERCENT":
-        return math.ceil(fleet * value / 100)
-    return value
+    return codedeploy.minimum_healthy(MinimumHealthyHosts.from_props(minimum_healthy_hosts), fleet)
 
 
 def deregistration_delay_fits_hook(stack: Stack, settings: Settings) -> list[Violation]:
@@ -209,11 +192,11 @@ def deregistration_delay_fits_hook(stack: Stack, settings: Settings) -> list[Vio
     name = "deregistration-delay-fits-hook"
     budget = settings.deregister_timeout - DEREGISTER_HOOK_MARGIN - 1
     delays = [
-        (tg, as_int(tg.props.get("deregistrationDelay"), DEFAULT_DEREGISTRATION_DELAY))
+        (tg, as_int(tg.props.get("deregistrationDelay"), AWS_DEFAULT_DEREGISTRATION_DELAY))
         for tg in stack.of_type(*TARGET_GROUPS)
     ]
     delays += [
-        (elb, as_int(elb.props.get("connectionDrainingTimeout"), DEFAULT_DEREGISTRATION_DELAY))
+        (elb, as_int(elb.props.get("connectionDrainingTimeout"), AWS_DEFAULT_DEREGISTRATION_DELAY))
         for elb in stack.of_type(CLASSIC_ELB)
     ]
     for resource, delay in delays:
@@ -229,10 +212,29 @@ def deregistration_delay_fits_hook(stack: Stack, settings: Settings) -> list[Vio
     return found
 
 
+def register_timeout_fits_health_check(stack: Stack, settings: Settings) -> list[Violation]:
+    """A registered instance turns healthy inside the register hook's timeout (with room for its
+    own calls): the hooks' timing contract, as the stack rules and `revision bundle` apply it."""
+    found = []
+    name = "register-timeout-fits-health-check"
+    for tg in (*stack.of_type(*TARGET_GROUPS), *stack.of_type(CLASSIC_ELB)):
+        check = tg.props.get("healthCheck") or {}
+        threshold = as_int(check.get("healthyThreshold"), 5)  # the target groups' default
+        interval = as_int(check.get("interval"), 30)
+        timeouts = HookTimeouts(
+            register=settings.register_timeout, time_to_healthy=(threshold + 1) * interval
+        )
+        problem = timeouts.register_problem()
+        if problem:
+            found.append(Violation(name, tg.name, problem))
+    return found
+
+
 RULES: dict[str, Callable[[Stack, Settings], list[Violation]]] = {
     "zero-downtime-group-capacity": zero_downtime_group_capacity,
     "deployment-keeps-a-healthy-instance": deployment_keeps_healthy_instance,
     "deregistration-delay-fits-hook": deregistration_delay_fits_hook,
+    "register-timeout-fits-health-check": register_timeout_fits_health_check,
     **security.RULES,
     **iam.RULES,
 }

@@ -8,17 +8,7 @@ import ipaddress
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from policy.stack import (
-    Resource,
-    Settings,
-    Stack,
-    Violation,
-    as_int,
-    identities,
-    opted_out,
-    strings,
-)
-from policy.vocabulary import (
+from awsfacts.tokens import (
     BUCKET,
     BUCKET_ACL,
     BUCKET_ENCRYPTION,
@@ -41,6 +31,16 @@ from policy.vocabulary import (
     SG_INGRESS_RULE,
     SG_RULE,
     VPC,
+)
+from policy.resources import (
+    Resource,
+    Settings,
+    Stack,
+    Violation,
+    as_int,
+    identities,
+    opted_out,
+    strings,
 )
 
 # Ports no source outside private address space may reach: remote administration and databases.

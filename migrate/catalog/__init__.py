@@ -1,41 +1,25 @@
-"""Embedded data: Azure VM sizes, EC2 instance types and mapping tables (JSON files here)."""
+"""Embedded data: Azure VM sizes and the Azure-to-AWS mapping tables (JSON files here). The EC2
+instance types are an AWS fact (awsfacts/ec2.py); `migrate catalog refresh-ec2` rewrites them."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from awsfacts.ec2 import EC2_TYPES_FILE, Ec2Type, ec2_type, ec2_type_index, ec2_types
 from cutover.exitcodes import ENVIRONMENT
 from cutover.files import write_text
 from migrate.errors import MigrateError
 from migrate.model import VmSize
 
+__all__ = ["EC2_TYPES_FILE", "Ec2Type", "ec2_type", "ec2_type_index", "ec2_types"]
+
 CATALOG_DIR = Path(__file__).parent
 AZURE_SIZES_FILE = CATALOG_DIR / "azure_vm_sizes.json"
-EC2_TYPES_FILE = CATALOG_DIR / "ec2_instance_types.json"
 MAPPING_FILE = CATALOG_DIR / "mapping.json"
 AZURE_FAMILIES_FILE = CATALOG_DIR / "azure_size_families.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Ec2Type:
-    name: str
-    vcpus: int
-    memory_mib: int
-    architectures: tuple[str, ...]
-    manufacturer: str  # Intel | AMD | AWS | Apple | ...
-    current_generation: bool
-    bare_metal: bool
-    burstable: bool
-    gpus: float = 0  # fractional GPU types (g6f.large: 1/8 of an L4) record the fraction
-    gpu_model: str = ""
-
-    @property
-    def memory_gib(self) -> float:
-        return self.memory_mib / 1024
 
 
 def load_data(path: Path) -> Any:
@@ -66,38 +50,6 @@ def azure_sizes() -> dict[str, VmSize]:
         )
         out[size.name.lower()] = size
     return out
-
-
-@cache
-def ec2_types() -> tuple[Ec2Type, ...]:
-    """Every EC2 instance type of the embedded catalog (the loader infra validates against)."""
-    rows = _load(EC2_TYPES_FILE)["instanceTypes"]
-    return tuple(
-        Ec2Type(
-            name=r["instanceType"],
-            vcpus=r["vcpus"],
-            memory_mib=r["memoryMib"],
-            architectures=tuple(r["architectures"]),
-            manufacturer=r["manufacturer"],
-            current_generation=r["currentGeneration"],
-            bare_metal=r["bareMetal"],
-            burstable=r["burstable"],
-            gpus=r.get("gpus", 0),
-            gpu_model=r.get("gpuModel", ""),
-        )
-        for r in rows
-    )
-
-
-@cache
-def ec2_type_index() -> dict[str, Ec2Type]:
-    """EC2 instance types by name (``ec2_type_index()["m7i.large"]``)."""
-    return {t.name: t for t in ec2_types()}
-
-
-def ec2_type(name: str) -> Ec2Type | None:
-    """One EC2 instance type by name, None when the catalog does not know it."""
-    return ec2_type_index().get(name)
 
 
 @cache

@@ -15,7 +15,7 @@ import pytest
 from migrate.cli import parser
 
 ROOT = Path(__file__).resolve().parents[2]
-READMES = [ROOT / "README.md", ROOT / "migrate" / "README.md"]
+READMES = sorted([ROOT / "README.md", *ROOT.glob("*/README.md")])
 
 
 def _shell_lines(path: Path) -> list[str]:
@@ -26,7 +26,8 @@ def _shell_lines(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_bare_python_that_needs_an_activated_virtualenv(readme: Path) -> None:
-    bare = [line for line in _shell_lines(readme) if re.match(r"python3? -m (migrate|infra)", line)]
+    laptop = r"python3? -m (migrate|shift|infra|preview|rehearsal|revision)\b"
+    bare = [line for line in _shell_lines(readme) if re.match(laptop, line)]
     assert not bare, f"{readme.name}: use .venv/bin/python (or .venv/bin/cutover): {bare}"
 
 
@@ -52,7 +53,7 @@ def test_the_migrate_steps_by_hand_run_as_typed(tmp_path: Path) -> None:
 
 
 def test_the_exit_code_table_covers_every_command() -> None:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "cutover" / "README.md").read_text()
     table = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 70 |"):
         assert code in table
@@ -62,10 +63,28 @@ def test_the_exit_code_table_covers_every_command() -> None:
             assert f"`migrate {name}`" in table, name
     assert "`migrate catalog refresh-ec2`" in table
     for command in (
-        "`infra.preview`",
-        "`infra.rehearse`",
+        "`shift`",
+        "`preview`",
+        "`rehearsal`",
         "--policy-pack policy",
-        "`hooks bundle`",
+        "`revision bundle`",
     ):
         assert command in table
     assert "| refused by the zero-downtime floor | 4 | 1 the check failed |" in table
+
+
+def test_the_readme_leads_with_the_two_commands_and_stays_short() -> None:
+    text = (ROOT / "README.md").read_text()
+    first_screen = "\n".join(text.splitlines()[:40])
+    assert "make demo" in first_screen and "make test" in first_screen
+    assert "out/report.html" in first_screen
+    assert len(text.splitlines()) <= 175  # half of the 350 lines it had
+
+
+def test_the_readme_names_every_package_of_the_tree() -> None:
+    text = (ROOT / "README.md").read_text()
+    packages = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests")
+    missing = [name for name in packages if f"`{name}/`" not in text]
+    assert not missing, missing
+    for name in packages:
+        assert (ROOT / name / "README.md").exists() or name == "policy", name

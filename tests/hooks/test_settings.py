@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hooks.bundle import bundle
 from hooks.errors import EXIT_DEADLINE, EXIT_ENVIRONMENT, EXIT_USAGE
 from hooks.settings import Layers, from_environment, read_env_file
+from hooks.timing import DEFAULT_REGISTER_TIMEOUT, REGISTER_MARGIN
+from revision.bundle import bundle
 
 from .conftest import REGION, free_port
 
@@ -89,7 +90,8 @@ def test_the_command_line_wins_over_everything(revision, tmp_path):
 def test_the_bundled_defaults_apply_when_nothing_else_is_set(revision, tmp_path):
     out = wrapper(revision / "register.sh", clean_env(tmp_path))
     bundled = revision / "cutover-hooks.env"
-    assert deadline_line(out) == f"deadline 100s (CUTOVER_REGISTER_TIMEOUT from {bundled})"
+    deadline = DEFAULT_REGISTER_TIMEOUT - REGISTER_MARGIN  # the appspec default minus the margin
+    assert deadline_line(out) == f"deadline {deadline}s (CUTOVER_REGISTER_TIMEOUT from {bundled})"
 
 
 def test_variables_from_the_instance_file_reach_boto3_and_the_interpreter(revision, tmp_path):

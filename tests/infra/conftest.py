@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from infra import __main__ as program
-from infra import mocks
-from infra.config import load_pulumi_config, read_stack_file, stack_file_path, to_pulumi_values
+from infra.config import load_pulumi_config
+from preview import mocks
+from stack.load import read_stack_file, stack_file_path, to_pulumi_values
 
 
 def run_program(stack: str, values: dict[str, Any]) -> mocks.Evaluation:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import preview
-from infra.config import REPO_ROOT, read_stack_file, stack_file_path, to_pulumi_values
+from preview import cli as preview
+from stack.load import REPO_ROOT, read_stack_file, stack_file_path, to_pulumi_values
 
 PYTHON = sys.executable
 DRIVER = Path(__file__).with_name("cli_driver.py")
@@ -71,7 +71,7 @@ def test_program_runs_as_the_pulumi_cli_runs_it(tmp_path):
 
 def test_preview_production_json_lists_every_resource():
     result = subprocess.run(
-        [PYTHON, "-m", "infra.preview", "production", "--json"],
+        [PYTHON, "-m", "preview", "production", "--json"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -175,7 +175,7 @@ def test_a_successful_preview_leaves_no_event_loop_behind():
     # interpreter reported at exit ("unclosed event loop", "Exception ignored ... Invalid file
     # descriptor"). Development mode shows ResourceWarnings, so the fix is visible here.
     result = subprocess.run(
-        [PYTHON, "-X", "dev", "-m", "infra.preview", "production", "--json"],
+        [PYTHON, "-X", "dev", "-m", "preview", "production", "--json"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

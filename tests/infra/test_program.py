@@ -10,7 +10,7 @@ import pulumi_aws
 import pytest
 
 from hooks import permissions
-from infra.mocks import Evaluation
+from preview.mocks import Evaluation
 
 GROUP = "aws:autoscaling/group:Group"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"

@@ -10,7 +10,7 @@ import pytest
 
 from hooks import group as hook_group
 from infra.fleet import GROUP_IGNORED_CHANGES
-from infra.mocks import Evaluation
+from preview.mocks import Evaluation
 
 GROUP = "aws:autoscaling/group:Group"
 GROUP_TAG = "aws:autoscaling/tag:Tag"

@@ -10,8 +10,8 @@ import pulumi
 import pytest
 import yaml
 
-from infra.config import ConfigError, load_mapping, load_stack_file
-from infra.mocks import Evaluation
+from preview.mocks import Evaluation
+from stack.load import ConfigError, load_mapping, load_stack_file
 from tests.infra.conftest import run_program, stack_values
 
 RECORD = "aws:route53/record:Record"
@@ -152,8 +152,9 @@ def test_pulumi_up_never_moves_the_weights_back():
     values = stack_values("production")
     values["cutover:traffic"] = TRAFFIC
     from infra import __main__ as program
-    from infra import mocks
-    from infra.config import load_pulumi_config, to_pulumi_values
+    from infra.config import load_pulumi_config
+    from preview import mocks
+    from stack.load import to_pulumi_values
 
     def run() -> None:
         program_with_spy()

@@ -15,7 +15,8 @@ import pytest
 
 from migrate.model import Inventory
 from migrate.plan import build_plan
-from migrate.report import CSV_COLUMNS, Context, render
+from migrate.render import render
+from migrate.report import CSV_COLUMNS, Context
 from tests.migrate.conftest import LEGACY, PROD
 
 

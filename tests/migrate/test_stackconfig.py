@@ -136,7 +136,7 @@ def test_broken_existing_yaml_is_a_clear_error(plan: dict, tmp_path: Path) -> No
 
 def _preview(stack: str, path: Path) -> list[dict]:
     result = subprocess.run(
-        [sys.executable, "-m", "infra.preview", stack, "--config", str(path), "--json"],
+        [sys.executable, "-m", "preview", stack, "--config", str(path), "--json"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -146,7 +146,7 @@ def _preview(stack: str, path: Path) -> list[dict]:
     return json.loads(result.stdout)
 
 
-@pytest.mark.skipif(not INFRA, reason="infra/config.py and infra/preview.py not there yet")
+@pytest.mark.skipif(not INFRA, reason="stack/load.py and preview/cli.py not there yet")
 @pytest.mark.parametrize(
     ("workload", "stack", "certificate"),
     [("web", "staging", None), ("legacy", "production", None), ("shop", "production", CERT)],

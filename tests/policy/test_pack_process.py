@@ -13,8 +13,8 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from infra.preview import evaluate_stack
 from policy.rules import RULES
+from preview.cli import evaluate_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

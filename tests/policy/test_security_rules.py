@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from infra.preview import evaluate_stack
 from policy import rules
 from policy.rules import Resource, Settings
+from preview.cli import evaluate_stack
 
 SETTINGS = Settings(deregister_timeout=400)
 CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0f1e2d3c"

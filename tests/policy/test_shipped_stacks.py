@@ -14,11 +14,11 @@ from dataclasses import replace
 
 import pytest
 
-from infra import config as infra_config
-from infra.config import load_stack_file, stack_file_path
-from infra.preview import check_stack, evaluate_stack
 from policy import rules
 from policy.rules import Resource, Settings
+from preview.cli import check_stack, evaluate_stack
+from stack import load as infra_config
+from stack.load import load_stack_file, stack_file_path
 
 GROUP = "aws:autoscaling/group:Group"
 
@@ -51,7 +51,7 @@ def test_both_shipped_stacks_pass_every_rule(stack):
 
 def test_preview_check_exits_zero_and_says_so():
     result = subprocess.run(
-        [sys.executable, "-m", "infra.preview", "staging", "--check"],
+        [sys.executable, "-m", "preview", "staging", "--check"],
         capture_output=True,
         text=True,
         check=False,
@@ -61,7 +61,7 @@ def test_preview_check_exits_zero_and_says_so():
 
 
 def test_config_and_policy_draw_the_drain_limit_at_the_same_place():
-    # The largest deregistration delay infra.config accepts passes the policy rule; one second
+    # The largest deregistration delay stack.load accepts passes the policy rule; one second
     # more is refused by both.
     def verdicts(delay: int) -> tuple[bool, bool]:
         values = {

@@ -1,4 +1,4 @@
-"""Deliberately broken hooks, as patches to a bundled revision (applied after `hooks bundle`).
+"""Deliberately broken hooks, as patches to a bundled revision (applied after `revision bundle`).
 
 Each puts one known defect back (the issue that described it in brackets), by wrapping the real
 wrapper scripts, so the rehearsal's verdict can be shown to catch it whatever the hooks' inside

@@ -1,11 +1,11 @@
-"""Deliberately broken ramps: the real `migrate.traffic.ramp.Ramp` with one known defect put
+"""Deliberately broken ramps: the real `shift.ramp.Ramp` with one known defect put
 back, so the shift scenarios' verdict can be shown to catch it (in the spirit of
 `broken_hooks.py`). Passed to the rehearsal as `Options(ramp=...)`."""
 
 from __future__ import annotations
 
 from cutover.exitcodes import CHECK_FAILED
-from migrate.traffic.ramp import Ramp
+from shift.ramp import Ramp
 
 
 class NoRollback(Ramp):

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from infra.rehearsal.clock import Clock
-from infra.rehearsal.declared import DeclaredFleet, declared_fleet
-from infra.rehearsal.emulator import Emulated, Emulator
+from rehearsal.clock import Clock
+from rehearsal.declared import DeclaredFleet, declared_fleet
+from rehearsal.emulator import Emulated, Emulator
 
 
 @pytest.fixture(scope="session")

@@ -203,7 +203,7 @@ def test_a_crash_of_the_emulator_reaches_the_hooks_as_an_aws_failure_they_retry(
     and status 500, which clients retry: the proxy says it as AWS would."""
     from botocore.parsers import create_parser
 
-    from infra.rehearsal.wire import Call, Reply, server_failure
+    from rehearsal.wire import Call, Reply, server_failure
 
     call = Call("ec2", "DescribeInstances", [], "rehearsal-i-x")
     page = Reply(500, b"<!doctype html>\n<title>500 Internal Server Error</title>", {})

@@ -1,4 +1,4 @@
-"""python -m infra.rehearse as a user runs it: bad input exits 2 before anything starts, an
+"""python -m rehearsal as a user runs it: bad input exits 2 before anything starts, an
 unwritable output exits 3 before the run, and a run writes its verdict as JSON."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from cutover.main import run
-from infra import rehearse
+from rehearsal import cli as rehearse
 from tests.rehearsal import VERDICT_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "infra.rehearse", *args],
+        [sys.executable, "-m", "rehearsal", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -7,15 +7,9 @@ import threading
 
 import pytest
 
-from infra.rehearsal.codedeploy import (
-    PREDEFINED,
-    Deployment,
-    DeploymentConfigError,
-    minimum_healthy,
-    resolve,
-    run,
-)
-from infra.rehearsal.declared import MinimumHealthyHosts
+from awsfacts.codedeploy import PREDEFINED, minimum_healthy
+from rehearsal.codedeploy import Deployment, DeploymentConfigError, resolve, run
+from rehearsal.declared import MinimumHealthyHosts
 
 
 @pytest.mark.parametrize(

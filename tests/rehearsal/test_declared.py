@@ -3,7 +3,7 @@ stack's config) reaches the rehearsal without a second description of the fleet.
 
 from __future__ import annotations
 
-from infra.rehearsal.declared import from_evaluation
+from rehearsal.declared import from_evaluation
 from tests.infra.conftest import run_program, stack_values
 
 

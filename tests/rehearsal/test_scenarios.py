@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from infra.rehearsal.run import Options, rehearse
+from rehearsal.run import Options, rehearse
 from tests.rehearsal import broken_hooks
+from tests.rehearsal.verdicts import body_of
 
 # Fast clocks keep these small: the production drain (120 s) takes 2 s. The hooks' self-healing
 # gets 600 emulated seconds (10 real): longer than an instance's own deregister, install and
@@ -28,7 +29,7 @@ def test_staging_deploys_its_one_instance_and_restores_the_group(staging):
     # The instance was out for the drain, the install and the health checks, in real seconds.
     (only,) = verdict.out_of_service
     assert only.seconds >= only.bound * 0.9
-    body = verdict.to_json()
+    body = body_of(verdict)
     assert body["verdict"] == "PASS" and body["capacityBefore"] == {
         "min": 1,
         "desired": 1,

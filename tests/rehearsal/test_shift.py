@@ -1,4 +1,4 @@
-"""The traffic shift rehearsed: the real ramp (`migrate/traffic/ramp.py`) moves the users of
+"""The traffic shift rehearsed: the real ramp (`shift/ramp.py`) moves the users of
 the deployed fleet from Azure to AWS through the rehearsal's proxy (Route 53 changes PENDING
 then INSYNC, health check status and target health from the emulated world, the load
 balancer's 5xx in moto's CloudWatch), and the verdict judges what Route 53 received.
@@ -14,13 +14,14 @@ import time
 import pytest
 import yaml
 
-from infra.config import read_stack_file, stack_file_path
-from infra.rehearsal import shift
-from infra.rehearsal.clock import Clock
-from infra.rehearsal.declared import declared_fleet
-from infra.rehearsal.emulator import Emulator
-from infra.rehearsal.run import Options, rehearse
+from rehearsal import shift
+from rehearsal.clock import Clock
+from rehearsal.declared import declared_fleet
+from rehearsal.emulator import Emulator
+from rehearsal.run import Options, rehearse
+from stack.load import read_stack_file, stack_file_path
 from tests.rehearsal import VERDICT_KEYS, broken_ramp
+from tests.rehearsal.verdicts import body_of
 
 FAST = {"time_scale": 60.0}
 
@@ -53,7 +54,7 @@ def test_the_shipped_stacks_get_the_rehearsal_default_section(production_traffic
 def test_shift_ramps_to_100_percent_and_passes(production_traffic):
     verdict = _rehearse(production_traffic, scenario="shift")
     assert verdict.ok, verdict.render()
-    body = verdict.to_json()
+    body = body_of(verdict)
     assert set(body) >= VERDICT_KEYS, sorted(VERDICT_KEYS - set(body))
     traffic = body["traffic"]
     assert traffic["stepsPlanned"] == [5, 25, 50, 100]
@@ -76,7 +77,7 @@ def test_shift_ramps_to_100_percent_and_passes(production_traffic):
 def test_shift_rollback_returns_to_the_last_step_that_held(production_traffic):
     verdict = _rehearse(production_traffic, scenario="shift-rollback")
     assert verdict.ok, verdict.render()
-    traffic = verdict.to_json()["traffic"]
+    traffic = body_of(verdict)["traffic"]
     assert traffic["breachInjectedAtStep"] == 2
     assert [(s["percent"], s["held"]) for s in traffic["steps"]] == [(5, True), (25, False)]
     breached = {g["name"]: g for g in traffic["steps"][1]["gates"]}
@@ -94,7 +95,7 @@ def test_a_ramp_that_does_not_roll_back_fails_the_verdict(production_traffic):
     assert not verdict.ok
     assert any(r.startswith("traffic: no rollback") for r in verdict.reasons), verdict.reasons
     assert any("expected azure 95 / aws 5" in r for r in verdict.reasons)
-    assert verdict.to_json()["traffic"]["finalWeights"] == {"azure": 75, "aws": 25}
+    assert body_of(verdict)["traffic"]["finalWeights"] == {"azure": 75, "aws": 25}
 
 
 def test_a_rollback_that_waits_first_fails_the_verdict(staging_traffic):
@@ -102,7 +103,7 @@ def test_a_rollback_that_waits_first_fails_the_verdict(staging_traffic):
     assert not verdict.ok
     assert any("the rollback was not at once" in r for r in verdict.reasons), verdict.reasons
     # It did get back to the right weights: only the delay is wrong.
-    assert verdict.to_json()["traffic"]["finalWeights"] == {"azure": 95, "aws": 5}
+    assert body_of(verdict)["traffic"]["finalWeights"] == {"azure": 95, "aws": 5}
 
 
 def test_a_stack_with_its_own_traffic_section_is_shifted_as_declared(tmp_path):
@@ -122,7 +123,7 @@ def test_a_stack_with_its_own_traffic_section_is_shifted_as_declared(tmp_path):
     assert {r.type for r in fleet.traffic.records.values()} == {"CNAME"}
     verdict = _rehearse(fleet, scenario="shift")
     assert verdict.ok, verdict.render()
-    traffic = verdict.to_json()["traffic"]
+    traffic = body_of(verdict)["traffic"]
     assert traffic["recordType"] == "CNAME" and traffic["ttl"] == 30
     assert traffic["finalWeights"] == {"azure": 0, "aws": 100}
 

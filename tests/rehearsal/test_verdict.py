@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from infra.rehearsal.codedeploy import Deployment
-from infra.rehearsal.scenarios import Change
-from infra.rehearsal.verdict import Capacity, Verdict, expected_after
+from rehearsal.changes import Change
+from rehearsal.codedeploy import Deployment
+from rehearsal.verdict import Capacity, Verdict, expected_after
+from tests.rehearsal.verdicts import body_of
 
 
 def test_the_expected_capacity_keeps_what_operators_and_scaling_did():
@@ -53,7 +54,7 @@ def _verdict(**changes) -> Verdict:
 
 
 def test_a_good_verdict_passes():
-    assert _verdict().ok and _verdict().to_json()["verdict"] == "PASS"
+    assert _verdict().ok and body_of(_verdict())["verdict"] == "PASS"
 
 
 @pytest.mark.parametrize(
@@ -75,5 +76,5 @@ def test_each_broken_promise_fails_with_its_reason(changes, reason):
     verdict = _verdict(**changes)
     assert not verdict.ok
     assert any(r.startswith(reason) for r in verdict.reasons), verdict.reasons
-    body = verdict.to_json()
+    body = body_of(verdict)
     assert body["verdict"] == "FAIL" and body["reasons"] == verdict.reasons
