@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from hooks.group import ALLOW_DOWNTIME_TAG
+from stack.config import ON_DEMAND_ALLOCATION_STRATEGY, SPOT_ALLOCATION_STRATEGY
 from stack.load import OPT_OUTS_TAG, FleetConfig
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
@@ -231,8 +232,8 @@ def _instances(fleet: FleetConfig, templates: dict[str, aws.ec2.LaunchTemplate])
             "instances_distribution": {
                 "on_demand_base_capacity": fleet.on_demand_base_capacity,
                 "on_demand_percentage_above_base_capacity": fleet.on_demand_percentage_above_base,
-                "on_demand_allocation_strategy": "prioritized",
-                "spot_allocation_strategy": "price-capacity-optimized",
+                "on_demand_allocation_strategy": ON_DEMAND_ALLOCATION_STRATEGY,
+                "spot_allocation_strategy": SPOT_ALLOCATION_STRATEGY,
             },
         }
     }

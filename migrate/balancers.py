@@ -15,7 +15,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from migrate.model import LoadBalancer, LoadBalancingRule, Probe, id_key
+from migrate import catalog
+from migrate.model import (
+    LoadBalancer,
+    LoadBalancingRule,
+    NatPool,
+    OutboundRule,
+    Probe,
+    Rewrite,
+    id_key,
+)
 
 _HTTP = ("http", "https")
 
@@ -174,6 +183,19 @@ def listeners(frontend: Frontend, lb_type: str, warnings: list[str]) -> list[dic
     return list(out.values())
 
 
+def _absolute_path(probe: Probe, warnings: list[str], lb_name: str) -> str:
+    """The probe's path as an ALB/NLB health check needs it: absolute. Azure accepts a relative
+    ``requestPath`` (its own examples use ``healthcheck.aspx``) and requests it from the root."""
+    path = probe.path.strip() or "/"
+    if not path.startswith("/"):
+        warnings.append(
+            f"{lb_name}: probe {probe.name} path '{probe.path}' adjusted to '/{path}' (AWS health "
+            "checks need an absolute path)"
+        )
+        path = "/" + path
+    return path
+
+
 def health_check(probe: Probe, alb: bool, warnings: list[str], lb_name: str) -> dict[str, Any]:
     protocol = {"http": "HTTP", "https": "HTTPS"}.get(probe.protocol.lower(), "TCP")
     if alb and protocol == "TCP":
@@ -191,7 +213,7 @@ def health_check(probe: Probe, alb: bool, warnings: list[str], lb_name: str) -> 
         "unhealthyThreshold": min(10, max(2, probe.unhealthy_threshold)),
     }
     if protocol != "TCP":
-        check["path"] = probe.path or "/"
+        check["path"] = _absolute_path(probe, warnings, lb_name)
         # Azure LB HTTP probes want a 200; gateway probes default to 200-399.
         matcher = probe.status_codes or "200"
         if not re.fullmatch(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", matcher):
@@ -258,4 +280,187 @@ def map_frontend(
             f"{lb.name}: {lb.inbound_nat_rules} inbound NAT rule(s)/pool(s) not mapped: "
             "use SSM Session Manager for shell access"
         )
+    warnings.extend(chained_text(lb, gateway) for gateway in lb.chained_gateways)
+    edge_features(frontend, warnings)
     warnings.extend(f"{lb.name}: {note}" for note in lb.notes)
+
+
+# -- what no ALB/NLB carries: gateways, chains, cross-region, egress, NAT pools ------------------
+
+
+def name_in(resource_id: str, segment: str = "loadbalancers") -> str:
+    """The name after ``segment`` in an id ('' when the id has no such segment)."""
+    parts = resource_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == segment:
+            return parts[i + 1]
+    return ""
+
+
+def is_gateway(lb: LoadBalancer) -> bool:
+    """A Gateway-SKU load balancer: a bump in the wire for appliances (VXLAN tunnels)."""
+    return lb.kind == "loadBalancer" and lb.sku.lower() == "gateway"
+
+
+def is_global(lb: LoadBalancer) -> bool:
+    """A cross-region (Global tier) load balancer, whose members are regional balancers."""
+    return lb.tier.lower() == "global" or any(p.frontend_members for p in lb.pools)
+
+
+def gateway_reason(lb: LoadBalancer, workload: str) -> str:
+    """Why a Gateway Load Balancer is not planned, and what AWS offers instead."""
+    tunnels = sorted({t for p in lb.pools for t in p.tunnel_interfaces})
+    return (
+        f"Azure Gateway Load Balancer {lb.name} (sku Gateway, tunnel interfaces "
+        f"{'; '.join(tunnels) or 'not listed'}) in front of the appliances of workload "
+        f"{workload}: the AWS counterpart is a Gateway Load Balancer (GENEVE on UDP 6081, not "
+        "VXLAN) with Gateway Load Balancer endpoints in the consumers' routes; infra builds "
+        "none and a plain NLB would bypass the appliances: build it by hand and make the "
+        "appliances speak GENEVE"
+    )
+
+
+def chained_text(lb: LoadBalancer, gateway_frontend: str) -> str:
+    return (
+        f"{lb.name}: the frontend is chained to gateway load balancer "
+        f"{name_in(gateway_frontend) or gateway_frontend}: the traffic passes through the "
+        "appliances behind it before it reaches this fleet; in AWS route it through a Gateway "
+        "Load Balancer endpoint (VPC ingress routing) in front of this load balancer's subnets, "
+        "or the inspection is lost"
+    )
+
+
+def global_reason(lb: LoadBalancer, regional: list[tuple[str, str]]) -> str:
+    """``regional``: (regional balancer name, 'workload X' | 'not in the inventory' | ...)."""
+    members = ", ".join(f"{name} ({where})" for name, where in regional) or "none listed"
+    return (
+        f"cross-region (Global tier) load balancer in front of the regional load balancers "
+        f"{members}: AWS has no cross-region load balancer; put AWS Global Accelerator in "
+        "front of each region's ALB/NLB (one endpoint group per region), or Route 53 latency "
+        "or failover records across the regions; the regional balancers are planned with "
+        "their workloads"
+    )
+
+
+def global_member_text(lb: LoadBalancer, global_lb: LoadBalancer) -> str:
+    return (
+        f"{lb.name} is a member of cross-region load balancer {global_lb.name}: put AWS Global "
+        "Accelerator (an endpoint group per region) or Route 53 latency/failover records "
+        "across the regions in front of this region's load balancer"
+    )
+
+
+def egress_text(lb: LoadBalancer, rule: OutboundRule) -> str:
+    ports = (
+        f"{rule.allocated_ports} ports per instance"
+        if rule.allocated_ports
+        else "Azure's default port allocation"
+    )
+    fronts = ", ".join(f.rsplit("/", 1)[-1] for f in rule.frontends) or "its frontend"
+    return (
+        f"{lb.name}: outbound rule {rule.name} gives the fleet SNAT egress ({ports}, "
+        f"{rule.protocol}) through {fronts}: in AWS the instances reach out through a NAT "
+        "gateway in their private subnets' route (network.natGateways), not through the load "
+        "balancer; whatever allowlists the old egress address must allowlist the NAT gateway's "
+        "Elastic IP"
+    )
+
+
+def nat_pool_text(lb: LoadBalancer, pool: NatPool, only: bool) -> str:
+    reach = "only through" if only else "also through"
+    return (
+        f"{lb.name}: the fleet is reached {reach} inbound NAT pool {pool.name} "
+        f"({pool.protocol} {pool.frontend_port_start}-{pool.frontend_port_end} -> "
+        f"{pool.backend_port}, one frontend port per instance): per-instance port forwarding "
+        "has no ALB/NLB equivalent; use SSM Session Manager for shell access "
+        "(fleet.ssmSessionManager)"
+    )
+
+
+# -- application gateway rewrites and JWT validation -----------------------------------------------
+
+
+def _alb_headers() -> dict[str, Any]:
+    return catalog.mapping()["albHeaders"]
+
+
+def rewrite_text(lb: LoadBalancer, rewrite: Rewrite) -> str:
+    """One rewrite action, and what the AWS side offers for it (catalog/mapping.json)."""
+    headers = _alb_headers()
+    name = rewrite.target
+    what = f"{lb.name}: rewrite {rewrite.rule_set}/{rewrite.rule}"
+    when = " (only when its conditions match: carry them over too)" if rewrite.conditional else ""
+    if rewrite.kind == "requestHeader" and name.lower() in headers["forwarded"]:
+        return (
+            f"{what} sets request header {name}: the ALB adds X-Forwarded-For/-Proto/-Port "
+            "itself (routing.http.xff_header_processing.mode append): nothing to carry over"
+        )
+    if rewrite.kind == "requestHeader":
+        verb = "removes" if not rewrite.value else f"sets to '{rewrite.value}'"
+        return (
+            f"{what} {verb} request header {name}: an ALB cannot set request headers: it stays "
+            f"in the application (or a proxy on the instances){when}"
+        )
+    if rewrite.kind == "responseHeader" and name.lower() == "server" and not rewrite.value:
+        return (
+            f"{what} removes response header Server: set the ALB listener attribute "
+            f"routing.http.response.server.enabled to false{when}"
+        )
+    if rewrite.kind == "responseHeader" and name.lower() in headers["response"] and rewrite.value:
+        attribute = f"routing.http.response.{name.lower().replace('-', '_')}.header_value"
+        return (
+            f"{what} sets response header {name}: ALB header modification, listener attribute "
+            f"{attribute} = '{rewrite.value}' (infra does not set it: add it by hand){when}"
+        )
+    if rewrite.kind == "responseHeader":
+        verb = "removes" if not rewrite.value else f"sets to '{rewrite.value}'"
+        return (
+            f"{what} {verb} response header {name}: an ALB cannot change it: it stays in the "
+            f"application{when}"
+        )
+    if rewrite.kind in ("urlPath", "urlQuery"):
+        part = "path" if rewrite.kind == "urlPath" else "query string"
+        return (
+            f"{what} rewrites the URL {part} to '{name}': an ALB listener rule transform "
+            f"(url-rewrite, a regex and its replacement) on this rule does it; infra does not "
+            f"build transforms: add it by hand or do it in the application{when}"
+        )
+    return (
+        f"{what} re-evaluates the path map after rewriting (reroute): no ALB equivalent (a "
+        "transformed URL is not routed again): route in the application"
+    )
+
+
+def jwt_text(lb: LoadBalancer, rule: LoadBalancingRule) -> str:
+    """Entra ID JWT validation at the edge: what the ALB offers, and why it blocks."""
+    jwt = rule.jwt_validation
+    tenant = jwt.get("tenantId") or "<tenant>"
+    audience = jwt.get("audiences") or jwt.get("clientId") or "<client id>"
+    https = (
+        ""
+        if rule.protocol.lower() == "https" or rule.frontend_port == 443
+        else (" (it needs an HTTPS listener: this one is HTTP)")
+    )
+    return (
+        f"{lb.name}: routing rule {rule.name} validates Entra ID JWTs (config "
+        f"{jwt.get('name', '?')}: tenant {tenant}, client {jwt.get('clientId') or '?'}, "
+        f"unauthorized requests: {jwt.get('unAuthorizedRequestAction') or '?'}): an ALB verifies "
+        f"JWTs with a validate-token (jwt-validation) action{https}, JWKS "
+        f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys, issuer "
+        f"https://login.microsoftonline.com/{tenant}/v2.0, claim aud = {audience}; infra does "
+        "not build it: add it before the cutover, or authentication at the edge is dropped "
+        "(a security regression)"
+    )
+
+
+def edge_features(frontend: Frontend, warnings: list[str]) -> None:
+    """Rewrites and JWT validation of the rules that reach the fleet, each mapped or flagged."""
+    seen: set[tuple[str, ...]] = set()
+    for rule in frontend.rules:
+        for rewrite in rule.rewrites:
+            key = (rewrite.rule_set, rewrite.rule, rewrite.kind, rewrite.target)
+            if key not in seen:
+                seen.add(key)
+                warnings.append(rewrite_text(frontend.lb, rewrite))
+        if rule.jwt_validation:
+            warnings.append(jwt_text(frontend.lb, rule))

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cutover.exitcodes import ENVIRONMENT
+from cutover.exitcodes import ENVIRONMENT, UNEXPECTED
 from cutover.files import ensure_writable, read_text, write_text
 from cutover.main import run
 from migrate import schemas
@@ -70,6 +70,21 @@ def _inventory(body: dict[str, Any], path: Path) -> Inventory:
     return Inventory.from_json(body)
 
 
+def checked_plan(plan: dict[str, Any], source: Path) -> dict[str, Any]:
+    """``plan`` if it matches plan.schema.json. A plan built here that does not is a bug of the
+    planner, never the user's input: exit 70 naming the JSON path, and nothing is written (the
+    next command would only reject the file)."""
+    found = schemas.problems(plan, "plan")
+    if found:
+        first = found[0]
+        raise MigrateError(
+            f"{source}: the plan built from it breaks plan.schema.json at {first.json_path}: "
+            f"{schemas.describe(first)} (a bug: report it with the inventory; nothing written)",
+            exit_code=UNEXPECTED,
+        )
+    return plan
+
+
 def load_plan(path: Path, group_tag: str = "workload") -> dict[str, Any]:
     """A plan.json, or an inventory.json planned on the fly; either checked against its schema."""
     body = read_json(path)
@@ -79,7 +94,8 @@ def load_plan(path: Path, group_tag: str = "workload") -> dict[str, Any]:
         return body
     if kind == "inventory":
         inventory = _inventory(body, path)
-        return with_source(build_plan(inventory, PlanOptions(group_tag=group_tag)), body, path)
+        plan = build_plan(inventory, PlanOptions(group_tag=group_tag))
+        return checked_plan(with_source(plan, body, path), path)
     raise MigrateError(
         f"{path}: neither a plan.json (no 'workloads') nor an inventory.json (no 'vms'); "
         "create them with `migrate inventory` and `migrate plan`"
@@ -169,9 +185,14 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     _check_output(args.output, args.inventory_file)
     body, inventory = read_inventory(args.inventory_file)
-    result = with_source(
-        build_plan(inventory, PlanOptions(group_tag=args.group_tag, prefer_alb=args.prefer_alb)),
-        body,
+    result = checked_plan(
+        with_source(
+            build_plan(
+                inventory, PlanOptions(group_tag=args.group_tag, prefer_alb=args.prefer_alb)
+            ),
+            body,
+            args.inventory_file,
+        ),
         args.inventory_file,
     )
     _emit(args.output, json.dumps(result, indent=1) + "\n")
@@ -361,7 +382,7 @@ def parser() -> argparse.ArgumentParser:
     catalog_commands.required = True
     sub = catalog_commands.add_parser(
         "refresh-ec2",
-        help="rewrite catalog/ec2_instance_types.json from ec2 describe-instance-types",
+        help="rewrite awsfacts/data/ec2_instance_types.json from ec2 describe-instance-types",
         description="Rewrite awsfacts/data/ec2_instance_types.json from "
         "`ec2 describe-instance-types` (boto3's default session; honours AWS_ENDPOINT_URL).",
     )

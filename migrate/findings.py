@@ -27,6 +27,13 @@ WARNING_RULES: tuple[tuple[str, str], ...] = (
     (BLOCKER, r"Windows image: set fleet\.ami"),  # the default AMI is Linux
     (BLOCKER, r"must change architecture"),  # x64 build on Arm (or back)
     (BLOCKER, r"has no close EC2 match"),  # GPU workload without an equivalent
+    (BLOCKER, r"a plain NLB would bypass the appliances"),  # inspection lost
+    (BLOCKER, r"authentication at the edge is dropped"),  # a security regression
+    (NOTE, r"the ALB adds X-Forwarded-For"),
+    (ACTION, r"passes through the appliances|Global Accelerator"),
+    (ACTION, r"outbound rule .* SNAT egress|inbound NAT pool"),
+    (ACTION, r"instance mix .*(not in the mixed-instances group|is not known)"),
+    (NOTE, r"zonePlacementPolicy Auto|planned as a mixed-instances group"),
     (ACTION, r"needs an ACM certificate"),
     (ACTION, r"cannot be deployed without downtime"),
     (ACTION, r"not in the inventory|dangling"),
@@ -48,6 +55,10 @@ SKIPPED_RULES: tuple[tuple[str, str], ...] = (
     (BLOCKER, r"not in the SKU catalog|no EC2 instance type"),  # a VM or scale set not planned
     (BLOCKER, r"inventory failed"),  # a whole subscription unread
     (NOTE, r"its workload .* was skipped|its scale set was skipped"),  # the blocker says it
+    (NOTE, r"its (VM|load balancer|scale set) .* was skipped \(see its reason\)"),
+    (NOTE, r"public IP address attached to nothing"),
+    (ACTION, r"public IP address of .* update DNS and allowlists"),
+    (ACTION, r"Gateway Load Balancer|Global Accelerator"),
     (ACTION, r"already drives scale set|already maps to|add a second target group"),
     (ACTION, r"no load-balancing rule for workload"),
     (NOTE, r"disabled:|is not migrated by Cutover|without any backend member"),

@@ -86,6 +86,16 @@ class NetworkInterface:
     virtual_networks: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class PublicIpAddress:
+    """A public IP address, kept so it is accounted for: ``attached_to`` names the NIC ip
+    configuration, balancer frontend or NAT gateway that uses it ('' when nothing does)."""
+
+    id: str
+    attached_to: str
+    source: str
+
+
 def virtual_network_of(subnet_id: str) -> str:
     """``.../virtualNetworks/<name>/subnets/<s>`` -> the virtual network id (lower case)."""
     parts = subnet_id.split("/")
@@ -111,6 +121,16 @@ class ScaleSet:
     lb_pool_ids: list[str] = field(default_factory=list)
     agw_pool_ids: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # Instance mix (sku.name "Mix"): the listed sizes and Azure's allocation strategy.
+    vm_sizes: list[str] = field(default_factory=list)
+    allocation_strategy: str = ""
+    # Inbound NAT pools the instances are reached through (per-instance port forwarding).
+    lb_nat_pool_ids: list[str] = field(default_factory=list)
+    # Automatic zone placement (placement.zonePlacementPolicy "Auto"): Azure picks the zones.
+    zone_placement_policy: str = ""
+    include_zones: list[str] = field(default_factory=list)
+    exclude_zones: list[str] = field(default_factory=list)
+    max_zone_count: int = 0
 
 
 @dataclass(slots=True)
@@ -161,6 +181,10 @@ class BackendPool:
     addresses: list[str] = field(default_factory=list)
     # The virtual network of IP-address members (Standard LB pools name it), lower case.
     virtual_network: str = ""
+    # Gateway-SKU pools: their VXLAN tunnel interfaces ("Internal VXLAN 15000 (identifier 900)").
+    tunnel_interfaces: list[str] = field(default_factory=list)
+    # Global-tier pools: the regional load balancers' frontend ip configuration ids.
+    frontend_members: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -192,6 +216,45 @@ class LoadBalancingRule:
     # Application-gateway path rules: the URL paths this rule serves ([] = the listener default).
     path_patterns: list[str] = field(default_factory=list)
     listener: str = ""  # the gateway listener (or LB frontend) the rule belongs to
+    # Application gateway: the rewrite rule set's actions and the Entra ID JWT validation
+    # (name, tenantId, clientId, unAuthorizedRequestAction, audiences) of the routing rule.
+    rewrites: list[Rewrite] = field(default_factory=list)
+    jwt_validation: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Rewrite:
+    """One action of an application-gateway rewrite rule."""
+
+    rule_set: str
+    rule: str
+    kind: str  # requestHeader | responseHeader | urlPath | urlQuery | reroute
+    target: str  # the header name, or the new path / query string
+    value: str = ""
+    conditional: bool = False
+
+
+@dataclass(slots=True)
+class NatPool:
+    """An inbound NAT pool: a frontend port range forwarded one port per instance."""
+
+    id: str
+    name: str
+    protocol: str
+    frontend_port_start: int
+    frontend_port_end: int
+    backend_port: int
+
+
+@dataclass(slots=True)
+class OutboundRule:
+    """An outbound (SNAT) rule: the pool's instances reach out through the frontends."""
+
+    name: str
+    pool_id: str
+    protocol: str = "All"
+    allocated_ports: int = 0  # 0: Azure's default allocation
+    frontends: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -215,6 +278,11 @@ class LoadBalancer:
     notes: list[str] = field(default_factory=list)
     # Virtual networks the balancer lives in or reaches (gateway subnet, private frontends).
     virtual_networks: list[str] = field(default_factory=list)
+    tier: str = ""  # sku.tier: Regional | Global (cross-region) | "" (not said)
+    # Frontends chained to a gateway load balancer: the gateway frontend ids they name.
+    chained_gateways: list[str] = field(default_factory=list)
+    nat_pools: list[NatPool] = field(default_factory=list)
+    outbound_rules: list[OutboundRule] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -243,6 +311,9 @@ class Inventory:
     subscriptions: list[SubscriptionResult] = field(default_factory=list)
     other_resources: list[OtherResource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # NICs folded into their VMs, and public IP addresses: kept so the plan accounts for each.
+    network_interfaces: list[NetworkInterface] = field(default_factory=list)
+    public_ips: list[PublicIpAddress] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         body = _to_json(self)

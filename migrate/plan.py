@@ -8,18 +8,19 @@ gateway and autoscale setting is used by a workload or skipped with a reason.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from migrate import balancers
+from migrate import balancers, catalog
 from migrate.errors import MigrateError
-from migrate.matching import Group, build_index, group_workloads, pool_membership
+from migrate.matching import Group, build_index, group_workloads, pool_membership, prefix_through
 from migrate.model import (
     AutoscaleProfile,
     AutoscaleSetting,
     Inventory,
+    LoadBalancer,
     ScaleSet,
     VmSize,
     id_key,
@@ -57,7 +58,11 @@ def _sizing_by_key(key: tuple[Any, ...]) -> SizingChoice:
 
 
 def _pick_size(group: Group, inventory: Inventory) -> tuple[str, list[str]]:
-    """The Azure size of the workload, and warnings when members differ."""
+    """The Azure size of the workload, and warnings when members differ. An instance mix is
+    planned for its first listed size that resolves (the others join as instance types)."""
+    mix = group.scale_set.vm_sizes if group.scale_set is not None else []
+    if mix:
+        return next((s for s in mix if s in inventory.vm_sizes), mix[0]), []
     if group.scale_set is not None and group.scale_set.vm_size:
         return group.scale_set.vm_size, []
     sizes = Counter(vm.vm_size for vm in group.vms)
@@ -85,6 +90,12 @@ class _Planner:
         self.skipped: list[dict[str, str]] = []
         self.used: set[str] = set()
         self.unused_reason: dict[str, str] = {}
+        self.lb_by_key = {id_key(lb.id): lb for lb in inventory.load_balancers}
+        # regional balancer key -> the cross-region balancers whose pools name its frontends
+        self.global_of: dict[str, list[LoadBalancer]] = defaultdict(list)
+        for lb in inventory.load_balancers:
+            for front in {f for p in lb.pools for f in p.frontend_members}:
+                self.global_of[prefix_through(front, "loadbalancers")].append(lb)
 
     def skip(self, resource_id: str, reason: str) -> None:
         self.skipped.append({"id": resource_id, "reason": reason})
@@ -97,6 +108,7 @@ class _Planner:
             if workload is not None:
                 workloads.append(workload)
         self.leftovers()
+        self.network_resources(workloads)
         notes = list(self.inv.notes)
         return {
             "schemaVersion": PLAN_SCHEMA_VERSION,
@@ -136,6 +148,9 @@ class _Planner:
         warnings += choice.warnings
         first = group.scale_set or group.vms[0]
         zones = sorted({z for r in [first, *group.vms] for z in r.zones})
+        placement = _zone_placement(group.scale_set, warnings)
+        if placement is not None:
+            zones = sorted(set(placement.get("includeZones", [])) | set(zones))
         instances = self.instance_count(group)
         aws: dict[str, Any] = {
             "instanceType": choice.instance_type,
@@ -148,24 +163,74 @@ class _Planner:
                 "runnerUpReason": choice.runner_up_reason,
             },
         }
-        autoscale_ids = self.capacity(group, instances, aws, warnings)
-        lb_ids = self.load_balancer(group, aws, warnings)
+        azure: dict[str, Any] = {
+            "kind": group.kind,
+            "ids": ids,
+            "vmSize": size_name,
+            "instances": instances,
+            "location": first.location,
+            "zones": zones,
+        }
+        if group.scale_set is not None and group.scale_set.vm_sizes:
+            azure["vmSizes"] = list(group.scale_set.vm_sizes)
+            self.instance_mix(group.scale_set, choice.instance_type, aws, warnings)
+        if placement is not None:
+            azure["zonePlacement"] = placement
+        azure["autoscaleSettings"] = self.capacity(group, instances, aws, warnings)
+        azure["loadBalancers"] = self.load_balancer(group, aws, warnings)
         warnings += self.general_warnings(group, aws, zones)
         return {
             "name": group.name,
-            "azure": {
-                "kind": group.kind,
-                "ids": ids,
-                "vmSize": size_name,
-                "instances": instances,
-                "location": first.location,
-                "zones": zones,
-                "loadBalancers": lb_ids,
-                "autoscaleSettings": autoscale_ids,
-            },
+            "azure": azure,
             "aws": aws,
             "warnings": list(dict.fromkeys(warnings)),
         }
+
+    def instance_mix(
+        self, ss: ScaleSet, primary: str, aws: dict[str, Any], warnings: list[str]
+    ) -> None:
+        """An instance mix becomes a mixed-instances group: every listed size sized, and Azure's
+        allocation strategy mapped to the Auto Scaling group's (catalog/mapping.json)."""
+        types = [primary]
+        for name in ss.vm_sizes:
+            size = self.inv.vm_sizes.get(name)
+            if size is None:
+                warnings.append(
+                    f"instance mix size {name} is not in the SKU list or the catalog and its name "
+                    "does not resolve: not in the mixed-instances group (add it by hand)"
+                )
+                continue
+            try:
+                choice = _sizing(size)
+            except LookupError as exc:
+                warnings.append(
+                    f"instance mix size {name}: no EC2 instance type ({exc}): not in the "
+                    "mixed-instances group"
+                )
+                continue
+            if choice.instance_type not in types:
+                types.append(choice.instance_type)
+        aws["instanceTypes"] = types
+        strategies = catalog.mapping()["allocationStrategies"]
+        azure = ss.allocation_strategy or "LowestPrice"  # Azure's default when not given
+        mapped = strategies.get(azure.lower())
+        if mapped is None:
+            mapped = strategies["lowestprice"]
+            warnings.append(
+                f"instance mix allocation strategy {azure} is not known: planned as LowestPrice "
+                "(lowest-price); review the mixed-instances policy"
+            )
+        aws["allocationStrategy"] = {
+            "azure": azure,
+            "onDemand": mapped["onDemand"],
+            "spot": mapped["spot"],
+            "reason": mapped["reason"],
+        }
+        warnings.append(
+            f"instance mix of {len(ss.vm_sizes)} sizes ({', '.join(ss.vm_sizes)}, {azure}): "
+            f"planned as a mixed-instances group of {', '.join(types)} (on-demand "
+            f"{mapped['onDemand']}, Spot {mapped['spot']})"
+        )
 
     @staticmethod
     def instance_count(group: Group) -> int:
@@ -329,25 +394,38 @@ class _Planner:
             for p in pools
             if p in self.idx.pool_owner
         }
+        for lb in owners.values():
+            warnings.extend(
+                balancers.egress_text(lb, r)
+                for r in lb.outbound_rules
+                if id_key(r.pool_id) in pools
+            )
         candidates = []
         for key, lb in owners.items():
             rules = [r for r in lb.rules if id_key(r.pool_id) in pools]
+            if balancers.is_gateway(lb):
+                reason = balancers.gateway_reason(lb, group.name)
+                self.unused_reason.setdefault(key, reason)
+                warnings.append(f"{reason} (not planned)")
+                aws["gatewayLoadBalancer"] = {"source": lb.id, "reason": reason}
+                continue
             if not rules:
+                only = "outbound (SNAT) rules" if lb.outbound_rules else "inbound NAT rules"
                 self.unused_reason.setdefault(
                     key,
-                    f"no load-balancing rule for workload {group.name} (only "
-                    f"{lb.inbound_nat_rules} inbound NAT rules): use SSM Session Manager "
-                    "instead of NAT",
+                    f"no load-balancing rule for workload {group.name} (only {only}): egress is "
+                    "a NAT gateway, shell access SSM Session Manager (see the workload)",
                 )
                 continue
             candidates.append((balancers.rank(lb, rules), lb.name, key, lb, rules))
+        nat_ids = self.nat_pools(group, bool(candidates), warnings)
         if not candidates:
-            if not owners:
+            if not owners and not nat_ids:
                 warnings.append(
                     "no load balancer in Azure: choose the listeners and health check of the "
                     "one infra builds"
                 )
-            return []
+            return nat_ids
         candidates.sort(key=lambda c: c[:2])
         _, _, key, lb, rules = candidates[0]
         for _, name, other_key, _, _ in candidates[1:]:
@@ -357,6 +435,7 @@ class _Planner:
                 f"balancer per group (add a second target group for {name} by hand)",
             )
         self.used.add(key)
+        warnings.extend(balancers.global_member_text(lb, g) for g in self.global_of.get(key, []))
         frontend = balancers.Frontend(
             lb=lb,
             rules=rules,
@@ -371,7 +450,31 @@ class _Planner:
                 f"{lb.name}: {len(dangling)} backend member(s) not in the inventory "
                 f"(dangling), e.g. {dangling[0]}"
             )
-        return [lb.id]
+        return list(dict.fromkeys([lb.id, *nat_ids]))
+
+    def nat_pools(self, group: Group, balanced: bool, warnings: list[str]) -> list[str]:
+        """The balancers whose inbound NAT pools reach the scale set: they are its balancers
+        too (per-instance port forwarding, which no ALB/NLB carries)."""
+        ss = group.scale_set
+        found = []
+        for pool_id in ss.lb_nat_pool_ids if ss is not None else []:
+            key = prefix_through(pool_id, "loadbalancers")
+            lb = self.lb_by_key.get(key)
+            pool = (
+                next((p for p in lb.nat_pools if id_key(p.id) == id_key(pool_id)), None)
+                if lb
+                else None
+            )
+            if lb is None or pool is None:
+                warnings.append(
+                    f"inbound NAT pool {pool_id} is referenced but not in the inventory (dangling "
+                    "reference)"
+                )
+                continue
+            warnings.append(balancers.nat_pool_text(lb, pool, only=not balanced))
+            self.used.add(key)
+            found.append(lb.id)
+        return list(dict.fromkeys(found))
 
     # -- the rest ----------------------------------------------------------------------------
     @staticmethod
@@ -411,15 +514,103 @@ class _Planner:
             out.append("the scale set has no instance: DesiredCapacity 0")
         return out
 
+    def network_resources(self, workloads: list[dict[str, Any]]) -> None:
+        """Each NIC and public IP address the inventory holds goes to the workload of what
+        uses it (``azure.networkResources``), or to ``skipped`` with the reason."""
+        owner: dict[str, tuple[dict[str, Any], str]] = {}  # resource key -> (workload, its id)
+        for w in workloads:
+            for rid in [*w["azure"]["ids"], *w["azure"]["loadBalancers"]]:
+                owner[id_key(rid)] = (w, rid)
+        nic_vm = {id_key(n.id): n.vm_id for n in self.inv.network_interfaces}
+        for nic in self.inv.network_interfaces:
+            self.attach(owner, nic.id, "networkInterface", nic.vm_id, "VM")
+        for pip in self.inv.public_ips:
+            target = pip.attached_to
+            scale_set = prefix_through(target, "virtualmachinescalesets")
+            nic = prefix_through(target, "networkinterfaces")
+            balancer = prefix_through(target, "loadbalancers") or prefix_through(
+                target, "applicationgateways"
+            )
+            if not target:
+                self.skip(
+                    pip.id,
+                    "public IP address attached to nothing (no NIC, load balancer or NAT "
+                    "gateway uses it): not migrated; AWS allocates its own addresses",
+                )
+            elif scale_set:
+                self.attach(owner, pip.id, "publicIpAddress", scale_set, "scale set")
+            elif nic:
+                vm = nic_vm.get(nic) or self.idx.nic_to_vm.get(nic, "")
+                self.attach(owner, pip.id, "publicIpAddress", vm or nic, "VM")
+            elif balancer:
+                self.attach(owner, pip.id, "publicIpAddress", balancer, "load balancer")
+            else:
+                kind = (
+                    target.split("/providers/")[-1].split("/")[1]
+                    if "/providers/" in target
+                    else "?"
+                )
+                self.skip(
+                    pip.id,
+                    f"public IP address of {kind} {target.rsplit('/', 1)[-1]}, which Cutover does "
+                    "not migrate: in AWS egress is the VPC's NAT gateway (network.natGateways) "
+                    "and ingress the load balancer, both with new addresses: update DNS and "
+                    "allowlists",
+                )
+
+    def attach(
+        self,
+        owner: dict[str, tuple[dict[str, Any], str]],
+        resource_id: str,
+        kind: str,
+        user: str,
+        label: str,
+    ) -> None:
+        found = owner.get(id_key(user))
+        if found is not None:
+            workload, user_id = found
+            workload["azure"].setdefault("networkResources", []).append(
+                {"id": resource_id, "type": kind, "usedBy": user_id}
+            )
+            return
+        name = user.rstrip("/").rsplit("/", 1)[-1] or "?"
+        known = id_key(user) in self.idx.vms or id_key(user) in self.idx.scale_sets
+        known = known or id_key(user) in self.lb_by_key
+        self.skip(
+            resource_id,
+            f"its {label} {name} was skipped (see its reason)"
+            if known
+            else f"its {label} {name} is not in the inventory",
+        )
+
+    def regional_members(self, lb: LoadBalancer) -> list[tuple[str, str]]:
+        """(name, where it went) of each regional balancer a cross-region balancer names."""
+        out = []
+        for front in dict.fromkeys(f for p in lb.pools for f in p.frontend_members):
+            key = prefix_through(front, "loadbalancers")
+            regional = self.lb_by_key.get(key)
+            name = regional.name if regional else balancers.name_in(front) or front
+            if regional is None:
+                where = "not in the inventory"
+            elif key in self.used:
+                where = "planned"
+            else:
+                where = "not planned, see skipped"
+            out.append((name, where))
+        return out
+
     def leftovers(self) -> None:
         for lb in self.inv.load_balancers:
             key = id_key(lb.id)
             if key in self.used:
                 continue
             label = "application gateway" if lb.kind == "applicationGateway" else "load balancer"
-            reason = self.unused_reason.get(
-                key, f"{label} without any backend member in the inventory"
-            )
+            reason = self.unused_reason.get(key)
+            if reason is None and balancers.is_global(lb):
+                reason = balancers.global_reason(lb, self.regional_members(lb))
+            elif reason is None and balancers.is_gateway(lb):
+                reason = balancers.gateway_reason(lb, "(none in the inventory)")
+            reason = reason or f"{label} without any backend member in the inventory"
             notes = self.membership.notes.get(key, [])
             self.skip(lb.id, "; ".join([reason, *notes]))
         for setting in self.inv.autoscale:
@@ -436,6 +627,43 @@ class _Planner:
         for sub in self.inv.subscriptions:
             if sub.status != "ok":
                 self.skip(f"/subscriptions/{sub.id}", f"inventory failed: {sub.error}")
+
+
+# Azure's automatic zone placement targets three zones unless maxZoneCount says otherwise.
+AUTO_PLACEMENT_ZONES = 3
+
+
+def _zone_placement(ss: ScaleSet | None, warnings: list[str]) -> dict[str, Any] | None:
+    """Automatic zone placement (Azure picks the zones): what was allowed, and how many AWS
+    availability zones the group should spread over."""
+    if ss is None or ss.zone_placement_policy.lower() != "auto":
+        return None
+    include, exclude, most = ss.include_zones, ss.exclude_zones, ss.max_zone_count
+    if include:
+        count, scope = len(include), f"including zones {', '.join(include)}"
+    else:
+        count = AUTO_PLACEMENT_ZONES - len(exclude)
+        scope = (
+            f"excluding zone{'s' if len(exclude) > 1 else ''} {', '.join(exclude)}"
+            if exclude
+            else "any zone"
+        )
+    if most:
+        count, scope = min(count, most), f"{scope}, at most {most} zones"
+    count = max(2, count)
+    warnings.append(
+        f"Azure places the instances in zones itself (zonePlacementPolicy Auto, {scope}): an "
+        f"Auto Scaling group spreads over its subnets' zones; planned {count} availability "
+        "zones (network.availabilityZones)"
+    )
+    placement: dict[str, Any] = {"policy": ss.zone_placement_policy, "availabilityZones": count}
+    if include:
+        placement["includeZones"] = list(include)
+    if exclude:
+        placement["excludeZones"] = list(exclude)
+    if most:
+        placement["maxZoneCount"] = most
+    return placement
 
 
 def _schedule_text(schedule: dict[str, Any]) -> str:
@@ -458,7 +686,8 @@ def build_plan(inventory: Inventory, options: PlanOptions | None = None) -> dict
 
 def check_accounted(inventory: Inventory, plan: dict[str, Any]) -> None:
     """Every VM/scale set id exactly once in a workload or skipped; every LB, application gateway
-    and autoscale setting used by a workload or skipped."""
+    and autoscale setting used by a workload or skipped; every NIC and public IP address exactly
+    once in a workload's ``networkResources`` or skipped."""
     seen: Counter[str] = Counter()
     used: set[str] = set()
     for workload in plan["workloads"]:
@@ -474,6 +703,13 @@ def check_accounted(inventory: Inventory, plan: dict[str, Any]) -> None:
     for resource in [*inventory.load_balancers, *inventory.autoscale]:
         if id_key(resource.id) not in used and not skipped[id_key(resource.id)]:
             problems.append(f"{resource.id} is neither used by a workload nor skipped")
+    network = Counter(
+        id_key(r["id"]) for w in plan["workloads"] for r in w["azure"].get("networkResources", [])
+    )
+    for resource in [*inventory.network_interfaces, *inventory.public_ips]:
+        count = network[id_key(resource.id)] + skipped[id_key(resource.id)]
+        if count != 1:
+            problems.append(f"{resource.id} appears {count} times in workloads/skipped")
     for entry in plan["skipped"]:
         if not entry.get("reason"):
             problems.append(f"{entry['id']} is skipped without a reason")

@@ -49,6 +49,7 @@ CSV_COLUMNS = (
     "loadBalancerType",
     "warnings",
     "reason",
+    "findings",  # each finding as "severity: text", blockers first
 )
 # Plan keys the renderers show in their own words; any other key is listed as it is.
 KNOWN_WORKLOAD_KEYS = frozenset({"name", "azure", "aws", "warnings"})
@@ -370,11 +371,13 @@ def rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
         az, aws = w["azure"], w["aws"]
         azure_vcpus, azure_memory = azure_shape(az["vmSize"])
         aws_vcpus, aws_memory = aws_shape(aws["instanceType"])
+        found = workload_findings(w)
+        listed = " | ".join(f"{f.severity}: {f.text}" for f in found)
         for rid in az["ids"]:
             out.append(
                 {
                     "status": "planned",
-                    "severity": _worst(workload_findings(w)),
+                    "severity": _worst(found),
                     "subscription": _segment(rid, "subscriptions"),
                     "resourceGroup": _segment(rid, "resourcegroups"),
                     "kind": _kind(rid),
@@ -394,6 +397,7 @@ def rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
                     "loadBalancerType": aws.get("loadBalancerType") or "",
                     "warnings": " | ".join(w["warnings"]),
                     "reason": "",
+                    "findings": listed,
                 }
             )
     for s in plan["skipped"]:
@@ -409,6 +413,7 @@ def rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": rid.rsplit("/", 1)[-1],
                 "id": rid,
                 "reason": s["reason"],
+                "findings": f"{skipped_severity(s['reason'])}: {s['reason']}",
             }
         )
     return out

@@ -36,7 +36,12 @@ from migrate.stackfile import (
     plain,
     stack_document,
 )
-from stack.config import DeploymentConfig, LoadBalancerConfig
+from stack.config import (
+    ON_DEMAND_ALLOCATION_STRATEGY,
+    SPOT_ALLOCATION_STRATEGY,
+    DeploymentConfig,
+    LoadBalancerConfig,
+)
 
 NS = "cutover:"
 # The stack contract's defaults (stack/README.md) for the keys a new file needs and the plan does
@@ -49,6 +54,9 @@ DEFAULT_DEPLOYMENT = {
     "autoRollback": _DEPLOYMENT.auto_rollback,
 }
 DEFAULT_DEREGISTRATION_DELAY = LoadBalancerConfig().deregistration_delay
+# What the program's mixed-instances policy uses (stack/config.py, one definition).
+INFRA_ON_DEMAND_STRATEGY = ON_DEMAND_ALLOCATION_STRATEGY
+INFRA_SPOT_STRATEGY = SPOT_ALLOCATION_STRATEGY
 
 
 @dataclass
@@ -102,6 +110,11 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
         f"Azure {workload['azure']['vmSize']} (migrate plan)"
     )
     alternatives = [t for t in aws.get("alternatives", []) if t != aws["instanceType"]]
+    mix = [t for t in aws.get("instanceTypes") or [] if t != aws["instanceType"]]
+    if mix:
+        # Azure ran an instance mix: its sizes are the group's types, not the sizing alternatives.
+        alternatives = mix
+        _allocation_note(aws, v)
     # Secure by default (Security Hub AutoScaling.6): the alternatives feed a mixed-instances
     # policy, so the group still launches when the primary type has no capacity in a zone.
     if old.get("singleInstanceType") is True:
@@ -114,7 +127,9 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
     elif alternatives:
         fleet["instanceTypes"] = alternatives
         v.comments[(f"{NS}fleet", "instanceTypes")] = (
-            "alternatives when instanceType has no capacity (AutoScaling.6)"
+            "the other sizes of the Azure instance mix (migrate plan)"
+            if mix
+            else "alternatives when instanceType has no capacity (AutoScaling.6)"
         )
     elif old.get("instanceTypes"):
         fleet["instanceTypes"] = list(old["instanceTypes"])
@@ -139,6 +154,19 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
             f"MinSize {low}: deployments take the only instance out",
         )
     v.sections[f"{NS}fleet"] = fleet
+
+
+def _allocation_note(aws: dict[str, Any], v: _Values) -> None:
+    """infra's mixed-instances policy has fixed strategies: say where the plan's differ."""
+    strategy = aws.get("allocationStrategy") or {}
+    planned = (strategy.get("onDemand"), strategy.get("spot"))
+    if planned != (INFRA_ON_DEMAND_STRATEGY, INFRA_SPOT_STRATEGY):
+        v.notes.append(
+            f"{NS}fleet.instanceTypes: the plan maps Azure {strategy.get('azure')} to on-demand "
+            f"{planned[0]} / Spot {planned[1]}; infra's mixed-instances policy uses on-demand "
+            f"{INFRA_ON_DEMAND_STRATEGY} (the order of instanceType + instanceTypes) and Spot "
+            f"{INFRA_SPOT_STRATEGY}: order the types by preference, or change the policy by hand"
+        )
 
 
 def _step(policy: dict[str, Any], key: str) -> dict[str, Any]:
@@ -237,7 +265,9 @@ def _load_balancer(
         lb_type = "application"
         v.note(
             (key, "type"),
-            "no load balancer in Azure; infra always builds one: check listeners and health check",
+            "no load balancer planned from Azure"
+            + (" (reached through NAT only)" if workload["azure"].get("loadBalancers") else "")
+            + "; infra always builds one: check listeners and health check",
         )
     listeners = _listeners(workload, lb_type, certificate, app_port, v)
     if not listeners:
@@ -322,6 +352,14 @@ def build_values(
     certificate_arn: str | None,
 ) -> tuple[dict[str, Any], _Values]:
     workload = find_workload(plan, workload_name)
+    gateway = workload["aws"].get("gatewayLoadBalancer")
+    if isinstance(gateway, dict):
+        # infra would put a plain ALB/NLB in front of appliances that Azure reached through
+        # VXLAN tunnels: the traffic would bypass them. Refuse rather than write that.
+        raise MigrateError(
+            f"workload {workload_name}: {gateway.get('reason') or 'behind a Gateway Load Balancer'}"
+            "; stack-config writes no stack for it"
+        )
     config = existing.get("config") or CommentedMap()
     production = _is_production(stack, config)
     v = _Values()
@@ -340,7 +378,8 @@ def build_values(
         v,
     )
     _deployment(v.sections[f"{NS}loadBalancer"], old("deployment"), v)
-    zones = max(2, len(workload["azure"].get("zones") or []))
+    placement = workload["azure"].get("zonePlacement") or {}
+    zones = max(2, placement.get("availabilityZones") or len(workload["azure"].get("zones") or []))
     network = old("network") or {
         "vpcCidr": "10.20.0.0/16",
         "availabilityZones": zones,

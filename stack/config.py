@@ -42,6 +42,10 @@ HEALTH_CHECK_PROTOCOLS = {
     "classic": ("HTTP", "HTTPS", "TCP", "SSL"),
 }
 ENCRYPTED_PROTOCOLS = ("HTTPS", "TLS", "SSL")
+# The allocation strategies of the program's mixed-instances policy (infra/fleet.py); migrate
+# stack-config compares a plan's strategy with them.
+ON_DEMAND_ALLOCATION_STRATEGY = "prioritized"
+SPOT_ALLOCATION_STRATEGY = "price-capacity-optimized"
 NAT_MODES = ("none", "single", "perAz")
 SCALING_MODES = ("targetTracking", "step")
 # The hooks keep their state in tags on the group under this prefix (one home: hooks.group).

@@ -17,6 +17,7 @@ def collection(inventory: Inventory, rtype: str) -> list[Any] | None:
         arm.AUTOSCALE_TYPE: inventory.autoscale,
         arm.LB_TYPE: inventory.load_balancers,
         arm.AGW_TYPE: inventory.load_balancers,
+        arm.PIP_TYPE: inventory.public_ips,
     }.get(rtype)
 
 
@@ -30,6 +31,7 @@ def attach_sizes(inventory: Inventory, discovered: dict[str, VmSize] | None = No
         size.origin = "subscription"
     embedded = catalog.azure_sizes()
     used = {vm.vm_size for vm in inventory.vms} | {ss.vm_size for ss in inventory.scale_sets}
+    used |= {size for ss in inventory.scale_sets for size in ss.vm_sizes}
     for name in sorted(n for n in used if n):
         size = (
             discovered.get(name.lower())
@@ -48,8 +50,8 @@ def attach_sizes(inventory: Inventory, discovered: dict[str, VmSize] | None = No
 
 def fold_network_interfaces(inventory: Inventory, nics: list[tuple[NetworkInterface, str]]) -> None:
     """Give each VM its NICs' private IPs and virtual networks (for IP-based pool membership,
-    scoped to the network). A NIC attached to no VM of the inventory is kept as an other
-    resource, so it is still accounted for."""
+    scoped to the network). Every NIC is kept, so the plan accounts for it: a folded one in
+    ``network_interfaces``, one attached to no VM of the inventory as an other resource."""
     by_nic = {id_key(nic): vm for vm in inventory.vms for nic in vm.nic_ids}
     by_vm = {id_key(vm.id): vm for vm in inventory.vms}
     for nic, source in nics:
@@ -59,3 +61,5 @@ def fold_network_interfaces(inventory: Inventory, nics: list[tuple[NetworkInterf
             continue
         vm.private_ips = list(dict.fromkeys([*vm.private_ips, *nic.private_ips]))
         vm.virtual_networks = sorted({*vm.virtual_networks, *nic.virtual_networks})
+        nic.vm_id = nic.vm_id or vm.id
+        inventory.network_interfaces.append(nic)

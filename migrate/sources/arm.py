@@ -27,6 +27,7 @@ from migrate.sources.armjson import (  # noqa: F401 (re-exported: the parsers' s
     AUTOSCALE_TYPE,
     LB_TYPE,
     NIC_TYPE,
+    PIP_TYPE,
     VM_TYPE,
     VMSS_TYPE,
     ResourceProblem,
@@ -48,6 +49,7 @@ from migrate.sources.network import (  # noqa: F401 (re-exported)
     parse_application_gateway,
     parse_load_balancer,
     parse_network_interface,
+    parse_public_ip,
 )
 
 
@@ -123,13 +125,18 @@ def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
         raise ResourceProblem("missing 'sku.name' (the VM size)")
     lb_pools: list[str] = []
     agw_pools: list[str] = []
+    nat_pools: list[str] = []
     for nic in list_prop(prop(profile, "networkProfile", {}), "networkInterfaceConfigurations"):
         for ipc in list_prop(nic, "ipConfigurations"):
             lb_pools += [ref_id(p) for p in list_prop(ipc, "loadBalancerBackendAddressPools")]
             agw_pools += [
                 ref_id(p) for p in list_prop(ipc, "applicationGatewayBackendAddressPools")
             ]
+            nat_pools += [ref_id(p) for p in list_prop(ipc, "loadBalancerInboundNatPools")]
     storage = prop(profile, "storageProfile")
+    sku_profile = prop(obj, "skuProfile") or {}
+    mix = [str(get_ci(s, "name")) for s in list_prop(sku_profile, "vmSizes") if get_ci(s, "name")]
+    placement = prop(obj, "placement") or {}
     return ScaleSet(
         id=required(obj, "id"),
         name=name_of(obj),
@@ -145,6 +152,16 @@ def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
         lb_pool_ids=[p for p in lb_pools if p],
         agw_pool_ids=[p for p in agw_pools if p],
         tags=tags_of(obj),
+        vm_sizes=mix,
+        allocation_strategy=str(get_ci(sku_profile, "allocationStrategy") or "") if mix else "",
+        lb_nat_pool_ids=[p for p in nat_pools if p],
+        zone_placement_policy=str(get_ci(placement, "zonePlacementPolicy") or ""),
+        include_zones=[str(z) for z in list_prop(placement, "includeZones")],
+        exclude_zones=[str(z) for z in list_prop(placement, "excludeZones")],
+        max_zone_count=as_int(
+            path(obj, "resiliencyPolicy", "zoneAllocationPolicy", "maxZoneCount", default=0),
+            "resiliencyPolicy.zoneAllocationPolicy.maxZoneCount",
+        ),
     )
 
 
@@ -233,6 +250,7 @@ PARSERS: dict[str, tuple[str, Callable[[dict[str, Any], str], Any]]] = {
     LB_TYPE: ("load balancer", parse_load_balancer),
     AGW_TYPE: ("application gateway", parse_application_gateway),
     NIC_TYPE: ("network interface", parse_network_interface),
+    PIP_TYPE: ("public IP address", parse_public_ip),
 }
 
 

@@ -18,6 +18,7 @@ AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
 LB_TYPE = "microsoft.network/loadbalancers"
 AGW_TYPE = "microsoft.network/applicationgateways"
 NIC_TYPE = "microsoft.network/networkinterfaces"
+PIP_TYPE = "microsoft.network/publicipaddresses"
 
 _PROVIDER = re.compile(r"/providers/([^/]+)/([^/]+)/[^/]+(?:/([^/]+)/[^/]+)?$", re.IGNORECASE)
 _DURATION = re.compile(

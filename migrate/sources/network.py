@@ -13,8 +13,12 @@ from migrate.model import (
     BackendPool,
     LoadBalancer,
     LoadBalancingRule,
+    NatPool,
     NetworkInterface,
+    OutboundRule,
     Probe,
+    PublicIpAddress,
+    Rewrite,
     id_key,
     virtual_network_of,
 )
@@ -34,13 +38,17 @@ from migrate.sources.armjson import (
 def _pool(pool: dict[str, Any]) -> BackendPool:
     members = [ref_id(c) for c in list_prop(pool, "backendIPConfigurations")]
     addresses = []
+    frontends = []
     network = ref_id(prop(pool, "virtualNetwork"))
     for addr in list_prop(pool, "loadBalancerBackendAddresses") + list_prop(
         pool, "backendAddresses"
     ):
         nic_ipc = ref_id(prop(addr, "networkInterfaceIPConfiguration"))
+        regional = ref_id(prop(addr, "loadBalancerFrontendIPConfiguration"))
         if nic_ipc:
             members.append(nic_ipc)
+        elif regional:  # a Global-tier pool names regional load balancers' frontends
+            frontends.append(regional)
         elif prop(addr, "ipAddress") or prop(addr, "fqdn"):
             addresses.append(str(prop(addr, "ipAddress") or prop(addr, "fqdn")))
             network = network or ref_id(prop(addr, "virtualNetwork"))
@@ -50,6 +58,43 @@ def _pool(pool: dict[str, Any]) -> BackendPool:
         member_ids=[m for m in dict.fromkeys(members) if m],
         addresses=addresses,
         virtual_network=id_key(network),
+        tunnel_interfaces=[_tunnel(t) for t in list_prop(pool, "tunnelInterfaces")],
+        frontend_members=frontends,
+    )
+
+
+def _tunnel(tunnel: Any) -> str:
+    """A gateway pool's tunnel interface as one phrase: 'Internal VXLAN 15000 (identifier 900)'."""
+    return (
+        f"{prop(tunnel, 'type') or '?'} {prop(tunnel, 'protocol') or '?'} "
+        f"{prop(tunnel, 'port') or '?'} (identifier {prop(tunnel, 'identifier') or '?'})"
+    )
+
+
+def _nat_pool(pool: dict[str, Any]) -> NatPool:
+    return NatPool(
+        id=required(pool, "id"),
+        name=name_of(pool),
+        protocol=str(prop(pool, "protocol") or "Tcp"),
+        frontend_port_start=as_int(
+            prop(pool, "frontendPortRangeStart", 0), "inboundNatPools.frontendPortRangeStart"
+        ),
+        frontend_port_end=as_int(
+            prop(pool, "frontendPortRangeEnd", 0), "inboundNatPools.frontendPortRangeEnd"
+        ),
+        backend_port=as_int(prop(pool, "backendPort", 0), "inboundNatPools.backendPort"),
+    )
+
+
+def _outbound_rule(rule: dict[str, Any]) -> OutboundRule:
+    return OutboundRule(
+        name=name_of(rule),
+        pool_id=ref_id(prop(rule, "backendAddressPool")),
+        protocol=str(prop(rule, "protocol") or "All"),
+        allocated_ports=as_int(
+            prop(rule, "allocatedOutboundPorts", 0), "outboundRules.allocatedOutboundPorts"
+        ),
+        frontends=[ref_id(f) for f in list_prop(rule, "frontendIPConfigurations") if ref_id(f)],
     )
 
 
@@ -108,12 +153,21 @@ def parse_load_balancer(obj: dict[str, Any], source: str) -> LoadBalancer:
         )
     pools = [_pool(p) for p in list_prop(obj, "backendAddressPools")]
     subnets = [ref_id(prop(f, "subnet")) for f in frontends.values()]
+    sku = get_ci(obj, "sku") or {}
     return LoadBalancer(
         id=required(obj, "id"),
         name=name_of(obj),
         location=str(obj.get("location") or ""),
         kind="loadBalancer",
-        sku=str(get_ci(get_ci(obj, "sku") or {}, "name") or "Basic"),
+        sku=str(get_ci(sku, "name") or "Basic"),
+        tier=str(get_ci(sku, "tier") or ""),
+        chained_gateways=[
+            ref_id(prop(f, "gatewayLoadBalancer"))
+            for f in frontends.values()
+            if ref_id(prop(f, "gatewayLoadBalancer"))
+        ],
+        nat_pools=[_nat_pool(p) for p in list_prop(obj, "inboundNatPools")],
+        outbound_rules=[_outbound_rule(r) for r in list_prop(obj, "outboundRules")],
         source=source,
         pools=pools,
         probes=probes,
@@ -151,15 +205,59 @@ def _gateway_probes(obj: dict[str, Any]) -> list[Probe]:
     ]
 
 
+def _rewrites(rule_set: dict[str, Any]) -> list[Rewrite]:
+    """Every action of a rewrite rule set: header sets (and removals), URL path/query, reroute."""
+    out = []
+    set_name = name_of(rule_set)
+    for rule in list_prop(rule_set, "rewriteRules"):
+        name, conditional = name_of(rule), bool(list_prop(rule, "conditions"))
+        actions = prop(rule, "actionSet") or {}
+        for kind, key in (
+            ("requestHeader", "requestHeaderConfigurations"),
+            ("responseHeader", "responseHeaderConfigurations"),
+        ):
+            for header in list_prop(actions, key):
+                out.append(
+                    Rewrite(
+                        set_name,
+                        name,
+                        kind,
+                        str(prop(header, "headerName") or ""),
+                        str(prop(header, "headerValue") or ""),
+                        conditional,
+                    )
+                )
+        url = prop(actions, "urlConfiguration") or {}
+        for kind, key in (("urlPath", "modifiedPath"), ("urlQuery", "modifiedQueryString")):
+            if prop(url, key) is not None:
+                out.append(Rewrite(set_name, name, kind, str(prop(url, key)), "", conditional))
+        if prop(url, "reroute"):
+            out.append(Rewrite(set_name, name, "reroute", "", "", conditional))
+    return out
+
+
+def _jwt(config: dict[str, Any] | None) -> dict[str, str]:
+    if config is None:
+        return {}
+    out = {"name": name_of(config)}
+    for key in ("tenantId", "clientId", "unAuthorizedRequestAction"):
+        out[key] = str(prop(config, key) or "")
+    audiences = prop(config, "audiences") or []
+    out["audiences"] = ", ".join(str(a) for a in audiences) if isinstance(audiences, list) else ""
+    return out
+
+
 def _routes(
     rule: dict[str, Any], path_maps: dict[str, dict[str, Any]], notes: list[str]
-) -> list[tuple[list[str], str, str, str]]:
-    """A routing rule's targets: (paths, pool id, HTTP settings id, name); the default first."""
+) -> list[tuple[list[str], str, str, str, str]]:
+    """A routing rule's targets: (paths, pool id, HTTP settings id, name, rewrite rule set id);
+    the default first."""
     name = name_of(rule)
+    rewrite = ref_id(prop(rule, "rewriteRuleSet"))
     map_ref = ref_id(prop(rule, "urlPathMap"))
     if not map_ref:
         pool = ref_id(prop(rule, "backendAddressPool"))
-        return [([], pool, ref_id(prop(rule, "backendHttpSettings")), name)]
+        return [([], pool, ref_id(prop(rule, "backendHttpSettings")), name, rewrite)]
     path_map = path_maps.get(id_key(map_ref))
     if path_map is None:
         notes.append(f"routing rule '{name}' points to a URL path map that does not exist")
@@ -168,7 +266,8 @@ def _routes(
     default_pool = ref_id(prop(path_map, "defaultBackendAddressPool"))
     if default_pool:
         settings = ref_id(prop(path_map, "defaultBackendHttpSettings"))
-        routes.append(([], default_pool, settings, f"{name}/default"))
+        default_rewrite = ref_id(prop(path_map, "defaultRewriteRuleSet")) or rewrite
+        routes.append(([], default_pool, settings, f"{name}/default", default_rewrite))
     else:
         notes.append(
             f"routing rule '{name}': the path map's default is a redirect: add it as an ALB "
@@ -184,7 +283,8 @@ def _routes(
             )
             continue
         settings = ref_id(prop(path_rule, "backendHttpSettings"))
-        routes.append((paths, pool, settings, f"{name}/{name_of(path_rule)}"))
+        path_rewrite = ref_id(prop(path_rule, "rewriteRuleSet")) or rewrite
+        routes.append((paths, pool, settings, f"{name}/{name_of(path_rule)}", path_rewrite))
     return routes
 
 
@@ -198,6 +298,8 @@ def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
     listeners = _by_id(list_prop(obj, "httpListeners"))
     settings = _by_id(list_prop(obj, "backendHttpSettingsCollection"))
     path_maps = _by_id(list_prop(obj, "urlPathMaps"))
+    rewrite_sets = {k: _rewrites(v) for k, v in _by_id(list_prop(obj, "rewriteRuleSets")).items()}
+    jwt_configs = _by_id(list_prop(obj, "entraJWTValidationConfigs"))
     probes = _gateway_probes(obj)
     notes: list[str] = []
     rules = []
@@ -213,7 +315,16 @@ def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
             )
             continue
         frontend = frontends.get(id_key(ref_id(prop(listener, "frontendIPConfiguration"))))
-        for paths, pool_id, settings_id, name in _routes(r, path_maps, notes):
+        jwt_ref = ref_id(prop(r, "entraJWTValidationConfig"))
+        jwt = _jwt(jwt_configs.get(id_key(jwt_ref))) if jwt_ref else {}
+        if jwt_ref and not jwt:
+            jwt = {"name": jwt_ref.rsplit("/", 1)[-1], "tenantId": "", "clientId": ""}
+        for paths, pool_id, settings_id, name, rewrite_id in _routes(r, path_maps, notes):
+            if rewrite_id and id_key(rewrite_id) not in rewrite_sets:
+                notes.append(
+                    f"routing rule '{name}' points to a rewrite rule set that does not exist "
+                    f"({rewrite_id.rsplit('/', 1)[-1]}): review its rewrites by hand"
+                )
             setting = settings.get(id_key(settings_id))
             if not pool_id or setting is None:
                 notes.append(f"routing rule '{name}' has no backend pool/settings: not mapped")
@@ -256,6 +367,8 @@ def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
                     frontend_internal=frontend_internal(frontend) if frontend is not None else None,
                     path_patterns=paths,
                     listener=name_of(listener),
+                    rewrites=list(rewrite_sets.get(id_key(rewrite_id), [])),
+                    jwt_validation=dict(jwt),
                 )
             )
     sku = get_ci(obj, "sku") or prop(obj, "sku") or {}
@@ -272,6 +385,16 @@ def parse_application_gateway(obj: dict[str, Any], source: str) -> LoadBalancer:
         rules=rules,
         notes=notes,
         virtual_networks=_networks(*subnets),
+    )
+
+
+def parse_public_ip(obj: dict[str, Any], source: str) -> PublicIpAddress:
+    """A public IP address and what uses it: an ip configuration (NIC, balancer frontend,
+    gateway) or a NAT gateway."""
+    return PublicIpAddress(
+        id=required(obj, "id"),
+        attached_to=ref_id(prop(obj, "ipConfiguration")) or ref_id(prop(obj, "natGateway")),
+        source=source,
     )
 
 
