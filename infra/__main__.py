@@ -17,6 +17,7 @@ import math  # noqa: E402
 import pulumi  # noqa: E402
 
 from infra.alarms import RollbackAlarms, RollbackAlarmsArgs  # noqa: E402
+from infra.certificate import Certificate, CertificateArgs  # noqa: E402
 from infra.config import StackConfig, load_pulumi_config, opted_out_controls  # noqa: E402
 from infra.database import Database, DatabaseArgs  # noqa: E402
 from infra.deployment import Deployment, DeploymentArgs  # noqa: E402
@@ -30,6 +31,7 @@ from infra.revisions import RevisionBucket, RevisionBucketArgs  # noqa: E402
 from infra.scaling import Scaling, ScalingArgs  # noqa: E402
 from infra.security import ANYWHERE, SecurityGroups, SecurityGroupsArgs  # noqa: E402
 from infra.traffic import Traffic, TrafficArgs  # noqa: E402
+from infra.waf import Firewall, FirewallArgs  # noqa: E402
 from policy.rules import instances_kept_healthy  # noqa: E402
 
 
@@ -76,6 +78,11 @@ def main(cfg: StackConfig) -> None:
             tags=tags,
         ),
     )
+    certificate = None
+    if lb_cfg.certificate is not None:
+        certificate = Certificate(
+            f"{prefix}-certificate", CertificateArgs(request=lb_cfg.certificate, tags=tags)
+        )
     lb = LoadBalancer(
         prefix,
         LoadBalancerArgs(
@@ -90,9 +97,13 @@ def main(cfg: StackConfig) -> None:
             internal=lb_cfg.internal,
             deletion_protection=lb_cfg.deletion_protection,
             access_log_bucket=logs.bucket if lb_cfg.access_logs else None,
+            certificate_arn=certificate.arn if certificate else None,
+            target_protocol=lb_cfg.target_protocol,
             tags=tags,
         ),
     )
+    if lb_cfg.waf.enabled:
+        Firewall(f"{prefix}-waf", FirewallArgs(waf=lb_cfg.waf, load_balancer_arn=lb.arn, tags=tags))
     revisions = RevisionBucket(
         f"{prefix}-revisions",
         RevisionBucketArgs(

@@ -17,7 +17,7 @@ from typing import Any
 # on top of the drain (the margin infra.config applies to the stack's settings).
 from hooks.group import ALLOW_DOWNTIME_TAG
 from infra.config import DEREGISTER_HOOK_MARGIN
-from policy import iam, security
+from policy import firewall, iam, security
 from policy.stack import (
     DEFAULT_DEREGISTER_TIMEOUT,
     OPT_OUTS_TAG,
@@ -234,6 +234,7 @@ RULES: dict[str, Callable[[Stack, Settings], list[Violation]]] = {
     "deployment-keeps-a-healthy-instance": deployment_keeps_healthy_instance,
     "deregistration-delay-fits-hook": deregistration_delay_fits_hook,
     **security.RULES,
+    **firewall.RULES,
     **iam.RULES,
 }
 
