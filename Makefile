@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 
-.PHONY: demo test lint format bench clean
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements-installed
+
+.PHONY: demo test scan lint format bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutover needs Python 3.11+ (set PYTHON=python3.11)")'
@@ -13,6 +16,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .    # the `cutover` command
 	@touch $(STAMP)
+
+# checkov pins its own dependencies: it gets a virtualenv of its own.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $(CHECKOV_STAMP)
 
 ## demo: the main job on the embedded sample estate, no cloud account needed
 demo: $(STAMP)
@@ -38,11 +48,26 @@ demo: $(STAMP)
 	@echo "   out/Pulumi.production.yaml        the stack config written from the plan"
 	@echo "   out/rehearsal-production.html     the rehearsal's verdict and chart (staging too)"
 
-## test: lint, the layering contracts and the whole test suite
-test: $(STAMP)
+## test: lint, the layering contracts, checkov on both shipped stacks, the whole test suite
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory scan
 	$(BIN)/python -m pytest -n 2
+
+## scan: checkov on both shipped stacks' plans, judged against policy/checkov-skips.yaml
+# Offline: no API key (nothing is uploaded), --skip-download (no policies or guidelines
+# fetched), CKV_SKIP_PACKAGE_UPDATE_CHECK (no look-up of a newer checkov).
+scan: $(STAMP) $(CHECKOV_STAMP)
+	@mkdir -p out/scan
+	@for s in staging production; do \
+	  $(BIN)/python -m preview $$s --terraform-plan out/scan/$$s.tfplan.json > /dev/null 2>&1 \
+	    || { echo "scan: python -m preview $$s --terraform-plan failed; run it to see why"; exit 1; }; \
+	  env -u BC_API_KEY -u PRISMA_API_URL CKV_SKIP_PACKAGE_UPDATE_CHECK=true \
+	    $(CHECKOV_VENV)/bin/checkov -f out/scan/$$s.tfplan.json --framework terraform_plan \
+	    --skip-download --soft-fail --quiet -o json > out/scan/$$s.checkov.json || exit 1; \
+	  $(BIN)/python -m policy.checkovgate $$s out/scan/$$s.checkov.json || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -57,4 +82,4 @@ bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .ruff_cache

@@ -33,6 +33,11 @@ BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfigura
 BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 QUEUE = "aws:sqs/queue:Queue"
 DB_INSTANCE = "aws:rds/instance:Instance"
+DB_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 IAM_POLICIES = (
     "aws:iam/policy:Policy",

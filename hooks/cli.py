@@ -1,6 +1,6 @@
 """Command line: `python3 -m hooks deregister|register|reconcile ...` (see README).
 
-`python -m revision bundle` is the old name of `python -m revision bundle` and still works.
+`python3 -m hooks bundle` is the old name of `python -m revision bundle` and still works.
 
 Every failure is one line on stderr, `cutover-hooks <command>: error: <message>`, and an exit
 code from hooks/errors.py; a traceback only with --debug (or CUTOVER_DEBUG=1)."""
@@ -113,7 +113,7 @@ def _log(settings: Settings, message: str) -> None:
 
 
 def _bundle_moved(rest: list[str]) -> int:
-    """`revision bundle` is laptop-side tooling, now `python -m revision bundle`; the old name hands
+    """`hooks bundle` is laptop-side tooling, now `python -m revision bundle`; the old name hands
     the process over (the instance-side package imports nothing of it)."""
     import runpy
 

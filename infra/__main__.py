@@ -18,6 +18,7 @@ import pulumi  # noqa: E402
 
 from awsfacts.codedeploy import instances_kept_healthy  # noqa: E402
 from infra.alarms import RollbackAlarms, RollbackAlarmsArgs  # noqa: E402
+from infra.certificate import Certificate, CertificateArgs  # noqa: E402
 from infra.config import load_pulumi_config  # noqa: E402
 from infra.database import Database, DatabaseArgs  # noqa: E402
 from infra.deployment import Deployment, DeploymentArgs  # noqa: E402
@@ -31,6 +32,7 @@ from infra.scaling import Scaling, ScalingArgs  # noqa: E402
 from infra.securitygroups import ANYWHERE, SecurityGroups, SecurityGroupsArgs  # noqa: E402
 from infra.traffic import Traffic, TrafficArgs  # noqa: E402
 from infra.vpc import Network, NetworkArgs  # noqa: E402
+from infra.waf import Firewall, FirewallArgs  # noqa: E402
 from stack import names  # noqa: E402
 from stack.load import StackConfig, opted_out_controls  # noqa: E402
 
@@ -75,6 +77,11 @@ def main(cfg: StackConfig) -> None:
             tags=tags,
         ),
     )
+    certificate = None
+    if lb_cfg.certificate is not None:
+        certificate = Certificate(
+            f"{prefix}-certificate", CertificateArgs(request=lb_cfg.certificate, tags=tags)
+        )
     lb = LoadBalancer(
         prefix,
         LoadBalancerArgs(
@@ -89,9 +96,13 @@ def main(cfg: StackConfig) -> None:
             internal=lb_cfg.internal,
             deletion_protection=lb_cfg.deletion_protection,
             access_log_bucket=logs.bucket if lb_cfg.access_logs else None,
+            certificate_arn=certificate.arn if certificate else None,
+            target_protocol=lb_cfg.target_protocol,
             tags=tags,
         ),
     )
+    if lb_cfg.waf.enabled:
+        Firewall(f"{prefix}-waf", FirewallArgs(waf=lb_cfg.waf, load_balancer_arn=lb.arn, tags=tags))
     revisions = RevisionBucket(
         f"{prefix}-revisions",
         RevisionBucketArgs(

@@ -1,4 +1,5 @@
-"""Database: RDS PostgreSQL in the private subnets, reachable only from the instances."""
+"""Database: RDS PostgreSQL in the private subnets, reachable only from the instances, on a
+parameter group of its own (TLS only; DDL and slow statements in the exported postgresql log)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ import pulumi_aws as aws
 
 from infra.deployment import service_trust_policy
 from stack.load import DatabaseConfig
+
+
+def parameter_values(db: DatabaseConfig) -> dict[str, str]:
+    """The PostgreSQL parameters the stack sets (all dynamic: applied without a reboot).
+    TLS is not a choice: nothing the program runs needs a plain connection."""
+    return {
+        "rds.force_ssl": "1",
+        "log_statement": db.log_statement,
+        "log_min_duration_statement": str(db.log_min_duration_statement),
+    }
 
 
 @dataclass
@@ -41,6 +52,16 @@ class Database(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-subnets"},
             opts=child,
         )
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-parameters",
+            family=db.parameter_group_family,
+            description="Cutover database: TLS only, DDL and slow statements logged",
+            parameters=[
+                {"name": name_, "value": value} for name_, value in parameter_values(db).items()
+            ],
+            tags={**args.tags, "Name": f"{name}-parameters"},
+            opts=child,
+        )
         monitoring_role = self._monitoring_role(name) if db.monitoring_interval else None
         instance = aws.rds.Instance(
             name,
@@ -55,6 +76,7 @@ class Database(pulumi.ComponentResource):
             manage_master_user_password=True,
             port=db.port,
             db_subnet_group_name=subnets.name,
+            parameter_group_name=parameters.name,
             vpc_security_group_ids=[args.security_group_id],
             publicly_accessible=False,
             multi_az=db.multi_az,

@@ -28,6 +28,11 @@ class LoadBalancerArgs:
     deletion_protection: bool = True
     # The log bucket's name for access logs (ELB.5); None: no access logs (an explicit opt-out).
     access_log_bucket: pulumi.Input[str] | None = None
+    # The certificate the stack requested (its ARN once issued), for encrypted listeners that
+    # name none of their own.
+    certificate_arn: pulumi.Input[str] | None = None
+    # What the load balancer speaks to the instances: HTTP/HTTPS (application), TCP/TLS (network).
+    target_protocol: str = "HTTP"
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -38,7 +43,8 @@ class LoadBalancer(pulumi.ComponentResource):
     ``target_group_arns`` is empty for a classic ELB; ``classic_name``/``classic_arn`` are None
     for the other types. The deregistration delay (connection draining for a classic ELB) is
     what the deregister hook waits out. With an HTTPS listener, plain HTTP listeners of an ALB
-    redirect to it (ELB.1).
+    redirect to it (ELB.1); an encrypted listener without a certificate of its own uses
+    ``certificate_arn`` (the one the stack requested).
     """
 
     dns_name: pulumi.Output[str]
@@ -121,7 +127,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 load_balancer_arn=lb.arn,
                 port=listener.port,
                 protocol=listener.protocol,
-                certificate_arn=listener.certificate_arn or None,
+                certificate_arn=self._certificate(listener),
                 ssl_policy=TLS_POLICY if listener.encrypted else None,
                 default_actions=[action],
                 tags=self._tags(label),
@@ -147,14 +153,13 @@ class LoadBalancer(pulumi.ComponentResource):
     def _target_group(self, port: int) -> aws.lb.TargetGroup:
         """Instance targets on ``port``; the app port's group keeps the name ``<lb>-tg``."""
         args, check = self._args, self._args.health_check
-        application = args.type == "application"
         name = f"{self._name}-tg" if port == args.app_port else f"{self._name}-tg-{port}"
         return aws.lb.TargetGroup(
             name,
             vpc_id=args.vpc_id,
             target_type="instance",
             port=port,
-            protocol="HTTP" if application else "TCP",
+            protocol=args.target_protocol,
             deregistration_delay=args.deregistration_delay,
             health_check={
                 "enabled": True,
@@ -170,6 +175,11 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=self._tags(name),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _certificate(self, listener: ListenerConfig) -> pulumi.Input[str] | None:
+        if not listener.encrypted:
+            return None
+        return listener.certificate_arn or self._args.certificate_arn
 
     def _access_logs(self) -> dict | None:
         if self._args.access_log_bucket is None:
@@ -200,7 +210,7 @@ class LoadBalancer(pulumi.ComponentResource):
                     "instance_protocol": "HTTP"
                     if listener.protocol in ("HTTP", "HTTPS")
                     else "TCP",
-                    "ssl_certificate_id": listener.certificate_arn or None,
+                    "ssl_certificate_id": self._certificate(listener),
                 }
                 for listener in args.listeners
             ],

@@ -1,4 +1,4 @@
-"""The old name of the rehearsal: `python -m rehearsal` runs `python -m rehearsal`.
+"""The old name of the rehearsal: `python -m infra.rehearse` runs `python -m rehearsal`.
 
 The Pulumi program (this folder) does not import the rehearsal; this file only hands the process
 over to the command's new home, so scripts written for the old name keep working."""

@@ -397,7 +397,7 @@ def parser() -> argparse.ArgumentParser:
 def _dispatch(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["shift"]:
-        # The traffic shift's old name: `python -m shift` is `python -m shift`.
+        # The traffic shift's old name: `python -m migrate shift` is `python -m shift`.
         from shift.cli import main as shift_main
 
         return shift_main(args_list[1:], prog=f"{PROG} shift", name="migrate shift")

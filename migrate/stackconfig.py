@@ -66,6 +66,8 @@ class _Values:
     sections: dict[str, Any] = field(default_factory=dict)
     comments: dict[tuple[str, ...], str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # (section, key) the merge removes from the existing file (a key the new values contradict)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
 
     def note(self, where: tuple[str, ...], text: str) -> None:
         self.comments[where] = text
@@ -223,16 +225,17 @@ def _scaling(workload: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
 
 
 def _listeners(
-    workload: dict[str, Any], lb_type: str, certificate: str, app_port: int, v: _Values
+    workload: dict[str, Any], lb_type: str, certificate: bool, app_port: int, v: _Values
 ) -> list[dict[str, Any]]:
+    """``certificate``: the stack has one (an ARN, or the one it requests itself)."""
     out = []
     allowed = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "TLS")}[lb_type]
     for listener in workload["aws"].get("listeners", []):
         protocol, port = listener["protocol"], listener["port"]
-        if protocol == "HTTPS" and not certificate:
+        if protocol in ("HTTPS", "TLS") and not certificate:
             v.note(
                 (f"{NS}loadBalancer", "listeners"),
-                f"HTTPS listener on {port} left out: rerun with --certificate-arn",
+                f"{protocol} listener on {port} left out: rerun with --certificate-arn",
             )
             continue
         if protocol not in allowed:
@@ -269,7 +272,13 @@ def _load_balancer(
             + (" (reached through NAT only)" if workload["azure"].get("loadBalancers") else "")
             + "; infra always builds one: check listeners and health check",
         )
-    listeners = _listeners(workload, lb_type, certificate, app_port, v)
+    # A certificate the stack requests itself (loadBalancer.certificate) stays, unless an ARN
+    # is given on the command line.
+    requested = old.get("certificate") if not certificate else None
+    if certificate and old.get("certificate"):
+        v.dropped.append((key, "certificate"))
+    has_certificate = bool(certificate or requested)
+    listeners = _listeners(workload, lb_type, has_certificate, app_port, v)
     if not listeners:
         listeners = [{"protocol": "HTTP" if lb_type == "application" else "TCP", "port": 80}]
         if aws.get("listeners"):
@@ -277,6 +286,10 @@ def _load_balancer(
                 (key, "listeners"),
                 "no mapped listener fits infra: a plain listener on port 80 stands in",
             )
+    https = any(x["protocol"] == "HTTPS" for x in listeners)
+    if lb_type == "application" and has_certificate and not https:
+        listeners.append({"protocol": "HTTPS", "port": 443})
+        v.note((key, "listeners"), "HTTPS on 443 added: HTTP redirects to it (ELB.1)")
     check = dict(
         aws.get("healthCheck") or {"protocol": "HTTP" if lb_type == "application" else "TCP"}
     )
@@ -301,11 +314,35 @@ def _load_balancer(
         v.comments[(key, "internal")] = f"Azure: {choice.get('schemeReason', '')} (migrate plan)"
     if certificate:
         lb["certificateArn"] = certificate
+    _plain_http(lb, old, lb_type, internal, has_certificate, v)
     delay = aws.get("deregistrationDelay")
     lb["deregistrationDelay"] = (
         delay if delay is not None else old.get("deregistrationDelay", DEFAULT_DEREGISTRATION_DELAY)
     )
     v.sections[key] = lb
+
+
+def _plain_http(
+    lb: dict[str, Any],
+    old: dict[str, Any],
+    lb_type: str,
+    internal: bool,
+    has_certificate: bool,
+    v: _Values,
+) -> None:
+    """infra refuses an internet-facing ALB without a certificate unless the file opts out:
+    without one the planned stack opts out visibly; with one, an earlier opt-out goes."""
+    key = f"{NS}loadBalancer"
+    plain = lb_type == "application" and not internal and not has_certificate
+    if plain:
+        lb["allowPlainHttp"] = True
+        v.note(
+            (key, "allowPlainHttp"),
+            "opt-out: no certificate, plain HTTP (ELB.1); rerun with --certificate-arn or set "
+            "loadBalancer.certificate {domainName, zoneId}",
+        )
+    elif "allowPlainHttp" in old and (lb_type != "application" or has_certificate):
+        v.dropped.append((key, "allowPlainHttp"))
 
 
 def _deployment(lb: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
@@ -488,6 +525,9 @@ def merge(
     config = document["config"]
     for key, value in values.items():
         _set(config, key, value, replace=False)
+    for section, key in extra.dropped:
+        if isinstance(config.get(section), CommentedMap):
+            config[section].pop(key, None)
     for (section, *rest), text in extra.comments.items():
         node = config[section]
         if (

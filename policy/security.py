@@ -18,6 +18,7 @@ from awsfacts.tokens import (
     BUCKET_VERSIONING,
     CLASSIC_ELB,
     DB_INSTANCE,
+    DB_PARAMETER_GROUP,
     DEFAULT_SECURITY_GROUP,
     EBS_VOLUME,
     FLOW_LOG,
@@ -231,8 +232,9 @@ def vpc_hardened(stack: Stack, settings: Settings) -> list[Violation]:
 
 
 def load_balancer_hardened(stack: Stack, settings: Settings) -> list[Violation]:
-    """ALBs drop invalid headers (ELB.4) and redirect HTTP to HTTPS when they have an HTTPS
-    listener (ELB.1); access logs (ELB.5) and deletion protection (ELB.6) unless opted out."""
+    """ALBs drop invalid headers (ELB.4) and serve HTTPS, every HTTP listener redirecting to
+    it (ELB.1); classic ELBs serve no plain HTTP (ELB.3); access logs (ELB.5) and deletion
+    protection (ELB.6). ELB.1, ELB.3, ELB.5 and ELB.6 unless opted out."""
     found = []
     name = "load-balancer-hardened"
     logs_required = not opted_out(stack, "ELB.5")
@@ -246,23 +248,54 @@ def load_balancer_hardened(stack: Stack, settings: Settings) -> list[Violation]:
             found.append(Violation(name, lb.name, "has no access logs (ELB.5)"))
         if protection_required and lb.props.get("enableDeletionProtection") is not True:
             found.append(Violation(name, lb.name, "has no deletion protection (ELB.6)"))
-        listeners = stack.pointing_at(lb, "loadBalancerArn", *LISTENERS)
-        if application and any(x.props.get("protocol") == "HTTPS" for x in listeners):
-            for listener in listeners:
-                actions = listener.props.get("defaultActions") or []
-                redirects = any(
-                    a.get("type") == "redirect"
-                    and (a.get("redirect") or {}).get("protocol") == "HTTPS"
-                    for a in actions
-                )
-                if listener.props.get("protocol") == "HTTP" and not redirects:
-                    found.append(
-                        Violation(name, listener.name, "plain HTTP must redirect to HTTPS (ELB.1)")
-                    )
+        if application and not opted_out(stack, "ELB.1"):
+            found += _plain_http_listeners(stack, lb)
     for elb in stack.of_type(CLASSIC_ELB):
         logs = elb.props.get("accessLogs") or {}
         if logs_required and not (logs.get("enabled") and logs.get("bucket")):
             found.append(Violation(name, elb.name, "has no access logs (ELB.5)"))
+        plain = [x for x in elb.props.get("listeners") or [] if x.get("lbProtocol") == "HTTP"]
+        if plain and not opted_out(stack, "ELB.3"):
+            ports = ", ".join(str(as_int(x.get("lbPort"), 0)) for x in plain)
+            found.append(
+                Violation(
+                    name,
+                    elb.name,
+                    f"serves plain HTTP on {ports}; a classic load balancer cannot redirect: "
+                    "HTTPS/SSL listeners only (ELB.3)",
+                )
+            )
+    return found
+
+
+def _plain_http_listeners(stack: Stack, lb: Resource) -> list[Violation]:
+    """Every HTTP listener of an ALB redirects to one of its HTTPS listeners (ELB.1): an
+    HTTP-only balancer fails, and so does a redirect to a port that serves no HTTPS."""
+    listeners = stack.pointing_at(lb, "loadBalancerArn", *LISTENERS)
+    https_ports = {
+        str(as_int(x.props.get("port"), 0)) for x in listeners if x.props.get("protocol") == "HTTPS"
+    }
+    found = []
+    for listener in listeners:
+        if listener.props.get("protocol") != "HTTP":
+            continue
+        redirects = [
+            a.get("redirect") or {}
+            for a in listener.props.get("defaultActions") or []
+            if a.get("type") == "redirect"
+        ]
+        to_https = any(
+            r.get("protocol") == "HTTPS" and str(r.get("port", "#{port}")) in https_ports
+            for r in redirects
+        )
+        if not to_https:
+            message = (
+                "plain HTTP must redirect to HTTPS (ELB.1)"
+                if https_ports
+                else "serves plain HTTP with no HTTPS listener to redirect to (ELB.1): give the "
+                "stack a certificate, or opt out with loadBalancer.allowPlainHttp"
+            )
+            found.append(Violation("load-balancer-hardened", listener.name, message))
     return found
 
 
@@ -375,7 +408,8 @@ def encrypted_at_rest(stack: Stack, settings: Settings) -> list[Violation]:
 
 def database_hardened(stack: Stack, settings: Settings) -> list[Violation]:
     """Databases are private and encrypted, export their logs (RDS.9), allow IAM
-    authentication (RDS.10) and have enhanced monitoring (RDS.6)."""
+    authentication (RDS.10) and have enhanced monitoring (RDS.6); PostgreSQL runs on a
+    parameter group that forces TLS and logs DDL and slow statements."""
     found = []
     name = "database-hardened"
     for db in stack.of_type(DB_INSTANCE):
@@ -402,7 +436,34 @@ def database_hardened(stack: Stack, settings: Settings) -> list[Violation]:
         for failed, message, control in checks:
             if failed and not (control and opted_out(stack, control)):
                 found.append(Violation(name, db.name, message))
+        if str(props.get("engine", "postgres")).startswith("postgres"):
+            found += [Violation(name, db.name, m) for m in _postgres_parameters(stack, db)]
     return found
+
+
+# log_statement levels that include DDL statements.
+DDL_LOGGED = ("ddl", "mod", "all")
+
+
+def _postgres_parameters(stack: Stack, db: Resource) -> list[str]:
+    """What a PostgreSQL instance's parameter group lacks: TLS only, DDL and slow statements
+    logged (the default parameter group has none of them)."""
+    groups = stack.referenced(db, "parameterGroupName", DB_PARAMETER_GROUP)
+    if not groups:
+        return ["runs on the default parameter group (no forced TLS, no statement logging)"]
+    values = {
+        str(p.get("name")): str(p.get("value"))
+        for group in groups
+        for p in group.props.get("parameters") or []
+    }
+    problems = []
+    if values.get("rds.force_ssl") != "1":
+        problems.append("parameter group does not set rds.force_ssl=1 (TLS only)")
+    if values.get("log_statement") not in DDL_LOGGED:
+        problems.append("parameter group does not log DDL statements (log_statement=ddl)")
+    if as_int(values.get("log_min_duration_statement"), -1) < 0:
+        problems.append("parameter group logs no slow statements (log_min_duration_statement)")
+    return problems
 
 
 RULES: dict[str, Callable[[Stack, Settings], list[Violation]]] = {

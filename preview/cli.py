@@ -1,12 +1,14 @@
 """Offline preview: what a stack would create, evaluated under Pulumi mocks (no cloud account).
 
-    python -m preview STACK [--config FILE] [--json] [--check]
+    python -m preview STACK [--config FILE] [--json] [--check] [--terraform-plan FILE]
 
 Prints a table of every resource (type, logical name, key inputs) and the stack outputs, or with
 ``--json`` a JSON array of ``{"type", "name", "inputs"}`` (inputs as the engine receives them).
 Invalid config exits with status 2 and one line on stderr naming the key and the rule.
 ``--check`` also runs the policy pack's rules (``policy/``) over the resources and exits with
 status 1 when any is violated, as ``pulumi preview --policy-pack policy`` would.
+``--terraform-plan FILE`` also writes the resources as a Terraform plan JSON document
+(``preview.terraformplan``) for checkov or trivy.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from cutover.exitcodes import CHECK_FAILED, OK
+from cutover.files import write_text
 from cutover.main import run
 from policy.rules import Resource, Settings, Violation, check
+from preview.terraformplan import convert
 from stack.load import (
     StackConfig,
     load_stack_file,
@@ -163,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="run the policy pack's rules; exit 1 on a violation"
     )
     parser.add_argument(
+        "--terraform-plan",
+        metavar="FILE",
+        help="also write the resources as a Terraform plan JSON document (for checkov, trivy)",
+    )
+    parser.add_argument(
         "--debug", action="store_true", help="print the traceback of an unexpected error"
     )
     args = parser.parse_args(argv)
@@ -173,6 +182,9 @@ def _preview(args: argparse.Namespace) -> int:
     evaluation = evaluate_stack(args.stack, args.config)
     cfg = load_stack_file(args.config or stack_file_path(args.stack), stack=args.stack)
     violations = check_stack(evaluation, cfg) if args.check else []
+    if args.terraform_plan:
+        plan = json.dumps(convert(evaluation.resources), indent=1, default=str)
+        write_text(Path(args.terraform_plan), plan + "\n")
     if args.json:
         print(json.dumps([r.to_json() for r in evaluation.resources], indent=2, default=str))
     else:

@@ -276,6 +276,45 @@ def _eip(m: CutoverMocks, name: str, given: str, suffix: str, inputs: Mapping) -
     }
 
 
+def _certificate(m: CutoverMocks, name: str, given: str, suffix: str, inputs: Mapping) -> dict:
+    """ACM asks for one CNAME per name; a wildcard shares its base name's record."""
+    names = [inputs.get("domainName", ""), *(inputs.get("subjectAlternativeNames") or [])]
+    options = []
+    for domain in dict.fromkeys(names):
+        base = domain.removeprefix("*.")
+        token = _suffix(base)
+        options.append(
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token}.{base}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
+            }
+        )
+    return {
+        "arn": f"arn:aws:acm:{m.region}:{ACCOUNT_ID}:certificate/{suffix}-0000-4000-8000-{suffix}",
+        "domainValidationOptions": options,
+        "status": "PENDING_VALIDATION",
+    }
+
+
+def _record(m: CutoverMocks, name: str, given: str, suffix: str, inputs: Mapping) -> dict:
+    fqdn = str(inputs.get("name", given)).rstrip(".")
+    return {"id": f"{inputs.get('zoneId', '')}_{fqdn}_{inputs.get('type', '')}", "fqdn": fqdn}
+
+
+def _log_group(m: CutoverMocks, name: str, given: str, suffix: str, inputs: Mapping) -> dict:
+    return {"id": given, "arn": f"arn:aws:logs:{m.region}:{ACCOUNT_ID}:log-group:{given}"}
+
+
+def _web_acl(m: CutoverMocks, name: str, given: str, suffix: str, inputs: Mapping) -> dict:
+    acl_id = f"{suffix}-0000-4000-8000-{suffix}0000"
+    return {
+        "id": acl_id,
+        "arn": f"arn:aws:wafv2:{m.region}:{ACCOUNT_ID}:regional/webacl/{given}/{acl_id}",
+    }
+
+
 def _prefixed_id(prefix: str) -> Callable[..., dict]:
     def outputs(m: CutoverMocks, name: str, given: str, suffix: str, inputs: Mapping) -> dict:
         return {"id": f"{prefix}-{suffix}"}
@@ -306,6 +345,10 @@ _SPECIAL_OUTPUTS: dict[str, Callable[..., dict]] = {
     "aws:codedeploy/deploymentGroup:DeploymentGroup": _deployment_group,
     "aws:sqs/queue:Queue": _queue,
     "aws:rds/instance:Instance": _db_instance,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": _record,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
 }
 
 

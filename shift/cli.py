@@ -1,6 +1,6 @@
 """`python -m shift STACK`: move the users from Azure to AWS by the weights of the stack's two
 weighted DNS records (cutover:traffic), step by step, with health gates and instant rollback.
-See shift/README.md. `python -m shift` is its old name and still works."""
+See shift/README.md. `python -m migrate shift` is its old name and still works."""
 
 from __future__ import annotations
 

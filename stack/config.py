@@ -36,6 +36,7 @@ LISTENER_PROTOCOLS = {
     "network": ("TCP", "TLS"),
     "classic": ("HTTP", "HTTPS", "TCP", "SSL"),
 }
+TARGET_PROTOCOLS = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "TLS"), "classic": ()}
 HEALTH_CHECK_PROTOCOLS = {
     "application": ("HTTP", "HTTPS"),
     "network": ("TCP", "HTTP", "HTTPS"),
@@ -46,6 +47,16 @@ ENCRYPTED_PROTOCOLS = ("HTTPS", "TLS", "SSL")
 # stack-config compares a plan's strategy with them.
 ON_DEMAND_ALLOCATION_STRATEGY = "prioritized"
 SPOT_ALLOCATION_STRATEGY = "price-capacity-optimized"
+# AWS managed rule groups a web ACL takes by default (vendor AWS; WAF capacity units in AWS's
+# documentation: 700 + 200 + 25 + 50 of the 1,500 a web ACL gets without extra charge).
+WAF_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+)
+# PostgreSQL's log_statement levels that log at least every DDL statement (``none`` does not).
+LOG_STATEMENT_LEVELS = ("ddl", "mod", "all")
 NAT_MODES = ("none", "single", "perAz")
 SCALING_MODES = ("targetTracking", "step")
 # The hooks keep their state in tags on the group under this prefix (one home: hooks.group).
@@ -232,6 +243,27 @@ class HealthCheckConfig:
 
 
 @dataclass(frozen=True)
+class CertificateRequest:
+    """An ACM certificate the stack requests and validates by DNS: the validation records go
+    into the Route 53 hosted zone ``zone_id``, which must serve ``domain_name``."""
+
+    domain_name: str
+    zone_id: str
+    alternative_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WafConfig:
+    """The WAFv2 web ACL in front of an internet-facing Application Load Balancer."""
+
+    enabled: bool = True
+    managed_rule_groups: tuple[str, ...] = WAF_MANAGED_RULE_GROUPS
+    # Requests per client IP in any 5-minute window before the rate-based rule blocks it.
+    rate_limit: int = 2000
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True)
 class LoadBalancerConfig:
     type: str = "application"
     listeners: tuple[ListenerConfig, ...] = (ListenerConfig("HTTP", 80),)
@@ -241,6 +273,26 @@ class LoadBalancerConfig:
     internal: bool = False
     access_logs: bool = True
     deletion_protection: bool = True
+    # A certificate the stack requests itself (instead of certificate_arn).
+    certificate: CertificateRequest | None = None
+    # The visible opt-out of HTTPS for an internet-facing load balancer (ELB.1).
+    allow_plain_http: bool = False
+    waf: WafConfig = field(default_factory=lambda: WafConfig(enabled=False))
+    target_protocol: str = "HTTP"
+
+    @property
+    def has_certificate(self) -> bool:
+        return bool(self.certificate_arn) or self.certificate is not None
+
+    @property
+    def serves_plain_http(self) -> bool:
+        """An HTTP listener that forwards: an ALB's without an HTTPS listener to redirect to, or
+        any classic ELB's (a classic ELB cannot redirect). TCP is not judged: an NLB or classic
+        TCP listener may carry the application's own TLS."""
+        plain = any(x.protocol == "HTTP" for x in self.listeners)
+        if self.type == "classic":
+            return plain
+        return self.type == "application" and plain and not self.redirects_http
 
     @property
     def target_ports(self) -> tuple[int, ...]:
@@ -297,6 +349,16 @@ class DatabaseConfig:
     monitoring_interval: int = 60
     log_exports: tuple[str, ...] = ("postgresql", "upgrade")
     port: int = 5432
+    # The stack's own parameter group: TLS only (always), DDL and slow statements in the
+    # postgresql log.
+    log_statement: str = "ddl"
+    log_min_duration_statement: int = 1000  # milliseconds; 0 logs every statement's duration
+
+    @property
+    def parameter_group_family(self) -> str:
+        """``postgres16`` for 16 or 16.4 (from 10 on the family is the major version)."""
+        major = self.engine_version.split(".")[0]
+        return f"postgres{major}" if int(major) >= 10 else f"postgres{self.engine_version}"
 
 
 @dataclass(frozen=True)

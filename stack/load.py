@@ -2,7 +2,7 @@
 
 Three ways in, one set of rules:
 
-* ``infra.config.load_pulumi_config()`` inside the Pulumi program (reads ``pulumi.Config``);
+* ``stack.load.load_pulumi_config()`` inside the Pulumi program (reads ``pulumi.Config``);
 * ``load_mapping({"cutover:fleet": {...}, "aws:region": "eu-central-1"}, stack="staging")``
   from plain values (structured values as mappings or as JSON strings, as Pulumi passes them);
 * ``load_stack_file("Pulumi.staging.yaml")`` from a stack file, without the Pulumi runtime.
@@ -31,6 +31,8 @@ from stack.config import (
     PROJECT,
     REPO_ROOT,
     TOP_LEVEL_KEYS,
+    WAF_MANAGED_RULE_GROUPS,
+    CertificateRequest,
     ConfigError,
     DatabaseConfig,
     DeploymentConfig,
@@ -48,6 +50,7 @@ from stack.config import (
     StackConfig,
     StepConfig,
     TrafficConfig,
+    WafConfig,
 )
 from stack.names import OPT_OUTS_TAG
 from stack.reader import _Section
@@ -69,6 +72,8 @@ __all__ = [
     "ALLOW_DOWNTIME_TAG",
     "DEFAULT_DEPLOYMENT_CONFIGS",
     "DEREGISTER_HOOK_MARGIN",
+    "WAF_MANAGED_RULE_GROUPS",
+    "CertificateRequest",
     "HOOK_TAG_PREFIX",
     "MAX_HOOK_TIMEOUT",
     "NAMESPACE",
@@ -92,6 +97,7 @@ __all__ = [
     "StackConfig",
     "StepConfig",
     "TrafficConfig",
+    "WafConfig",
     "load_mapping",
     "load_stack_file",
     "opt_out_lines",
@@ -216,6 +222,10 @@ def opted_out_controls(c: StackConfig) -> tuple[str, ...]:
         ("EC2.6", not c.network.flow_logs),
         ("RDS.6", db.enabled and not db.monitoring_interval),
         ("RDS.10", db.enabled and not db.iam_authentication),
+        # A classic ELB's plain listener is ELB.3 (it cannot redirect), an ALB's ELB.1.
+        ("ELB.1", lb.serves_plain_http and lb.type == "application"),
+        ("ELB.3", lb.serves_plain_http and lb.type == "classic"),
+        ("ELB.16", lb.type == "application" and not lb.internal and not lb.waf.enabled),
     ]
     return tuple(control for control, off in controls if off)
 
@@ -237,6 +247,16 @@ def opt_out_lines(c: StackConfig) -> list[str]:
         lines.append("loadBalancer.accessLogs: false -- no access logs (ELB.5)")
     if not lb.deletion_protection and lb.type != "classic":
         lines.append("loadBalancer.deletionProtection: false -- no deletion protection (ELB.6)")
+    plain_control = "ELB.3" if lb.type == "classic" else "ELB.1"
+    if lb.serves_plain_http and lb.internal:
+        lines.append(f"internal load balancer serving plain HTTP inside the VPC ({plain_control})")
+    elif lb.serves_plain_http:
+        lines.append(
+            "loadBalancer.allowPlainHttp: true -- the internet-facing load balancer serves "
+            f"plain HTTP, not redirected to HTTPS ({plain_control})"
+        )
+    if lb.type == "application" and not lb.internal and not lb.waf.enabled:
+        lines.append("loadBalancer.waf.enabled: false -- no WAF web ACL in front of it (ELB.16)")
     if not c.network.flow_logs:
         lines.append("network.flowLogs: false -- no VPC flow logs (EC2.6)")
     if c.database.enabled and not c.database.deletion_protection:

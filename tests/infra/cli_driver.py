@@ -33,6 +33,18 @@ class Mocks(pulumi.runtime.Mocks):
             "arn": f"arn:aws:mock:::{name}",
             "dnsName": f"{name}.example",
         }
+        if args.typ == "aws:acm/certificate:Certificate":
+            # ACM answers with the DNS record it wants for each name of the certificate.
+            names = [args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])]
+            outputs["domainValidationOptions"] = [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_check.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_answer.acm-validations.aws.",
+                }
+                for domain in names
+            ]
         return f"{args.name}-id", outputs
 
     def call(self, args):

@@ -264,12 +264,22 @@ def test_instance_profile_role_and_policy_are_wired(production):
 # -- load balancer and security groups ---------------------------------------------------------
 
 
-def test_listener_forwards_to_the_target_group(production):
-    (listener,) = production.of_type(LISTENER)
-    assert listener.inputs["loadBalancerArn"] == arn(production, ALB)
+def test_https_listener_forwards_to_the_target_group_and_http_redirects(production):
+    listeners = {x.inputs["protocol"]: x.inputs for x in production.of_type(LISTENER)}
+    assert set(listeners) == {"HTTP", "HTTPS"}
+    assert all(x["loadBalancerArn"] == arn(production, ALB) for x in listeners.values())
+    assert listeners["HTTPS"]["port"] == 443
+    assert listeners["HTTPS"]["defaultActions"] == [
+        {"type": "forward", "targetGroupArn": arn(production, TARGET_GROUP)}
+    ]
+    assert [a["type"] for a in listeners["HTTP"]["defaultActions"]] == ["redirect"]
+
+
+def test_staging_opts_out_and_forwards_plain_http(staging):
+    (listener,) = staging.of_type(LISTENER)
     assert (listener.inputs["protocol"], listener.inputs["port"]) == ("HTTP", 80)
     assert listener.inputs["defaultActions"] == [
-        {"type": "forward", "targetGroupArn": arn(production, TARGET_GROUP)}
+        {"type": "forward", "targetGroupArn": arn(staging, TARGET_GROUP)}
     ]
 
 
@@ -298,13 +308,15 @@ def test_alb_is_public_in_the_public_subnets(production):
     assert alb["securityGroups"] == [security_group_id(production, "lb")]
 
 
-@pytest.mark.parametrize("stack", ["staging", "production"])
-def test_security_groups_admit_the_internet_to_the_lb_and_the_lb_to_the_app_port(request, stack):
+@pytest.mark.parametrize(("stack", "ports"), [("staging", [80]), ("production", [80, 443])])
+def test_security_groups_admit_the_internet_to_the_lb_and_the_lb_to_the_app_port(
+    request, stack, ports
+):
     evaluation = request.getfixturevalue(stack)
     lb, instances = security_group_id(evaluation, "lb"), security_group_id(evaluation, "instances")
-    assert [
+    assert sorted(
         (r["fromPort"], r["toPort"], r.get("cidrIpv4")) for r in rules(evaluation, INGRESS, lb)
-    ] == [(80, 80, "0.0.0.0/0")]
+    ) == [(port, port, "0.0.0.0/0") for port in ports]
     instance_rules = rules(evaluation, INGRESS, instances)
     assert [
         (r["fromPort"], r["toPort"], r["referencedSecurityGroupId"]) for r in instance_rules
@@ -325,6 +337,7 @@ def test_https_listener_with_a_certificate_opens_443(evaluate_variant):
         lambda v: v["cutover:loadBalancer"].update(
             listeners=[{"protocol": "HTTP", "port": 80}, {"protocol": "HTTPS", "port": 443}],
             certificateArn=CERT,
+            allowPlainHttp=None,  # nothing plain left to opt out of
         ),
     )
     https = [x.inputs for x in evaluation.of_type(LISTENER) if x.inputs["protocol"] == "HTTPS"]
@@ -345,6 +358,7 @@ def test_network_load_balancer_uses_tcp(evaluate_variant):
             type="network",
             listeners=[{"protocol": "TCP", "port": 80}],
             healthCheck={"protocol": "TCP"},
+            allowPlainHttp=None,  # an NLB has no HTTP listener
         ),
     )
     assert evaluation.one(ALB).inputs["loadBalancerType"] == "network"
@@ -555,4 +569,6 @@ def test_every_child_is_parented_by_a_cutover_component(production):
         "database",
         "logs",
         "alarms",
+        "certificate",
+        "waf",
     }

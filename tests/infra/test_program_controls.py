@@ -145,7 +145,13 @@ def test_up_waits_for_healthy_targets_and_sets_day_two_policies(request, stack, 
 
 def test_opt_outs_are_tagged_on_the_group(staging, production):
     tags = {t["key"]: t["value"] for t in staging.one(GROUP).inputs["tags"]}
-    assert tags["cutover:opt-outs"].split() == ["EC2.9", "AutoScaling.6", "ELB.5", "ELB.6"]
+    assert tags["cutover:opt-outs"].split() == [
+        "EC2.9",
+        "AutoScaling.6",
+        "ELB.5",
+        "ELB.6",
+        "ELB.1",
+    ]
     assert all(t["key"] != "cutover:opt-outs" for t in production.one(GROUP).inputs["tags"])
 
 
@@ -164,7 +170,9 @@ def test_production_balancer_logs_and_is_protected(production, staging):
 def test_http_redirects_to_https_when_a_certificate_is_configured(evaluate_variant):
     evaluation = evaluate_variant(
         "production",
-        lambda v: v["cutover:loadBalancer"].update(certificateArn=CERT, listeners=None),
+        lambda v: v["cutover:loadBalancer"].update(
+            certificateArn=CERT, certificate=None, listeners=None
+        ),
     )
     listeners = {x.inputs["protocol"]: x.inputs for x in evaluation.of_type(LISTENER)}
     assert listeners["HTTP"]["defaultActions"] == [
@@ -178,10 +186,10 @@ def test_http_redirects_to_https_when_a_certificate_is_configured(evaluate_varia
 
 def test_each_target_port_gets_its_target_group_and_the_group_serves_them_all(evaluate_variant):
     listeners = [
-        {"protocol": "HTTP", "port": 80},
-        {"protocol": "HTTP", "port": 8080, "targetPort": 9000},
+        {"protocol": "HTTPS", "port": 443},
+        {"protocol": "HTTPS", "port": 8080, "targetPort": 9000},
         {
-            "protocol": "HTTP",
+            "protocol": "HTTPS",
             "port": 8081,
             "rules": [{"pathPatterns": ["/api/*"], "targetPort": 9100}],
         },
@@ -232,7 +240,9 @@ def test_a_classic_balancer_logs_too(evaluate_variant):
     evaluation = evaluate_variant(
         "production",
         lambda v: v["cutover:loadBalancer"].update(
-            type="classic", healthCheck={"protocol": "HTTP", "path": "/health"}
+            type="classic",
+            healthCheck={"protocol": "HTTP", "path": "/health"},
+            listeners=[{"protocol": "HTTPS", "port": 443}],  # a classic ELB cannot redirect
         ),
     )
     logs = evaluation.one(CLASSIC).inputs["accessLogs"]
@@ -376,3 +386,134 @@ def test_session_manager_is_an_opt_in(production, evaluate_variant):
     )
     (ssm,) = [a for a in evaluation.of_type(ATTACHMENT) if a.name.endswith("-instance-ssm")]
     assert ssm.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+# -- HTTPS, WAF, database parameters -----------------------------------------------------------
+
+CERTIFICATE = "aws:acm/certificate:Certificate"
+VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+RECORD = "aws:route53/record:Record"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+DB = "aws:rds/instance:Instance"
+
+
+def test_production_requests_a_dns_validated_certificate_for_its_https_listener(production):
+    certificate = production.one(CERTIFICATE)
+    assert certificate.inputs["domainName"] == "www.example.com"
+    assert certificate.inputs["validationMethod"] == "DNS"
+    (record,) = production.of_type(RECORD)
+    (option,) = certificate.outputs["domainValidationOptions"]
+    assert record.inputs["zoneId"] == "Z0123456789EXAMPLE0AB"
+    assert (record.inputs["name"], record.inputs["type"], record.inputs["records"]) == (
+        option["resourceRecordName"],
+        "CNAME",
+        [option["resourceRecordValue"]],
+    )
+    validation = production.one(VALIDATION)
+    assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
+    assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
+    https = next(x for x in production.of_type(LISTENER) if x.inputs["protocol"] == "HTTPS")
+    # the listener takes the ARN from the validation: it waits until ACM has issued it
+    assert https.inputs["certificateArn"] == validation.outputs["certificateArn"]
+
+
+def test_a_wildcard_and_its_base_name_share_one_validation_record(evaluate_variant):
+    evaluation = evaluate_variant(
+        "production",
+        lambda v: v["cutover:loadBalancer"]["certificate"].update(
+            domainName="example.com", alternativeNames=["*.example.com", "api.example.com"]
+        ),
+    )
+    records = evaluation.of_type(RECORD)
+    assert len(records) == 3 and all(r.inputs["allowOverwrite"] is True for r in records)
+    assert len({r.inputs["name"] for r in records}) == 2  # *.example.com = example.com
+    assert evaluation.one(CERTIFICATE).inputs["subjectAlternativeNames"] == [
+        "*.example.com",
+        "api.example.com",
+    ]
+
+
+def test_a_given_certificate_arn_requests_nothing(evaluate_variant):
+    evaluation = evaluate_variant(
+        "production",
+        lambda v: v["cutover:loadBalancer"].update(certificateArn=CERT, certificate=None),
+    )
+    assert evaluation.of_type(CERTIFICATE) == evaluation.of_type(RECORD) == []
+    https = next(x for x in evaluation.of_type(LISTENER) if x.inputs["protocol"] == "HTTPS")
+    assert https.inputs["certificateArn"] == CERT
+
+
+def test_target_group_protocol_stays_a_choice(evaluate_variant):
+    evaluation = evaluate_variant(
+        "production",
+        lambda v: v["cutover:loadBalancer"].update(
+            targetProtocol="HTTPS", healthCheck={"protocol": "HTTPS", "path": "/health"}
+        ),
+    )
+    group = evaluation.one(TARGET_GROUP).inputs
+    assert group["protocol"] == "HTTPS" and group["healthCheck"]["protocol"] == "HTTPS"
+
+
+def test_production_balancer_sits_behind_a_logged_web_acl(production):
+    acl = production.one(WEB_ACL)
+    assert acl.inputs["scope"] == "REGIONAL" and acl.inputs["defaultAction"] == {"allow": {}}
+    rules = sorted(acl.inputs["rules"], key=lambda r: r["priority"])
+    assert rules[0]["statement"] == {
+        "rateBasedStatement": {"limit": 2000, "aggregateKeyType": "IP"}
+    }
+    assert rules[0]["action"] == {"block": {}}
+    assert [r["statement"]["managedRuleGroupStatement"]["name"] for r in rules[1:]] == [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesAnonymousIpList",
+    ]
+    assert all(r["overrideAction"] == {"none": {}} for r in rules[1:])
+    association = production.one(WEB_ACL_ASSOCIATION).inputs
+    assert association == {
+        "resourceArn": production.one(LB).outputs["arn"],
+        "webAclArn": acl.outputs["arn"],
+    }
+    group = production.one(LOG_GROUP)
+    assert group.inputs["name"].startswith("aws-waf-logs-")
+    assert group.inputs["retentionInDays"] == 365
+    logging = production.one(WEB_ACL_LOGGING).inputs
+    assert logging["resourceArn"] == acl.outputs["arn"]
+    assert logging["logDestinationConfigs"] == [group.outputs["arn"]]
+    assert {f["singleHeader"]["name"] for f in logging["redactedFields"]} == {
+        "authorization",
+        "cookie",
+    }
+
+
+def test_the_web_acl_takes_its_rule_groups_and_rate_from_config_or_opts_out(evaluate_variant):
+    evaluation = evaluate_variant(
+        "production",
+        lambda v: v["cutover:loadBalancer"].update(
+            waf={"managedRuleGroups": ["AWSManagedRulesSQLiRuleSet"], "rateLimit": 500}
+        ),
+    )
+    rules = evaluation.one(WEB_ACL).inputs["rules"]
+    assert [r["name"] for r in rules] == ["rate-limit-per-ip", "AWSManagedRulesSQLiRuleSet"]
+    assert rules[0]["statement"]["rateBasedStatement"]["limit"] == 500
+    off = evaluate_variant(
+        "production", lambda v: v["cutover:loadBalancer"].update(waf={"enabled": False})
+    )
+    assert off.of_type(WEB_ACL) == off.of_type(WEB_ACL_ASSOCIATION) == off.of_type(LOG_GROUP) == []
+    tags = {t["key"]: t["value"] for t in off.one(GROUP).inputs["tags"]}
+    assert tags["cutover:opt-outs"] == "ELB.16"
+
+
+def test_the_database_runs_on_its_own_parameter_group(production):
+    group = production.one(PARAMETER_GROUP)
+    assert group.inputs["family"] == "postgres16"
+    assert {p["name"]: p["value"] for p in group.inputs["parameters"]} == {
+        "rds.force_ssl": "1",
+        "log_statement": "ddl",
+        "log_min_duration_statement": "1000",
+    }
+    assert production.one(DB).inputs["parameterGroupName"] == group.outputs["name"]

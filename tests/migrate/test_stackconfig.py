@@ -115,6 +115,31 @@ def test_https_listener_needs_a_certificate(plan: dict, tmp_path: Path) -> None:
     assert lb["certificateArn"] == CERT and lb["deregistrationDelay"] == 60
 
 
+def test_without_a_certificate_the_planned_alb_opts_out_of_https_visibly(plan: dict) -> None:
+    text, notes = render(plan, "shop", "staging", None)
+    lb = yaml.safe_load(text)["config"]["cutover:loadBalancer"]
+    assert lb["allowPlainHttp"] is True
+    assert "# opt-out: no certificate, plain HTTP (ELB.1)" in text
+    assert any("allowPlainHttp: opt-out" in n for n in notes)
+    # with a certificate on a rerun the opt-out goes, and HTTP redirects to the HTTPS listener
+    text, _ = render(plan, "shop", "staging", text, certificate_arn=CERT)
+    lb = yaml.safe_load(text)["config"]["cutover:loadBalancer"]
+    assert "allowPlainHttp" not in lb and lb["certificateArn"] == CERT
+
+
+def test_a_certificate_the_stack_requests_is_kept_with_an_https_listener(plan: dict) -> None:
+    existing = (
+        "config:\n"
+        "  cutover:loadBalancer:\n"
+        "    certificate: {domainName: www.example.com, zoneId: Z0123456789ABC}\n"
+    )
+    text, notes = render(plan, "shop", "production", existing)
+    lb = yaml.safe_load(text)["config"]["cutover:loadBalancer"]
+    assert lb["certificate"] == {"domainName": "www.example.com", "zoneId": "Z0123456789ABC"}
+    assert {"protocol": "HTTPS", "port": 443} in lb["listeners"]
+    assert "allowPlainHttp" not in lb
+
+
 def test_new_file_region_comes_from_the_azure_location(plan: dict) -> None:
     text, _ = render(plan, "shop", "staging", None)
     assert yaml.safe_load(text)["config"]["aws:region"] == "eu-central-1"  # germanywestcentral

@@ -14,6 +14,7 @@ from policy.rules import Resource, Settings
 from preview.cli import evaluate_stack
 
 SETTINGS = Settings(deregister_timeout=400)
+LISTENER = "aws:lb/listener:Listener"
 CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0f1e2d3c"
 
 
@@ -64,6 +65,23 @@ def _sg(resources: list[Resource], role: str) -> str:
 def _statement(statement: dict) -> Resource:
     document = {"Version": "2012-10-17", "Statement": [statement]}
     return Resource("aws:iam/rolePolicy:RolePolicy", "extra", {"policy": json.dumps(document)})
+
+
+def _http_listener(resources: list[Resource]) -> Resource:
+    (found,) = [r for r in resources if r.type == LISTENER and r.props["protocol"] == "HTTP"]
+    return found
+
+
+def _without_https(resources: list[Resource]) -> list[Resource]:
+    return [r for r in resources if not (r.type == LISTENER and r.props["protocol"] == "HTTPS")]
+
+
+def _parameters(resources: list[Resource], changes: dict[str, str]) -> list[Resource]:
+    group = _where(resources, "aws:rds/parameterGroup:ParameterGroup")
+    values = {p["name"]: p["value"] for p in group.props["parameters"]}
+    values.update(changes)
+    parameters = [{"name": k, "value": v} for k, v in values.items()]
+    return _change(resources, group, parameters=parameters)
 
 
 def _policies(resources: list[Resource]) -> set[str]:
@@ -287,6 +305,64 @@ HOLES: list[tuple[str, Callable[[list[Resource]], list[Resource]], str]] = [
         "buckets-logged-and-expiring",
     ),
     (
+        "http-only-internet-facing-alb",  # ELB.1: the HTTPS listener gone, HTTP forwards
+        lambda r: _change(
+            _without_https(r),
+            _http_listener(r),
+            defaultActions=[{"type": "forward", "targetGroupArn": "arn:tg"}],
+        ),
+        "load-balancer-hardened",
+    ),
+    (
+        "redirect-to-a-port-without-https",  # ELB.1: the redirect leads nowhere
+        lambda r: _without_https(r),
+        "load-balancer-hardened",
+    ),
+    (
+        "alb-without-web-acl",  # ELB.16
+        lambda r: _without(r, "aws:wafv2/webAclAssociation:WebAclAssociation"),
+        "web-acl-on-public-albs",
+    ),
+    (
+        "web-acl-not-logged",  # WAF.11
+        lambda r: _without(r, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
+        "web-acl-on-public-albs",
+    ),
+    (
+        "web-acl-logs-to-a-misnamed-group",  # WAF delivers only to aws-waf-logs-*
+        lambda r: _change(
+            r,
+            _where(r, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
+            logDestinationConfigs=["arn:aws:logs:eu-central-1:123456789012:log-group:waf"],
+        ),
+        "web-acl-on-public-albs",
+    ),
+    (
+        "web-acl-without-rules",  # WAF.10
+        lambda r: _change(r, _where(r, "aws:wafv2/webAcl:WebAcl"), rules=[]),
+        "web-acl-on-public-albs",
+    ),
+    (
+        "database-on-the-default-parameter-group",
+        lambda r: _without(r, "aws:rds/parameterGroup:ParameterGroup"),
+        "database-hardened",
+    ),
+    (
+        "database-without-forced-tls",
+        lambda r: _parameters(r, {"rds.force_ssl": "0"}),
+        "database-hardened",
+    ),
+    (
+        "database-without-ddl-logging",
+        lambda r: _parameters(r, {"log_statement": "none"}),
+        "database-hardened",
+    ),
+    (
+        "database-without-slow-query-logging",
+        lambda r: _parameters(r, {"log_min_duration_statement": "-1"}),
+        "database-hardened",
+    ),
+    (
         "host-count-above-the-fleet",
         lambda r: [
             *_change(
@@ -321,7 +397,9 @@ def test_health_check_types_including_elb_pass(production, kind):
 
 def test_an_http_listener_beside_https_must_redirect(evaluate_variant_resources):
     resources = evaluate_variant_resources(
-        lambda v: v["cutover:loadBalancer"].update(certificateArn=CERT, listeners=None)
+        lambda v: v["cutover:loadBalancer"].update(
+            certificateArn=CERT, certificate=None, listeners=None
+        )
     )
     assert _policies(resources) == set()
     http = next(
@@ -341,6 +419,58 @@ def test_an_opt_out_on_the_group_lifts_exactly_its_control(production):
     opted = [replace(r, props={**r.props, "tags": tags}) if r is group else r for r in no_logs]
     messages = [v.message for v in rules.check(opted, SETTINGS)]
     assert messages == ["has no deletion protection (ELB.6)"]
+
+
+@pytest.mark.parametrize(
+    ("control", "hole"),
+    [
+        ("ELB.1", "http-only-internet-facing-alb"),
+        ("ELB.16", "alb-without-web-acl"),
+    ],
+)
+def test_the_opt_out_tag_lifts_the_https_and_waf_rules(production, control, hole):
+    open_hole = next(h[1] for h in HOLES if h[0] == hole)
+    opened = open_hole(list(production))
+    group = _where(opened, "aws:autoscaling/group:Group")
+    tags = [*group.props["tags"], {"key": rules.OPT_OUTS_TAG, "value": control}]
+    assert _policies(_change(opened, group, tags=tags)) == set()
+
+
+def test_staging_passes_with_its_plain_http_opt_out_and_fails_without_it():
+    staging = _resources(evaluate_stack("staging"))
+    assert _policies(staging) == set()
+    group = _where(staging, "aws:autoscaling/group:Group")
+    tags = [
+        {**t, "value": t["value"].replace("ELB.1", "")} if t["key"] == rules.OPT_OUTS_TAG else t
+        for t in group.props["tags"]
+    ]
+    violations = rules.check(_change(staging, group, tags=tags), SETTINGS)
+    assert [(v.policy, v.message.split(" (")[0]) for v in violations] == [
+        ("load-balancer-hardened", "serves plain HTTP with no HTTPS listener to redirect to")
+    ]
+
+
+def test_a_classic_balancer_serving_plain_http_is_caught():
+    elb = Resource(
+        "aws:elb/loadBalancer:LoadBalancer",
+        "classic",
+        {
+            "accessLogs": {"enabled": True, "bucket": "logs"},
+            "listeners": [{"lbPort": 80, "lbProtocol": "HTTP", "instancePort": 80}],
+        },
+    )
+    assert [v.message for v in rules.check([elb], SETTINGS)] == [
+        "serves plain HTTP on 80; a classic load balancer cannot redirect: HTTPS/SSL listeners "
+        "only (ELB.3)"
+    ]
+    https = {"lbPort": 443, "lbProtocol": "HTTPS", "instancePort": 80}
+    assert rules.check([replace(elb, props={**elb.props, "listeners": [https]})], SETTINGS) == []
+
+
+def test_an_internal_alb_needs_no_web_acl(production):
+    lb = _where(production, "aws:lb/loadBalancer:LoadBalancer")
+    without = _without(production, "aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert _policies(_change(without, lb, internal=True)) == set()
 
 
 @pytest.fixture

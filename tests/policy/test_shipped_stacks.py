@@ -67,7 +67,7 @@ def test_config_and_policy_draw_the_drain_limit_at_the_same_place():
         values = {
             "aws:region": "eu-central-1",
             "cutover:fleet": {"instanceTypes": ["t3a.small"]},
-            "cutover:loadBalancer": {"deregistrationDelay": delay},
+            "cutover:loadBalancer": {"deregistrationDelay": delay, "allowPlainHttp": True},
             "cutover:deployment": {"deregisterTimeout": 400},
         }
         try:

@@ -91,7 +91,7 @@ def test_the_command_writes_the_verdict_chart_and_log(tmp_path):
 
 def test_a_shift_scenario_needs_an_application_load_balancer(tmp_path, capsys):
     values = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]
-    values["cutover:loadBalancer"] = {"type": "classic"}
+    values["cutover:loadBalancer"] = {"type": "classic", "allowPlainHttp": True}
     stack = tmp_path / "Pulumi.classic.yaml"
     stack.write_text(yaml.safe_dump({"config": values}))
     argv = ["classic", "--config", str(stack), "--scenario", "shift"]

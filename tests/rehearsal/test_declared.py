@@ -23,6 +23,7 @@ def test_production_fleet_comes_from_the_program(production):
 def test_a_classic_elb_and_a_custom_config_reach_the_rehearsal():
     values = stack_values("production")
     values["cutover:loadBalancer"]["type"] = "classic"
+    values["cutover:loadBalancer"]["allowPlainHttp"] = True  # a classic ELB cannot redirect
     values["cutover:loadBalancer"]["deregistrationDelay"] = 45
     values["cutover:deployment"]["config"] = "Cutover.SeventyFive"
     values["cutover:deployment"]["minimumHealthyHosts"] = {"type": "FLEET_PERCENT", "value": 75}

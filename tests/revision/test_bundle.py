@@ -473,7 +473,7 @@ def test_bundle_and_the_stack_config_draw_the_drain_limit_at_the_same_place(tmp_
     def verdicts(delay: int) -> tuple[bool, bool]:
         values = {
             "aws:region": "eu-central-1",
-            "cutover:loadBalancer": {"deregistrationDelay": delay},
+            "cutover:loadBalancer": {"deregistrationDelay": delay, "allowPlainHttp": True},
             "cutover:deployment": {"deregisterTimeout": 400},
             # the secure defaults want an alternative instance type (AutoScaling.6)
             "cutover:fleet": {"instanceTypes": ["m6a.large"]},

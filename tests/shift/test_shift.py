@@ -153,7 +153,7 @@ def test_full_ramp_on_an_address_and_an_alias(moto_url: str, estate: Estate, tmp
     ("entry", "name"), [(["shift"], "shift"), (["migrate", "shift"], "migrate shift")]
 )
 def test_the_command_line_runs_it(estate: Estate, entry: list[str], name: str) -> None:
-    """`python -m shift` as typed (and its old name `python -m shift`): the real clock,
+    """`python -m shift` as typed (and its old name `python -m migrate shift`): the real clock,
     resolver and boto3 session."""
     import subprocess
     import sys

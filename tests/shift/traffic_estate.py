@@ -232,6 +232,8 @@ def build_estate(
                         "maxSize": 6,
                         "singleInstanceType": True,
                     },
+                    # the emulated load balancer listens on plain HTTP only
+                    "cutover:loadBalancer": {"allowPlainHttp": True},
                     "cutover:traffic": {
                         "zoneId": zone_id,
                         "recordName": record_name,

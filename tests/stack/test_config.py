@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stack.load import (
+    CertificateRequest,
     ConfigError,
     FleetConfig,
     load_mapping,
@@ -18,8 +19,14 @@ from stack.load import (
     stack_file_path,
 )
 
-# The least a stack file needs: a region, and an alternative instance type (AutoScaling.6).
-MINIMAL = {"aws:region": "eu-central-1", "cutover:fleet": {"instanceTypes": ["t3a.small"]}}
+CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/abc"
+# The least a stack file needs: a region, an alternative instance type (AutoScaling.6) and a
+# certificate for the internet-facing load balancer (ELB.1).
+MINIMAL = {
+    "aws:region": "eu-central-1",
+    "cutover:fleet": {"instanceTypes": ["t3a.small"]},
+    "cutover:loadBalancer": {"certificateArn": CERT},
+}
 
 
 def staging_values() -> dict[str, Any]:
@@ -63,7 +70,11 @@ def test_defaults_fill_a_minimal_mapping():
     assert config.zero_downtime and config.load_balancer.access_logs
     assert config.deployment.config == "CodeDeployDefault.OneAtATime"
     assert config.load_balancer.type == "application"
-    assert [(x.protocol, x.port) for x in config.load_balancer.listeners] == [("HTTP", 80)]
+    assert [(x.protocol, x.port) for x in config.load_balancer.listeners] == [
+        ("HTTP", 80),
+        ("HTTPS", 443),
+    ]
+    assert config.load_balancer.redirects_http and config.load_balancer.waf.enabled
     assert config.network.subnet_cidrs() == (
         ["10.0.0.0/20", "10.0.16.0/20"],
         ["10.0.128.0/20", "10.0.144.0/20"],
@@ -86,12 +97,23 @@ def test_structured_values_may_be_json_strings_as_pulumi_passes_them():
 
 
 def test_a_certificate_adds_an_https_listener_by_default():
-    cert = "arn:aws:acm:eu-central-1:123456789012:certificate/abc"
-    config = load_mapping(
-        {**MINIMAL, "cutover:loadBalancer": {"certificateArn": cert}}, stack="dev"
-    )
+    config = load_mapping(MINIMAL, stack="dev")
     listeners = [(x.protocol, x.port, x.certificate_arn) for x in config.load_balancer.listeners]
-    assert listeners == [("HTTP", 80, ""), ("HTTPS", 443, cert)]
+    assert listeners == [("HTTP", 80, ""), ("HTTPS", 443, CERT)]
+
+
+def test_a_requested_certificate_adds_an_https_listener_too():
+    request = {"domainName": "www.example.com", "zoneId": "Z0123456789ABC"}
+    config = load_mapping(
+        {**MINIMAL, "cutover:loadBalancer": {"certificate": request}}, stack="dev"
+    )
+    lb = config.load_balancer
+    assert [(x.protocol, x.port, x.certificate_arn) for x in lb.listeners] == [
+        ("HTTP", 80, ""),
+        ("HTTPS", 443, ""),  # the stack's certificate: its ARN is known at deployment
+    ]
+    assert lb.certificate == CertificateRequest("www.example.com", "Z0123456789ABC")
+    assert lb.redirects_http and not lb.serves_plain_http
 
 
 @pytest.mark.parametrize(

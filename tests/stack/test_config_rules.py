@@ -104,6 +104,8 @@ def test_access_logs_and_deletion_protection_default_on_and_can_be_turned_off_vi
 
 
 def _lb(values: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    if "certificateArn" in changes:  # instead of the certificate production requests
+        values["cutover:loadBalancer"].pop("certificate")
     values["cutover:loadBalancer"].update(changes)
     return values
 
@@ -272,9 +274,105 @@ REJECTED = [
     ),
     (
         "certificate-without-https-listener",
-        lambda v: _lb(v, certificateArn="arn:aws:acm:eu-central-1:123456789012:certificate/abc"),
+        lambda v: _lb(
+            v,
+            certificateArn="arn:aws:acm:eu-central-1:123456789012:certificate/abc",
+            listeners=[{"protocol": "HTTP", "port": 80}],
+        ),
         "cutover:loadBalancer.listeners",
         "no listener is HTTPS",
+    ),
+    (
+        "internet-facing-without-certificate",  # ELB.1: HTTPS unless the file opts out
+        lambda v: _lb(v, certificate=None, listeners=[{"protocol": "HTTP", "port": 80}]),
+        "cutover:loadBalancer.certificateArn",
+        "allowPlainHttp: true",
+    ),
+    (
+        "plain-http-opt-out-with-a-certificate",
+        lambda v: _lb(v, allowPlainHttp=True),
+        "cutover:loadBalancer.allowPlainHttp",
+        "nothing to opt out of",
+    ),
+    (
+        "classic-cannot-redirect",
+        lambda v: _lb(v, type="classic", healthCheck={"protocol": "HTTP", "path": "/"}),
+        "cutover:loadBalancer.listeners",
+        "cannot redirect HTTP to HTTPS",
+    ),
+    (
+        "both-certificates",
+        lambda v: v["cutover:loadBalancer"].update(
+            certificateArn="arn:aws:acm:eu-central-1:123456789012:certificate/a"
+        ),
+        "cutover:loadBalancer.certificate",
+        "not both",
+    ),
+    (
+        "certificate-without-zone",
+        lambda v: _lb(v, certificate={"domainName": "www.example.com"}),
+        "cutover:loadBalancer.certificate.zoneId",
+        "is required",
+    ),
+    (
+        "certificate-for-a-bad-name",
+        lambda v: _lb(v, certificate={"domainName": "WWW example", "zoneId": "Z0123456789ABC"}),
+        "cutover:loadBalancer.certificate.domainName",
+        "DNS name",
+    ),
+    (
+        "waf-on-a-network-balancer",
+        lambda v: _lb(
+            v,
+            type="network",
+            listeners=[{"protocol": "TLS", "port": 443}],
+            healthCheck={"protocol": "TCP"},
+            waf={"enabled": True},
+        ),
+        "cutover:loadBalancer.waf.enabled",
+        "Application Load Balancers only",
+    ),
+    (
+        "waf-unknown-rule-group",
+        lambda v: _lb(v, waf={"managedRuleGroups": ["CommonRuleSet"]}),
+        "cutover:loadBalancer.waf.managedRuleGroups[0]",
+        "AWSManagedRules",
+    ),
+    (
+        "waf-no-rule-group",
+        lambda v: _lb(v, waf={"managedRuleGroups": []}),
+        "cutover:loadBalancer.waf.managedRuleGroups",
+        "at least one",
+    ),
+    (
+        "waf-rate-limit-below-aws-minimum",
+        lambda v: _lb(v, waf={"rateLimit": 5}),
+        "cutover:loadBalancer.waf.rateLimit",
+        "must be >= 10",
+    ),
+    (
+        "waf-log-retention",
+        lambda v: _lb(v, waf={"logRetentionDays": 100}),
+        "cutover:loadBalancer.waf.logRetentionDays",
+        "CloudWatch Logs retention period",
+    ),
+    (
+        "target-protocol",
+        lambda v: _lb(v, targetProtocol="TCP"),
+        "cutover:loadBalancer.targetProtocol",
+        "HTTP | HTTPS",
+    ),
+    (
+        "log-statement-none",
+        lambda v: v["cutover:database"].update(logStatement="none"),
+        "cutover:database.logStatement",
+        "ddl | mod | all",
+    ),
+    (
+        "slow-statements-never-logged",
+        lambda v: v["cutover:database"].update(logMinDurationStatement=-1),
+        "cutover:database.logMinDurationStatement",
+        "must be >= 0",
     ),
     (
         "target-port-out-of-range",
@@ -331,7 +429,7 @@ def test_values_aws_would_reject_are_refused_with_the_range(change, key, rule):
 )
 def test_the_edges_of_aws_ranges_are_accepted(lb, check):
     values = production()
-    listeners = [{"protocol": "TCP" if lb == "network" else "HTTP", "port": 80}]
+    listeners = [{"protocol": "TCP" if lb == "network" else "HTTPS", "port": 443}]
     values["cutover:loadBalancer"].update(type=lb, listeners=listeners, healthCheck=check)
     values["cutover:deployment"]["registerTimeout"] = 600  # room for a 61 s interval
     load_mapping(values, stack="production")
@@ -340,10 +438,10 @@ def test_the_edges_of_aws_ranges_are_accepted(lb, check):
 def test_listeners_keep_their_backend_ports():
     values = production()
     values["cutover:loadBalancer"]["listeners"] = [
-        {"protocol": "HTTP", "port": 80},
-        {"protocol": "HTTP", "port": 8080, "targetPort": 9000},
+        {"protocol": "HTTPS", "port": 443},
+        {"protocol": "HTTPS", "port": 8080, "targetPort": 9000},
         {
-            "protocol": "HTTP",
+            "protocol": "HTTPS",
             "port": 8443,
             "rules": [{"pathPatterns": ["/api/*"], "targetPort": 9100}],
         },
@@ -383,3 +481,79 @@ def test_the_hooks_tag_prefix_is_derived_from_hooks_not_redefined():
         source = module.read_text()
         for tag in hook_tags:
             assert f'"{tag}"' not in source, f"{module.name} redefines the hooks' tag {tag}"
+
+
+# -- HTTPS, WAF and the database's parameters ---------------------------------------------------
+
+
+def test_plain_http_is_a_visible_opt_out_listed_and_tagged():
+    values = production()
+    lb = values["cutover:loadBalancer"]
+    del lb["certificate"]
+    lb.update(listeners=[{"protocol": "HTTP", "port": 80}], allowPlainHttp=True)
+    cfg = load_mapping(values, stack="production")
+    assert cfg.load_balancer.serves_plain_http
+    assert opted_out_controls(cfg) == ("ELB.1",)
+    assert any(line.startswith("loadBalancer.allowPlainHttp: true") for line in opt_out_lines(cfg))
+
+
+def test_the_web_acl_is_on_by_default_and_its_opt_out_is_listed_and_tagged():
+    cfg = load_mapping(production(), stack="production")
+    waf = cfg.load_balancer.waf
+    assert waf.enabled and waf.rate_limit == 2000 and waf.log_retention_days == 365
+    assert waf.managed_rule_groups == infra_config.WAF_MANAGED_RULE_GROUPS
+    assert opted_out_controls(cfg) == () and opt_out_lines(cfg) == []
+
+    values = production()
+    values["cutover:loadBalancer"]["waf"] = {"enabled": False}
+    cfg = load_mapping(values, stack="production")
+    assert opted_out_controls(cfg) == ("ELB.16",)
+    assert opt_out_lines(cfg) == [
+        "loadBalancer.waf.enabled: false -- no WAF web ACL in front of it (ELB.16)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "waf"),
+    [
+        ({"internal": True}, False),  # nothing from the internet to filter
+        (
+            {
+                "type": "network",
+                "listeners": [{"protocol": "TCP", "port": 80}],
+                "healthCheck": {"protocol": "TCP"},
+                "certificate": None,
+            },
+            False,  # AWS WAF cannot be associated with an NLB
+        ),
+    ],
+)
+def test_no_web_acl_where_it_cannot_or_need_not_be(changes, waf):
+    values = production()
+    values["cutover:loadBalancer"].pop("waf")
+    values["cutover:loadBalancer"].update(changes)
+    cfg = load_mapping(values, stack="production")
+    assert cfg.load_balancer.waf.enabled is waf
+    assert "ELB.16" not in opted_out_controls(cfg)
+
+
+def test_an_internal_plain_http_balancer_says_so_without_a_key():
+    values = production()
+    lb = values["cutover:loadBalancer"]
+    del lb["certificate"]
+    lb.update(internal=True, listeners=[{"protocol": "HTTP", "port": 80}])
+    cfg = load_mapping(values, stack="production")
+    assert opted_out_controls(cfg) == ("ELB.1",)
+    assert opt_out_lines(cfg) == [
+        "internal load balancer serving plain HTTP inside the VPC (ELB.1)"
+    ]
+
+
+def test_database_parameters_default_to_ddl_and_slow_statements():
+    db = load_mapping(production(), stack="production").database
+    assert (db.log_statement, db.log_min_duration_statement) == ("ddl", 1000)
+    assert db.parameter_group_family == "postgres16"
+    values = production()
+    values["cutover:database"].update(engineVersion="15.7", logStatement="mod")
+    db = load_mapping(values, stack="production").database
+    assert (db.parameter_group_family, db.log_statement) == ("postgres15", "mod")
