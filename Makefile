@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.requirements-installed
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements-installed
 
-.PHONY: demo test scan lint format bench clean
+.PHONY: demo test scan lint format docs bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutover needs Python 3.11+ (set PYTHON=python3.11)")'
@@ -68,6 +68,10 @@ scan: $(STAMP) $(CHECKOV_STAMP)
 	    --skip-download --soft-fail --quiet -o json > out/scan/$$s.checkov.json || exit 1; \
 	  $(BIN)/python -m policy.checkovgate $$s out/scan/$$s.checkov.json || exit 1; \
 	done
+
+## docs: write the defaults the READMEs and the example appspec show from their one definition
+docs: $(STAMP)
+	$(BIN)/python -m stack.docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ it is pinned here to its definition."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
@@ -20,6 +19,7 @@ from policy.resources import Settings as PolicySettings
 from policy.rules import check as policy_check
 from rehearsal.agent import Revision
 from revision.cli import main as revision_main
+from stack import docs
 from stack.config import ConfigError
 from stack.load import load_stack_file, read_stack_file
 
@@ -124,25 +124,19 @@ def test_the_hooks_literals_are_the_aws_facts():
     assert hook_errors.EXIT_UNEXPECTED == exitcodes.UNEXPECTED
 
 
-def test_the_example_appspec_and_the_readme_show_the_default_timeouts():
-    spec = yaml.safe_load((ROOT / "hooks" / "appspec.yml").read_text())
-    ours = {
-        e["location"]: e["timeout"]
-        for entries in spec["hooks"].values()
-        for e in entries
-        if e["location"].startswith("cutover-hooks/")
-    }
-    defaults = {
-        "cutover-hooks/deregister.sh": timing.DEFAULT_DEREGISTER_TIMEOUT,
-        "cutover-hooks/register.sh": timing.DEFAULT_REGISTER_TIMEOUT,
-    }
-    assert ours == defaults
-    readme = (ROOT / "README.md").read_text()
-    sample = yaml.safe_load(re.search(r"```yaml\n(hooks:.*?)```", readme, re.DOTALL).group(1))
-    shown = {
-        e["location"]: e["timeout"]
-        for entries in sample["hooks"].values()
-        for e in entries
-        if e["location"].startswith("cutover-hooks/")
-    }
-    assert shown == defaults
+def test_the_documented_defaults_are_generated_from_their_definitions(tmp_path):
+    """`make docs` writes them; a stale file fails here, naming itself."""
+    assert docs.stale() == {}
+    # ... and the check can fail: a README showing another register timeout is stale.
+    for name in docs.FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    readme = tmp_path / "README.md"
+    wrong = f"timeout: {timing.DEFAULT_REGISTER_TIMEOUT + 1}"
+    readme.write_text(
+        readme.read_text().replace(f"timeout: {timing.DEFAULT_REGISTER_TIMEOUT}", wrong)
+    )
+    assert list(docs.stale(tmp_path)) == [readme]
+    shown = yaml.safe_load((ROOT / "hooks" / "appspec.yml").read_text())["hooks"]
+    ours = {e["location"]: e["timeout"] for es in shown.values() for e in es}
+    assert {k: ours[k] for k in docs.HOOK_TIMEOUTS} == docs.HOOK_TIMEOUTS
