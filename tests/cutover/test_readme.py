@@ -88,3 +88,13 @@ def test_the_readme_names_every_package_of_the_tree() -> None:
     assert not missing, missing
     for name in packages:
         assert (ROOT / name / "README.md").exists() or name == "policy", name
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_resolves(readme: Path) -> None:
+    """Files moved in the layout: a README link to a file that is not there is a dead end."""
+    text = readme.read_text()
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [link for link in links if not re.match(r"[a-z]+:", link)]
+    missing = [link for link in local if not (readme.parent / link).exists()]
+    assert not missing, missing
