@@ -10,23 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from stack import config
+from stack import docs
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "stack" / "README.md").read_text()
 TABLE = README.split("| Key | Type | Default | Rule |", 1)[1].split("\n\n", 1)[0]
 READS = ("string", "integer", "boolean", "choice", "value", "number", "strings", "has", "section")
-SECTIONS = {
-    "network": config.NetworkConfig,
-    "fleet": config.FleetConfig,
-    "scaling": config.ScalingConfig,
-    "loadBalancer": config.LoadBalancerConfig,
-    "deployment": config.DeploymentConfig,
-    "queue": config.QueueConfig,
-    "database": config.DatabaseConfig,
-    "revisions": config.RevisionsConfig,
-    "logs": config.LogsConfig,
-}
+SECTIONS = docs.SECTIONS
 
 
 def _keys_read() -> set[str]:
@@ -67,11 +57,6 @@ def _rows(section: str) -> dict[str, str]:
     return rows
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def test_every_key_the_rules_read_is_in_the_readme_table():
     keys = _keys_read()
     assert len(keys) > 60, keys  # the scan found the reads
@@ -87,7 +72,7 @@ def test_the_readme_shows_the_models_defaults(section):
     for field in dataclasses.fields(model):
         if field.default is dataclasses.MISSING or isinstance(field.default, tuple):
             continue
-        cell = rows.get(_camel(field.name))
+        cell = rows.get(docs.camel(field.name))
         plain = re.fullmatch(r"`([^`]*)`", cell or "")
         if plain is None or plain.group(1) in rows:
             continue  # a default described in words, or another key's value (`minSize`)
