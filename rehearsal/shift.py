@@ -39,7 +39,7 @@ SHIFT_CALLER = "shift"  # the ramp's access key id (its calls are counted under 
 
 
 class ShiftClock:
-    """The ramp's clock (`shift.timing.Clock`) on the rehearsal's: wall time is the
+    """The ramp's clock (`shift.wallclock.Clock`) on the rehearsal's: wall time is the
     epoch plus the emulated seconds; every sleep is recorded in the timeline."""
 
     def __init__(self, clock: Clock, epoch: datetime, timeline: list[dict[str, Any]]) -> None:

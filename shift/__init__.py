@@ -10,5 +10,5 @@
 * ``progress``: the screen and the append-only log;
 * ``access``: the AWS calls it makes (the IAM actions its caller needs);
 * ``cli``, ``command``, ``options``: the command line;
-* ``timing``: time, injectable so the tests do not sleep.
+* ``wallclock``: time, injectable so the tests do not sleep.
 """

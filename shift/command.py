@@ -14,7 +14,7 @@ from shift.progress import Listener, Progress
 from shift.ramp import Ramp, RampOptions, Resolver, parse_steps
 from shift.ramp import resolve_host as system_resolver
 from shift.target import StackOutputs, pulumi_stack_outputs, resolve_target
-from shift.timing import Clock, SystemClock
+from shift.wallclock import Clock, SystemClock
 from stack.load import stack_file_path
 
 

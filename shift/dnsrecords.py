@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from cutover.exitcodes import BAD_INPUT, ENVIRONMENT
 from shift.access import aws_errors, error_code
 from shift.errors import ShiftError
-from shift.timing import Clock
+from shift.wallclock import Clock
 from stack.names import AWS_SET_IDENTIFIER as AWS
 from stack.names import AZURE_SET_IDENTIFIER as AZURE
 

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from cutover.exitcodes import ENVIRONMENT
 from shift.errors import ShiftError
-from shift.timing import Clock
+from shift.wallclock import Clock
 
 Listener = Callable[[dict[str, Any]], None]
 

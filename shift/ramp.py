@@ -23,7 +23,7 @@ from shift.gates import GateResult, Gates, GateSettings
 from shift.options import DEFAULT_STEPS
 from shift.progress import Progress
 from shift.target import ShiftTarget
-from shift.timing import Clock
+from shift.wallclock import Clock
 
 # A TTL above this makes every step and every rollback slow to reach the users.
 LONG_TTL = 300
