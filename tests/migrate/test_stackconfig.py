@@ -50,7 +50,7 @@ def test_merge_keeps_other_keys_and_comments(plan: dict, tmp_path: Path) -> None
         "natGateways": "none",
     }
     assert config["cutover:tags"] == {"team": "platform", "workload": "web"}
-    assert config["aws:region"] == "eu-central-1"  # the stack's region is kept
+    assert config["aws:region"] == "eu-west-1"  # the plan's region (Azure westeurope)
     fleet = config["cutover:fleet"]
     # Staging accepts downtime: it keeps its one-instance capacity; the type comes from the plan.
     assert (
