@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.requirements-installed
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements-installed
 
-.PHONY: demo test scan lint format bench clean
+.PHONY: demo test scan screenshots lint format bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutover needs Python 3.11+ (set PYTHON=python3.11)")'
@@ -68,6 +68,13 @@ scan: $(STAMP) $(CHECKOV_STAMP)
 	    --skip-download --soft-fail --quiet -o json > out/scan/$$s.checkov.json || exit 1; \
 	  $(BIN)/python -m policy.checkovgate $$s out/scan/$$s.checkov.json || exit 1; \
 	done
+
+## screenshots: after `make demo`, the report and the rehearsal charts as headless Chromium draws
+# them 1400 px wide (out/screenshots/*.png), with what a reader would trip on (overlapping labels,
+# text under 11.5 px, a page wider than the window); skipped without Chromium. `make test` runs
+# the same check on generated pages (tests/rehearsal/test_chart.py, tests/migrate/test_report_browser.py).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.chromium out/screenshots out/report.html out/rehearsal-staging.html out/rehearsal-production.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
