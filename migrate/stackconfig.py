@@ -106,13 +106,14 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
         "maxSize": max(high, 1),
         "desiredCapacity": desired,
         "appPort": aws.get("targetPort") or old.get("appPort", 80),
-        "rootVolumeSizeGb": old.get("rootVolumeSizeGb", 30),
+        "rootVolumeSizeGb": aws.get("rootVolumeSizeGb") or old.get("rootVolumeSizeGb", 30),
         "healthCheckGracePeriod": old.get("healthCheckGracePeriod", 300),
         "allowDowntime": low < 2,
     }
     v.comments[(f"{NS}fleet", "instanceType")] = (
         f"Azure {workload['azure']['vmSize']} (migrate plan)"
     )
+    _volumes(workload, fleet, v)
     alternatives = [t for t in aws.get("alternatives", []) if t != aws["instanceType"]]
     mix = [t for t in aws.get("instanceTypes") or [] if t != aws["instanceType"]]
     if mix:
@@ -158,6 +159,39 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
             f"MinSize {low}: deployments take the only instance out",
         )
     v.sections[f"{NS}fleet"] = fleet
+
+
+def _volumes(workload: dict[str, Any], fleet: dict[str, Any], v: _Values) -> None:
+    """The Azure disks: the root volume as large as the OS disk, a data volume per data disk."""
+    azure, aws = workload["azure"], workload["aws"]
+    key = f"{NS}fleet"
+    if aws.get("rootVolumeSizeGb"):
+        v.comments[(key, "rootVolumeSizeGb")] = (
+            f"Azure OS disk {azure.get('osDiskGb', aws['rootVolumeSizeGb'])} GiB (migrate plan)"
+        )
+    volumes = aws.get("dataVolumes") or []
+    if not volumes:
+        return
+    fleet["dataVolumes"] = [
+        {
+            "sizeGb": volume["sizeGb"],
+            "type": volume["volumeType"],
+            **({"iops": volume["iops"]} if volume.get("iops") else {}),
+            **({"throughput": volume["throughput"]} if volume.get("throughput") else {}),
+        }
+        for volume in volumes
+    ]
+    disks = ", ".join(
+        f"LUN {d['lun']} {d['sizeGb']} GiB {d['storageType']}"
+        + (f" caching {d['caching']}" if d.get("caching") not in (None, "", "None") else "")
+        for d in azure.get("dataDisks") or []
+    )
+    v.comments[(key, "dataVolumes")] = f"Azure data disks: {disks} (migrate plan)"
+    if any(d.get("caching") not in (None, "", "None") for d in azure.get("dataDisks") or []):
+        v.notes.append(
+            f"{key}.dataVolumes: Azure host caching ({disks}) has no EBS equivalent; the "
+            "volumes are mounted by your user data or image, as the disks were"
+        )
 
 
 def _allocation_note(aws: dict[str, Any], v: _Values) -> None:
