@@ -189,8 +189,9 @@ def _volumes(workload: dict[str, Any], fleet: dict[str, Any], v: _Values) -> Non
     v.comments[(key, "dataVolumes")] = f"Azure data disks: {disks} (migrate plan)"
     if any(d.get("caching") not in (None, "", "None") for d in azure.get("dataDisks") or []):
         v.notes.append(
-            f"{key}.dataVolumes: Azure host caching ({disks}) has no EBS equivalent; the "
-            "volumes are mounted by your user data or image, as the disks were"
+            f"{key}.dataVolumes: Azure host caching ({disks}) has no EBS equivalent; the new "
+            "volumes start empty and unformatted: format and mount them in your user data or "
+            "image, and copy the data over as part of the migration"
         )
 
 

@@ -124,7 +124,7 @@ class _Panel:
             _text(LEFT, self.top - 8, title, extra=' font-weight="bold"'),
         ]
         if ticks is None:
-            raw = max(1, int(self.maximum) // 6)
+            raw = max(1, -(-int(self.maximum) // 5))  # at most about 6 ticks, 20 px apart
             step = next((n for n in (1, 2, 5, 10, 20, 25, 50, 100) if n >= raw), raw)
             ticks = range(0, int(self.maximum) + 1, step)
         for v in ticks:

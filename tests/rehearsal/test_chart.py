@@ -82,3 +82,12 @@ def test_in_a_real_browser_nothing_collides_or_is_too_small(name: str, tmp_path)
     found = chromium.layout(page)
     assert found["texts"] > 20
     assert chromium.problems(found) == []
+
+
+def test_a_tall_axis_keeps_its_ticks_apart() -> None:
+    verdict = charts.deployment()
+    verdict.samples = [s.__class__(**{**s.__dict__, "max_size": 10}) for s in verdict.samples]
+    svg = _svg(chart.render("t", verdict))
+    capacity = svg.split("Auto Scaling group capacity", 1)[1].split("Per instance", 1)[0]
+    ticks = re.findall(r'text-anchor="end">(\d+)</text>', capacity)
+    assert ticks == ["0", "2", "4", "6", "8", "10"]
