@@ -21,3 +21,8 @@ def test_the_report_fits_the_window_and_its_text_is_readable(
     chromium.screenshot(page, tmp_path / "report.png")
     assert (tmp_path / "report.png").stat().st_size > 10_000
     assert chromium.problems(chromium.layout(page)) == []
+
+
+def test_a_region_name_does_not_break_at_its_hyphens(sample_inventory: Inventory) -> None:
+    page = render(build_plan(sample_inventory), "html")
+    assert "<td class='nw'>eu-central-1</td>" in page and ".nw{white-space:nowrap}" in page

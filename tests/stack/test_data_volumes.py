@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from stack.config import ConfigError, DataVolume
@@ -48,3 +51,16 @@ def test_a_volume_aws_would_reject_names_the_key(volume: dict, message: str) -> 
     with pytest.raises(ConfigError) as caught:
         load_mapping(_fleet([volume]), stack="staging", source="Pulumi.staging.yaml")
     assert "cutover:fleet.dataVolumes[0]" in str(caught.value) and message in str(caught.value)
+
+
+def test_the_readme_rows_show_the_data_volume_defaults() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "stack" / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        if cells and cells[0].startswith("`dataVolumes[]."):
+            rows[cells[0].strip("`").split(".", 1)[1]] = cells[2].strip("`")
+    default = DataVolume(size_gb=1)
+    assert rows["type"] == default.type
+    assert rows["iops"] == str(default.iops) and rows["throughput"] == str(default.throughput)
+    assert rows["sizeGb"].startswith("— (required)")
