@@ -492,6 +492,9 @@ def build_values(
     return top, v
 
 
+_NOT_IN_PLAN = "kept from this file: not in the Azure inventory (migrate stack-config)"
+
+
 def _kept_from_file(workload: str, top: dict[str, Any], config: CommentedMap, v: _Values) -> None:
     """Say which resources the target file adds that the plan knows nothing of: the Azure
     workload had no database or queue in the inventory, and NAT gateways cost money."""
@@ -500,11 +503,14 @@ def _kept_from_file(workload: str, top: dict[str, Any], config: CommentedMap, v:
     if database.get("enabled"):
         extra = ", Multi-AZ" if database.get("multiAz") else ""
         kept.append(f"{NS}database (a PostgreSQL instance{extra})")
+        v.comments[(f"{NS}database",)] = _NOT_IN_PLAN
     if top[f"{NS}queue"].get("enabled"):
         kept.append(f"{NS}queue (an SQS queue and its dead-letter queue)")
+        v.comments[(f"{NS}queue",)] = _NOT_IN_PLAN
     nat = top[f"{NS}network"].get("natGateways", "single")
     if f"{NS}network" in config and nat != "none":
         kept.append(f"{NS}network.natGateways: {nat} (NAT gateways)")
+        v.comments[(f"{NS}network", "natGateways")] = _NOT_IN_PLAN
     ours = set(top) | {f"{NS}environment"}
     kept += [
         f"{key} (not written by stack-config)"

@@ -75,6 +75,10 @@ def test_resources_the_plan_does_not_cover_are_named(plan: dict, tmp_path: Path)
     assert len(kept) == 1
     assert "cutover:database (a PostgreSQL instance, Multi-AZ)" in kept[0]
     assert "cutover:queue" in kept[0] and "natGateways: perAz" in kept[0]
+    text = target.read_text()
+    marker = "# kept from this file: not in the Azure inventory"
+    assert f"natGateways: perAz  {marker}" in text
+    assert f"cutover:queue: {marker}" in text and f"cutover:database: {marker}" in text
 
 
 def test_a_file_without_extra_resources_has_no_such_note(plan: dict, tmp_path: Path) -> None:
