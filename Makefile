@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.requirements-installed
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements-installed
 
-.PHONY: demo test scan lint format docs bench clean
+.PHONY: demo test scan screenshots lint format docs bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutover needs Python 3.11+ (set PYTHON=python3.11)")'
@@ -72,6 +72,13 @@ scan: $(STAMP) $(CHECKOV_STAMP)
 ## docs: write the defaults the READMEs and the example appspec show from their one definition
 docs: $(STAMP)
 	$(BIN)/python -m stack.docs
+
+## screenshots: after `make demo`, the report and the rehearsal charts as headless Chromium draws
+# them 1400 px wide (out/screenshots/*.png), with what a reader would trip on (overlapping labels,
+# text under 11.5 px, a page wider than the window); skipped without Chromium. `make test` runs
+# the same check on generated pages (tests/rehearsal/test_chart.py, tests/migrate/test_report_browser.py).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.chromium out/screenshots out/report.html out/rehearsal-staging.html out/rehearsal-production.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

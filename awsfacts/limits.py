@@ -127,3 +127,28 @@ def tag_problem(tags: list[dict[str, str]]) -> str | None:
 def counted(keys: set[str]) -> int:
     """Tags that count against the per-resource limit (AWS's own aws: tags do not)."""
     return sum(1 for key in keys if not key.startswith("aws:"))
+
+
+@dataclass(frozen=True)
+class EbsVolumeLimits:
+    """What CreateVolume (and a launch template's block device) accepts for one volume type
+    (EBS user guide, "Amazon EBS volume types"). IOPS and throughput 0: the type sets them."""
+
+    size_gb: tuple[int, int]
+    iops: tuple[int, int] | None = None  # provisionable IOPS; None: not provisionable
+    iops_per_gb: int = 0  # at most this many IOPS per GiB of size
+    throughput: tuple[int, int] | None = None  # provisionable MiB/s (gp3 only)
+    baseline_iops: int = 0
+    baseline_throughput: int = 0
+
+
+EBS_VOLUME_TYPES: dict[str, EbsVolumeLimits] = {
+    "gp3": EbsVolumeLimits(
+        (1, 16384), (3000, 16000), 500, (125, 1000), baseline_iops=3000, baseline_throughput=125
+    ),
+    "gp2": EbsVolumeLimits((1, 16384)),
+    "io1": EbsVolumeLimits((4, 16384), (100, 64000), 50),
+    "io2": EbsVolumeLimits((4, 65536), (100, 256000), 1000),
+    "st1": EbsVolumeLimits((125, 16384)),
+    "sc1": EbsVolumeLimits((125, 16384)),
+}

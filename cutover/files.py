@@ -173,3 +173,9 @@ def _sync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def user_path(text: str) -> Path:
+    """A path given on the command line, ``~`` expanded: a quoted ``'~/inv.json'`` reaches the
+    program unexpanded, and would otherwise create a folder named ``~``."""
+    return Path(text).expanduser()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,10 +11,33 @@ import pulumi
 import pulumi_aws as aws
 
 from hooks.group import ALLOW_DOWNTIME_TAG
-from stack.config import ON_DEMAND_ALLOCATION_STRATEGY, SPOT_ALLOCATION_STRATEGY
+from stack.config import ON_DEMAND_ALLOCATION_STRATEGY, SPOT_ALLOCATION_STRATEGY, DataVolume
 from stack.load import OPT_OUTS_TAG, FleetConfig
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
+# Data volumes (the Azure data disks, LUN order): /dev/sdf, /dev/sdg, ... as EC2 recommends.
+DATA_DEVICES = tuple(f"/dev/sd{letter}" for letter in "fghijklmnopqrstuvwxyz")
+
+
+def data_volume_mappings(volumes: Sequence[DataVolume]) -> list[dict[str, Any]]:
+    """One encrypted block device per data volume, deleted with the instance (the fleet is
+    immutable: state belongs in the database or the bucket, not on an instance)."""
+    mappings = []
+    for device, volume in zip(DATA_DEVICES, volumes, strict=False):
+        ebs: dict[str, Any] = {
+            "volume_size": volume.size_gb,
+            "volume_type": volume.type,
+            "encrypted": "true",
+            "delete_on_termination": "true",
+        }
+        if volume.iops:
+            ebs["iops"] = volume.iops
+        if volume.throughput:
+            ebs["throughput"] = volume.throughput
+        mappings.append({"device_name": device, "ebs": ebs})
+    return mappings
+
+
 # How long `pulumi up` waits for the group's instances to turn healthy behind the balancer.
 CAPACITY_TIMEOUT = "15m"
 # Pulumi must never own the group's tags as a whole: the hooks keep their state there
@@ -115,7 +139,8 @@ class Fleet(pulumi.ComponentResource):
                         "encrypted": "true",
                         "delete_on_termination": "true",
                     },
-                }
+                },
+                *data_volume_mappings(args.fleet.data_volumes),
             ],
             network_interfaces=[
                 {

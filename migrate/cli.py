@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.exitcodes import ENVIRONMENT, UNEXPECTED
-from cutover.files import ensure_writable, read_text, write_text
+from cutover.files import ensure_writable, read_text, user_path, write_text
 from cutover.main import run
 from migrate import schemas
 from migrate.errors import MigrateError
@@ -142,13 +142,18 @@ def _check_output(output: Path | None, *inputs: Path | None) -> None:
 def cmd_inventory(args: argparse.Namespace) -> int:
     if args.from_export is not None and args.subscription:
         raise MigrateError("give --subscription (live) or --from-export (offline), not both")
+    if args.exclude and args.from_export is None:
+        raise MigrateError("--exclude is for --from-export")
     if args.from_export is not None and args.resource_graph:
         raise MigrateError("--resource-graph is for live inventories, not --from-export")
     _check_output(args.output, args.from_export)
     if args.from_export is not None:
         from migrate.sources.export import load_export
 
-        result = load_export(args.from_export)
+        result = load_export(args.from_export, args.exclude or ())
+        for note in result.notes:
+            if note.endswith("leave it out with --exclude"):
+                _say(f"  {note}")
         origin = {"kind": "export", "path": str(args.from_export)}
     else:
         from migrate.sources.live import inventory_live
@@ -277,7 +282,9 @@ def parser() -> argparse.ArgumentParser:
         description="Read the Azure estate: live with DefaultAzureCredential (Reader role), or "
         "offline from `az ... list` / ARM JSON files.",
     )
-    sub.add_argument("-o", "--output", type=Path, required=True, help="inventory.json to write")
+    sub.add_argument(
+        "-o", "--output", type=user_path, required=True, help="inventory.json to write"
+    )
     sub.add_argument(
         "--subscription",
         action="append",
@@ -286,9 +293,17 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument(
         "--from-export",
-        type=Path,
+        type=user_path,
         metavar="PATH",
         help="a JSON file or a folder of them, instead of live Azure",
+    )
+    sub.add_argument(
+        "--exclude",
+        action="append",
+        metavar="PATTERN",
+        help="with --from-export: leave out files or folders matching this glob (repeat), "
+        "e.g. 'node_modules' or 'package*.json'; JSON that is plainly not Azure's is skipped "
+        "with a note anyway",
     )
     sub.add_argument(
         "--max-workers", type=int, default=100, help="parallel list calls, live (default: 100)"
@@ -308,8 +323,8 @@ def parser() -> argparse.ArgumentParser:
         description="Map the inventory to workloads, one future Auto Scaling group each. Fails "
         "if a resource is not accounted for.",
     )
-    sub.add_argument("inventory_file", type=Path, metavar="INVENTORY", help="inventory.json")
-    sub.add_argument("-o", "--output", type=Path, required=True, help="plan.json to write")
+    sub.add_argument("inventory_file", type=user_path, metavar="INVENTORY", help="inventory.json")
+    sub.add_argument("-o", "--output", type=user_path, required=True, help="plan.json to write")
     sub.add_argument(
         "--group-tag",
         default="workload",
@@ -330,10 +345,12 @@ def parser() -> argparse.ArgumentParser:
         help="render the plan as Markdown, HTML, CSV or JSON",
         description="Render the plan (or an inventory, planned on the fly).",
     )
-    sub.add_argument("input_file", type=Path, metavar="PLAN", help="plan.json (or inventory.json)")
+    sub.add_argument(
+        "input_file", type=user_path, metavar="PLAN", help="plan.json (or inventory.json)"
+    )
     sub.add_argument("--format", choices=FORMATS, default="md", help="report format (default: md)")
     sub.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="file to write (default: stdout)"
+        "-o", "--output", type=user_path, metavar="FILE", help="file to write (default: stdout)"
     )
     _common(sub)
     sub.set_defaults(run=cmd_report)
@@ -343,15 +360,17 @@ def parser() -> argparse.ArgumentParser:
         help="write or merge Pulumi.STACK.yaml for one workload",
         description="Write Pulumi.STACK.yaml for one workload in the keys infra reads, or merge "
         "into an existing stack file (other keys and comments stay). Refuses to write into a "
-        "file that is not a Pulumi stack file unless --force.",
+        "file that is not a Pulumi stack file, and a blocked workload (exit 1), unless --force.",
     )
-    sub.add_argument("plan_file", type=Path, metavar="PLAN", help="plan.json (or inventory.json)")
+    sub.add_argument(
+        "plan_file", type=user_path, metavar="PLAN", help="plan.json (or inventory.json)"
+    )
     sub.add_argument("--workload", required=True, metavar="NAME", help="workload from the plan")
     sub.add_argument("--stack", required=True, metavar="STACK", help="Pulumi stack, e.g. staging")
     sub.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=user_path,
         metavar="FILE",
         help="stack file to write or merge into (default: Pulumi.STACK.yaml; - for stdout)",
     )
@@ -369,7 +388,8 @@ def parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="replace an output that is not a Pulumi stack file (malformed YAML, a list, "
-        "a mapping without config:)",
+        "a mapping without config:), and write a workload the plan marks blocked (the file's "
+        "header then lists the blockers that remain)",
     )
     _common(sub)
     sub.set_defaults(run=cmd_stack_config)

@@ -1,7 +1,8 @@
 """How serious each thing the plan says is: blocker, action or note.
 
-plan.json carries a workload's warnings and a skipped resource's reason as plain sentences. The
-reports classify them with the one table below (documented in migrate/README.md, "Severity"):
+plan.json carries a workload's warnings and a skipped resource's reason as plain sentences. Every
+report format (and stack-config's refusal of a blocked workload) classifies them with the one
+table of finding kinds, ``catalog/findings.json`` (documented in migrate/README.md, "Severity"):
 the first rule whose pattern is found in the text (case-insensitive) wins; a text no rule knows
 is an **action**, so nothing new is ever shown as harmless.
 
@@ -13,80 +14,56 @@ is an **action**, so nothing new is ever shown as harmless.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 BLOCKER, ACTION, NOTE = "blocker", "action", "note"
 SEVERITIES = (BLOCKER, ACTION, NOTE)  # most serious first
 
-# (severity, pattern) for workload warnings, first match wins.
-WARNING_RULES: tuple[tuple[str, str], ...] = (
-    (BLOCKER, r"cannot go through an ALB|HA ports\) not mapped"),  # a listener is lost
-    (BLOCKER, r"Windows image: set fleet\.ami"),  # the default AMI is Linux
-    (BLOCKER, r"must change architecture"),  # x64 build on Arm (or back)
-    (BLOCKER, r"has no close EC2 match"),  # GPU workload without an equivalent
-    (BLOCKER, r"a plain NLB would bypass the appliances"),  # inspection lost
-    (BLOCKER, r"authentication at the edge is dropped"),  # a security regression
-    (NOTE, r"the ALB adds X-Forwarded-For"),
-    (ACTION, r"passes through the appliances|Global Accelerator"),
-    (ACTION, r"outbound rule .* SNAT egress|inbound NAT pool"),
-    (ACTION, r"instance mix .*(not in the mixed-instances group|is not known)"),
-    (NOTE, r"zonePlacementPolicy Auto|planned as a mixed-instances group"),
-    (ACTION, r"needs an ACM certificate"),
-    (ACTION, r"cannot be deployed without downtime"),
-    (ACTION, r"not in the inventory|dangling"),
-    (ACTION, r"not mapped: add an ASG scheduled action|only CPU rules become policies"),
-    (ACTION, r"watches another resource|on the opposite threshold|not mapped: unsupported"),
-    (ACTION, r"is inconsistent; planned|no default profile"),
-    (ACTION, r"inbound NAT rule"),
-    (ACTION, r"no health probe|choose the listeners and health check"),
-    (ACTION, r"several backend ports|members have different sizes"),
-    (ACTION, r"DesiredCapacity 0|review the security design"),
-    (NOTE, r"Spot/low-priority|AWS zone names do not map|Basic SKU load balancer"),
-    (NOTE, r"adjusted to|planned as HTTP GET|mapped as an Average alarm|matcher 200"),
-    (NOTE, r"no autoscale setting: fixed capacity|stopped/deallocated"),
-    (NOTE, r"type is big enough for|type has exactly|nearest larger"),
-)
+FINDINGS_FILE = Path(__file__).parent / "catalog" / "findings.json"
 
-# (severity, pattern) for skipped resources, first match wins.
-SKIPPED_RULES: tuple[tuple[str, str], ...] = (
-    (BLOCKER, r"not in the SKU catalog|no EC2 instance type"),  # a VM or scale set not planned
-    (BLOCKER, r"inventory failed"),  # a whole subscription unread
-    (NOTE, r"its workload .* was skipped|its scale set was skipped"),  # the blocker says it
-    (NOTE, r"its (VM|load balancer|scale set) .* was skipped \(see its reason\)"),
-    (NOTE, r"public IP address attached to nothing"),
-    (ACTION, r"public IP address of .* update DNS and allowlists"),
-    (ACTION, r"Gateway Load Balancer|Global Accelerator"),
-    (ACTION, r"already drives scale set|already maps to|add a second target group"),
-    (ACTION, r"no load-balancing rule for workload"),
-    (NOTE, r"disabled:|is not migrated by Cutover|without any backend member"),
-    (NOTE, r"which is not a VM scale set in the inventory"),
-)
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One kind of finding: its name, severity, and the pattern that recognises its sentence."""
+
+    kind: str
+    severity: str
+    pattern: re.Pattern[str]
 
 
 @cache
-def _rules(table: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((s, re.compile(p, re.IGNORECASE)) for s, p in table)
+def rules(table: str) -> tuple[Rule, ...]:
+    """The rules of ``table`` ("warnings" or "skipped") from ``catalog/findings.json``, in
+    order (the first match wins)."""
+    rows = json.loads(FINDINGS_FILE.read_text())[table]
+    return tuple(
+        Rule(row["kind"], row["severity"], re.compile(row["pattern"], re.IGNORECASE))
+        for row in rows
+    )
 
 
-def _classify(text: str, table: tuple[tuple[str, str], ...]) -> str:
-    for severity, pattern in _rules(table):
-        if pattern.search(text):
-            return severity
-    return ACTION
+def classify(text: str, table: str) -> tuple[str, str]:
+    """(kind, severity) of a sentence; an unknown sentence is an action of kind "other"."""
+    for rule in rules(table):
+        if rule.pattern.search(text):
+            return rule.kind, rule.severity
+    return "other", ACTION
 
 
 # Large estates repeat the same sentences thousands of times: classify each once.
 @lru_cache(maxsize=65536)
 def warning_severity(text: str) -> str:
-    return _classify(text, WARNING_RULES)
+    return classify(text, "warnings")[1]
 
 
 @lru_cache(maxsize=65536)
 def skipped_severity(reason: str) -> str:
-    return _classify(reason, SKIPPED_RULES)
+    return classify(reason, "skipped")[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,18 @@ class VmSize:
 
 
 @dataclass(slots=True)
+class Disk:
+    """A managed disk of a VM or scale-set model (the OS disk, or a data disk at ``lun``)."""
+
+    size_gb: int = 0  # 0: Azure does not say (an OS disk as large as its image)
+    storage_type: str = ""  # Premium_LRS | StandardSSD_LRS | Standard_LRS | UltraSSD_LRS | ...
+    caching: str = ""  # None | ReadOnly | ReadWrite (host caching; EBS has none)
+    lun: int = 0
+    iops: int = 0  # provisioned IOPS (Ultra Disk, Premium SSD v2); 0: not said
+    mbps: int = 0  # provisioned throughput in MB/s (Ultra Disk, Premium SSD v2); 0: not said
+
+
+@dataclass(slots=True)
 class VirtualMachine:
     id: str
     name: str
@@ -74,6 +86,8 @@ class VirtualMachine:
     # Virtual network ids of the VM's NICs, when the NICs were read (`az network nic list`,
     # or listed live): IP-based pool membership is only trusted within these networks.
     virtual_networks: list[str] = field(default_factory=list)
+    os_disk: Disk | None = None
+    data_disks: list[Disk] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -131,6 +145,8 @@ class ScaleSet:
     include_zones: list[str] = field(default_factory=list)
     exclude_zones: list[str] = field(default_factory=list)
     max_zone_count: int = 0
+    os_disk: Disk | None = None
+    data_disks: list[Disk] = field(default_factory=list)
 
 
 @dataclass(slots=True)

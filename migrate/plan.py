@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from migrate import balancers, catalog
+from migrate.disks import plan_disks
 from migrate.errors import MigrateError
 from migrate.matching import Group, build_index, group_workloads, pool_membership, prefix_through
 from migrate.model import (
@@ -178,6 +179,9 @@ class _Planner:
             azure["zonePlacement"] = placement
         azure["autoscaleSettings"] = self.capacity(group, instances, aws, warnings)
         azure["loadBalancers"] = self.load_balancer(group, aws, warnings)
+        disks_azure, disks_aws = plan_disks([first, *group.vms], warnings)
+        azure.update(disks_azure)
+        aws.update(disks_aws)
         warnings += self.general_warnings(group, aws, zones)
         return {
             "name": group.name,

@@ -31,7 +31,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#1b1f24;
 max-width:1300px}table{border-collapse:collapse;width:100%;margin:.75rem 0}
 th,td{border:1px solid #d0d7de;padding:.3rem .45rem;text-align:left;vertical-align:top;
-font-size:.86rem}th{background:#f6f8fa}
+font-size:.86rem}th{background:#f6f8fa}.nw{white-space:nowrap}
 code{font-size:.78rem;word-break:break-all;background:#f6f8fa;padding:0 .2rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem}dt{font-weight:600}
 dd{margin:0}
@@ -147,7 +147,8 @@ def page(plan: dict[str, Any], context: Context) -> str:
             f"<td><a href='#{_anchor(w['name'])}'>{_e(w['name'])}</a></td>"
             f"<td>{_badge(state)}</td><td>{_e(az['kind'])} {_e(az['vmSize'])}</td>"
             f"<td>{_e(az['instances'])}</td><td>{_e(aws['instanceType'])}</td>"
-            f"<td>{_e(target_region(az.get('location', '')) or 'unmapped')}</td>"
+            # a region name must not break at its hyphens ("eu-central-" / "1")
+            f"<td class='nw'>{_e(target_region(az.get('location', '')) or 'unmapped')}</td>"
             f"<td>{_e(capacity(aws))}</td><td>{_e(front(aws))}</td>"
             f"<td>{tally['blocker']} / {tally['action']} / {tally['note']}</td></tr>"
         )

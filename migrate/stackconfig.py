@@ -23,10 +23,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from cutover.exitcodes import CHECK_FAILED
 from cutover.files import read_text, write_text
 from hooks.timing import DEREGISTER_HOOK_MARGIN, REGISTER_MARGIN, HookTimeouts
 from migrate import catalog
 from migrate.errors import MigrateError
+from migrate.findings import BLOCKER, workload_findings
 from migrate.stackfile import (
     CHARACTER_KEYS,
     Merged,
@@ -104,13 +106,14 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
         "maxSize": max(high, 1),
         "desiredCapacity": desired,
         "appPort": aws.get("targetPort") or old.get("appPort", 80),
-        "rootVolumeSizeGb": old.get("rootVolumeSizeGb", 30),
+        "rootVolumeSizeGb": aws.get("rootVolumeSizeGb") or old.get("rootVolumeSizeGb", 30),
         "healthCheckGracePeriod": old.get("healthCheckGracePeriod", 300),
         "allowDowntime": low < 2,
     }
     v.comments[(f"{NS}fleet", "instanceType")] = (
         f"Azure {workload['azure']['vmSize']} (migrate plan)"
     )
+    _volumes(workload, fleet, v)
     alternatives = [t for t in aws.get("alternatives", []) if t != aws["instanceType"]]
     mix = [t for t in aws.get("instanceTypes") or [] if t != aws["instanceType"]]
     if mix:
@@ -156,6 +159,40 @@ def _fleet(workload: dict[str, Any], production: bool, old: dict[str, Any], v: _
             f"MinSize {low}: deployments take the only instance out",
         )
     v.sections[f"{NS}fleet"] = fleet
+
+
+def _volumes(workload: dict[str, Any], fleet: dict[str, Any], v: _Values) -> None:
+    """The Azure disks: the root volume as large as the OS disk, a data volume per data disk."""
+    azure, aws = workload["azure"], workload["aws"]
+    key = f"{NS}fleet"
+    if aws.get("rootVolumeSizeGb"):
+        v.comments[(key, "rootVolumeSizeGb")] = (
+            f"Azure OS disk {azure.get('osDiskGb', aws['rootVolumeSizeGb'])} GiB (migrate plan)"
+        )
+    volumes = aws.get("dataVolumes") or []
+    if not volumes:
+        return
+    fleet["dataVolumes"] = [
+        {
+            "sizeGb": volume["sizeGb"],
+            "type": volume["volumeType"],
+            **({"iops": volume["iops"]} if volume.get("iops") else {}),
+            **({"throughput": volume["throughput"]} if volume.get("throughput") else {}),
+        }
+        for volume in volumes
+    ]
+    disks = ", ".join(
+        f"LUN {d['lun']} {d['sizeGb']} GiB {d['storageType']}"
+        + (f" caching {d['caching']}" if d.get("caching") not in (None, "", "None") else "")
+        for d in azure.get("dataDisks") or []
+    )
+    v.comments[(key, "dataVolumes")] = f"Azure data disks: {disks} (migrate plan)"
+    if any(d.get("caching") not in (None, "", "None") for d in azure.get("dataDisks") or []):
+        v.notes.append(
+            f"{key}.dataVolumes: Azure host caching ({disks}) has no EBS equivalent; the new "
+            "volumes start empty and unformatted: format and mount them in your user data or "
+            "image, and copy the data over as part of the migration"
+        )
 
 
 def _allocation_note(aws: dict[str, Any], v: _Values) -> None:
@@ -367,15 +404,31 @@ def _deployment(lb: dict[str, Any], old: dict[str, Any], v: _Values) -> None:
     v.sections[key] = deployment
 
 
-def _region(workload: dict[str, Any], existing: CommentedMap, region: str | None) -> str:
+def _region(
+    workload: dict[str, Any], existing: CommentedMap, region: str | None, v: _Values
+) -> str:
+    """The plan's region (the Azure location's), unless ``--region`` says otherwise. A file
+    that names another region is changed, loudly: a stack built from the plan runs where the
+    plan says."""
     if region:
         return region
-    if existing.get("aws:region"):
-        return str(existing["aws:region"])
     location = workload["azure"].get("location", "")
     mapped = catalog.mapping()["regions"].get(location.lower())
+    current = str(existing.get("aws:region") or "")
     if not mapped:
+        if current:
+            v.notes.append(
+                f"aws:region: no AWS region mapped for Azure location '{location}': kept the "
+                f"file's {current}; pass --region to choose"
+            )
+            return current
         raise MigrateError(f"no AWS region mapped for Azure location '{location}': pass --region")
+    if current and current != mapped:
+        v.note(
+            ("aws:region",),
+            f"the plan targets {mapped} (Azure {location}); the file said {current}: changed to "
+            f"the plan's; pass --region {current} to keep it",
+        )
     return mapped
 
 
@@ -425,7 +478,7 @@ def build_values(
     if production and int(network.get("availabilityZones", 2)) < 2:
         network["availabilityZones"] = 2
     top: dict[str, Any] = {
-        "aws:region": _region(workload, config, region),
+        "aws:region": _region(workload, config, region, v),
         f"{NS}environment": config.get(
             f"{NS}environment", stack if re.fullmatch(r"[a-z][a-z0-9-]{0,31}", stack) else "staging"
         ),
@@ -435,7 +488,42 @@ def build_values(
         f"{NS}database": old("database") or {"enabled": False},
         f"{NS}tags": {**old("tags"), "workload": workload["name"]},
     }
+    _kept_from_file(workload["name"], top, config, v)
     return top, v
+
+
+_NOT_IN_PLAN = "kept from this file: not in the Azure inventory (migrate stack-config)"
+
+
+def _kept_from_file(workload: str, top: dict[str, Any], config: CommentedMap, v: _Values) -> None:
+    """Say which resources the target file adds that the plan knows nothing of: the Azure
+    workload had no database or queue in the inventory, and NAT gateways cost money."""
+    kept = []
+    database = top[f"{NS}database"]
+    if database.get("enabled"):
+        extra = ", Multi-AZ" if database.get("multiAz") else ""
+        kept.append(f"{NS}database (a PostgreSQL instance{extra})")
+        v.comments[(f"{NS}database",)] = _NOT_IN_PLAN
+    if top[f"{NS}queue"].get("enabled"):
+        kept.append(f"{NS}queue (an SQS queue and its dead-letter queue)")
+        v.comments[(f"{NS}queue",)] = _NOT_IN_PLAN
+    nat = top[f"{NS}network"].get("natGateways", "single")
+    if f"{NS}network" in config and nat != "none":
+        kept.append(f"{NS}network.natGateways: {nat} (NAT gateways)")
+        v.comments[(f"{NS}network", "natGateways")] = _NOT_IN_PLAN
+    ours = set(top) | {f"{NS}environment"}
+    kept += [
+        f"{key} (not written by stack-config)"
+        for key in config
+        if str(key).startswith(NS) and key not in ours
+    ]
+    if kept:
+        v.notes.append(
+            f"kept from the target file, not covered by the plan of workload {workload}: "
+            + "; ".join(kept)
+            + ". The Azure workload had none of these in the inventory: keep them only if the "
+            "workload needs them (e.g. `enabled: false`)"
+        )
 
 
 def _set(target: CommentedMap, key: str, value: Any, replace: bool) -> None:
@@ -505,8 +593,11 @@ def merge(
     region: str | None = None,
     certificate_arn: str | None = None,
     plan_capacity: bool = False,
+    blockers: tuple[str, ...] = (),
 ) -> Merged:
-    """Merge the workload into ``document`` (a stack file's mapping, None for a new file)."""
+    """Merge the workload into ``document`` (a stack file's mapping, None for a new file).
+
+    ``blockers``: the workload's blockers, written anyway (``--force``): the header says so."""
     yaml = _yaml()
     created = document is None
     if document is None:
@@ -530,13 +621,22 @@ def merge(
             config[section].pop(key, None)
     for (section, *rest), text in extra.comments.items():
         node = config[section]
-        if (
+        if not rest and _ours_or_none(config, section):
+            config.yaml_add_eol_comment(text, section)
+        elif (
             rest
             and isinstance(node, CommentedMap)
             and rest[0] in node
             and _ours_or_none(node, rest[0])
         ):
             node.yaml_add_eol_comment(text, rest[0])
+    if blockers:
+        add_header_line(
+            document,
+            f"BLOCKED: workload {workload} was written with --force; the plan's blockers remain: "
+            + "; ".join(blockers),
+        )
+        extra.notes[:0] = [f"BLOCKED, written with --force; remains: {b}" for b in blockers]
     after = plain(config)
     if not created and character_changed(before, after, f"{NS}fleet"):
         add_header_line(
@@ -614,7 +714,20 @@ def write_stack_config(
 ) -> Merged:
     """Write (or merge into) ``output`` atomically (``-``: nothing written, the text returned).
 
-    Refuses an existing file that is not a Pulumi stack file unless ``force``."""
+    Refuses an existing file that is not a Pulumi stack file, and a workload the plan marks
+    blocked (exit 1, its blockers listed), unless ``force``; a blocked workload written with
+    ``force`` says which blockers remain in the file's header and the notes."""
+    planned = find_workload(plan, workload)
+    blockers = tuple(f.text for f in workload_findings(planned) if f.severity == BLOCKER)
+    # A fleet behind a Gateway Load Balancer is refused outright (build_values), even forced.
+    if blockers and not force and not isinstance(planned["aws"].get("gatewayLoadBalancer"), dict):
+        raise MigrateError(
+            f"workload {workload} is blocked: "
+            + "; ".join(blockers)
+            + " (see the report); nothing written. Fix the blockers, or rerun with --force to "
+            "write it anyway",
+            exit_code=CHECK_FAILED,
+        )
     to_stdout = str(output) == "-"
     existing = None if to_stdout or not output.exists() else read_text(output)
     document, replaced = stack_document(existing, str(output), _yaml(), force=force)
@@ -626,6 +739,7 @@ def write_stack_config(
         region=region,
         certificate_arn=certificate_arn,
         plan_capacity=plan_capacity,
+        blockers=blockers,
     )
     if replaced:
         merged.notes.insert(0, replaced)

@@ -1,31 +1,50 @@
 """A self-contained HTML chart of a rehearsal (inline SVG, no scripts, no external files).
 
-Three panels over one time axis (real seconds): instances in service against the promised
-floor; the group's Min/Desired/Max (each line drawn a little apart, with its own dash, so equal
-values never hide one another); and one row per instance with its out-of-service time as bars.
-The verdict and the capacity before and after head the page; deployments are marked, failed
-ones in red and rollbacks in orange."""
+Panels over one time axis: instances in service against the promised floor; the group's
+Min/Desired/Max (each line drawn a little apart, with its own dash, so equal values never hide
+one another); for a traffic shift, the Route 53 weights and the 5xx ratio each step's gate read
+against its limit; and one row per instance with its out-of-service time as bars. The time axis
+shows real seconds and, under them, the AWS time they stand for (real seconds x the time scale).
+Marks (deployments, operators' actions, rollbacks) are labelled in a band above the panels, in
+as many rows as it takes for no two labels to touch, each kept inside the chart. Every colour
+means one thing, and every colour is in the legend. The page is as wide as the window (up to
+``WIDTH``), its text at least 13 px."""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-WIDTH = 980
-LEFT, RIGHT, TOP, GAP = 60, 30, 40, 50
+WIDTH = 1200
+LEFT, RIGHT, GAP = 64, 24, 56
 PANEL = 170
+FONT = 14  # px at full width; the SVG scales with the window, never below 13 px at 1400 px
+CHAR = 0.6 * FONT  # a generous average glyph width, to keep labels apart
+ROW = FONT + 8  # one row of mark labels
+BAR = 20  # one instance's row
+OUT_OF_SERVICE, STANDBY = "#e74c3c", "#95a5a6"
+IN_SERVICE, FLOOR = "#1b7f3b", "#e67e22"
 CAPACITY = (
     # attribute, label, colour, dash, vertical offset (px) so equal values stay visible
     ("max_size", "MaxSize", "#7f8c8d", "8 3 2 3", -3),
     ("desired_capacity", "DesiredCapacity", "#2c6fbb", "", 0),
-    ("min_size", "MinSize", "#c0392b", "6 4", 3),
+    ("min_size", "MinSize", "#7d3c98", "6 4", 3),
 )
 WEIGHTS = (
     # side, label, colour, dash, vertical offset (px): at 50/50 the two lines stay apart
     ("azure", "Azure weight", "#2c6fbb", "", -2),
     ("aws", "AWS weight", "#e67e22", "7 3", 2),
 )
-MARK_COLOURS = {"failed": "#c0392b", "rollback": "#e67e22", "action": "#8e44ad", "info": "#777"}
+MARK_COLOURS = {"failed": "#c0392b", "rollback": "#d35400", "action": "#117a65", "info": "#666"}
+MARK_MEANING = {
+    "failed": "a deployment or gate failed",
+    "rollback": "a rollback",
+    "action": "an operator's action or an injected fault",
+    "info": "a deployment or step starts or ends",
+}
+ERROR_OK, ERROR_BAD = "#1b7f3b", "#c0392b"
 
 
 def _step_path(points: Sequence[tuple[float, float]]) -> str:
@@ -40,106 +59,258 @@ def _step_path(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(parts)
 
 
+def text_width(text: str, size: float = FONT) -> float:
+    """An upper estimate of a label's width in px (sans-serif)."""
+    return len(text) * 0.6 * size
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "start", extra: str = "") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{html.escape(text)}</text>'
+
+
+def inside(x: float, width: float, low: float = LEFT, high: float = WIDTH - RIGHT) -> tuple:
+    """(x, anchor) for a label of ``width`` meant to start at ``x``: it reads leftwards from
+    ``x`` when it would leave the chart on the right, and is pushed in at either edge."""
+    if x + width <= high:
+        return max(x, low), "start"
+    return max(min(x, high), low + width), "end"
+
+
+@dataclass
+class _Label:
+    x: float
+    anchor: str
+    row: int
+    span: tuple[float, float]
+
+
+def place_labels(positions: Sequence[tuple[float, str]]) -> list[_Label]:
+    """Rows for mark labels: each label goes into the first row where it touches no other
+    (8 px apart at least), kept inside the chart."""
+    rows: list[list[tuple[float, float]]] = []
+    placed = []
+    for x, label in positions:
+        width = text_width(label)
+        at, anchor = inside(x + 4, width)
+        if anchor == "end":
+            at, anchor = inside(x - 4, width)
+        span = (at, at + width) if anchor == "start" else (at - width, at)
+        row = next(
+            (
+                i
+                for i, taken in enumerate(rows)
+                if all(span[1] + 8 <= a or b + 8 <= span[0] for a, b in taken)
+            ),
+            len(rows),
+        )
+        if row == len(rows):
+            rows.append([])
+        rows[row].append(span)
+        placed.append(_Label(at, anchor, row, span))
+    return placed
+
+
 class _Panel:
-    def __init__(self, top: float, height: float, maximum: int, x: Callable[[float], float]):
+    def __init__(self, top: float, height: float, maximum: float, x: Callable[[float], float]):
         self.top, self.height, self.maximum, self.x = top, height, max(maximum, 1), x
 
     def y(self, value: float) -> float:
-        return self.top + self.height * (1 - value / (self.maximum + 0.5))
+        return self.top + self.height * (1 - value / (self.maximum * 1.08))
 
-    def frame(self, title: str) -> list[str]:
+    def frame(self, title: str, ticks: Sequence[float] | None = None, fmt: str = "{:g}") -> list:
         svg = [
             f'<rect x="{LEFT}" y="{self.top}" width="{WIDTH - LEFT - RIGHT}" '
             f'height="{self.height}" fill="#fafafa" stroke="#ccc"/>',
-            f'<text x="{LEFT}" y="{self.top - 6}" font-weight="bold">{html.escape(title)}</text>',
+            _text(LEFT, self.top - 8, title, extra=' font-weight="bold"'),
         ]
-        raw = max(1, self.maximum // 8)
-        step = next((n for n in (1, 2, 5, 10, 20, 25, 50, 100) if n >= raw), raw)
-        for v in range(0, self.maximum + 1, step):
+        if ticks is None:
+            raw = max(1, -(-int(self.maximum) // 5))  # at most about 6 ticks, 20 px apart
+            step = next((n for n in (1, 2, 5, 10, 20, 25, 50, 100) if n >= raw), raw)
+            ticks = range(0, int(self.maximum) + 1, step)
+        for v in ticks:
             svg.append(
                 f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{self.y(v):.1f}" y2="{self.y(v):.1f}" '
-                f'stroke="#eee"/><text x="{LEFT - 8}" y="{self.y(v) + 4:.1f}" '
-                f'text-anchor="end">{v}</text>'
+                f'stroke="#e4e4e4"/>' + _text(LEFT - 8, self.y(v) + 5, fmt.format(v), anchor="end")
             )
         return svg
+
+
+def _nice_step(end: float, count: int = 8) -> float:
+    raw = end / count
+    return next((n for n in (0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600) if n >= raw), raw)
+
+
+def _time_axis(end: float, scale: float, bottom: float, x) -> list[str]:
+    """Ticks in real seconds, each with the AWS time it stands for beneath."""
+    svg = []
+    step = _nice_step(end)
+    t = 0.0
+    while t <= end + 1e-9:
+        aws = t * scale
+        under = f"{aws / 60:g} min" if aws >= 60 else f"{aws:g} s"
+        svg.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{bottom}" y2="{bottom + 5}" '
+            'stroke="#999"/>'
+            + _text(x(t), bottom + 5 + FONT, f"{t:g} s", anchor="middle")
+            + _text(x(t), bottom + 9 + 2 * FONT, under, anchor="middle", extra=' fill="#666"')
+        )
+        t += step
+    svg.append(
+        _text(
+            LEFT,
+            bottom + 16 + 3 * FONT,
+            f"time since the rehearsal began: real seconds, and beneath them the AWS time they "
+            f"stand for (time scale {scale:g}: 1 real second = {scale:g} AWS seconds)",
+            extra=' fill="#444"',
+        )
+    )
+    return svg
+
+
+def _legend(items: Sequence[tuple[str, str, str]]) -> str:
+    """(colour, kind, label): kind is line, dash, bar or mark."""
+    shapes = {
+        "line": "<svg width='26' height='12'><line x1='0' x2='26' y1='6' y2='6' "
+        "stroke='{c}' stroke-width='3'/></svg>",
+        "dash": "<svg width='26' height='12'><line x1='0' x2='26' y1='6' y2='6' "
+        "stroke='{c}' stroke-width='3' stroke-dasharray='6 4'/></svg>",
+        "bar": "<svg width='26' height='12'><rect width='26' height='12' fill='{c}'/></svg>",
+        "mark": "<svg width='10' height='14'><line x1='5' x2='5' y1='0' y2='14' "
+        "stroke='{c}' stroke-width='2' stroke-dasharray='2 2'/></svg>",
+    }
+    return "".join(
+        f"<li>{shapes[kind].format(c=colour)} {html.escape(label)}</li>"
+        for colour, kind, label in items
+    )
+
+
+def _error_steps(traffic) -> list[tuple[float, float, float, float, bool]]:
+    """(from, to, ratio, limit, ok) per step whose gates read the 5xx ratio: from the change
+    that set the step to the gate check that judged it."""
+    steps = getattr(traffic, "steps", None) or []
+    changes = [c["atSeconds"] for c in getattr(traffic, "changes", [])]
+    found = []
+    for index, step in enumerate(steps):
+        gate = next((g for g in step["gates"] if "5xx" in g["name"]), None)
+        if gate is None or "atSeconds" not in step:
+            continue
+        ratio = re.match(r"\s*([0-9.]+)", str(gate["value"]))
+        limit = re.search(r"([0-9.]+)\s*$", str(gate.get("limit", "")))
+        if ratio is None:
+            continue
+        start = changes[index] if index < len(changes) else step["atSeconds"]
+        found.append(
+            (
+                start,
+                step["atSeconds"],
+                float(ratio.group(1)),
+                float(limit.group(1)) if limit else 0.0,
+                bool(gate["ok"]),
+            )
+        )
+    return found
 
 
 def render(title: str, verdict) -> str:  # verdict: rehearsal.verdict.Verdict
     samples, marks, floor = verdict.samples, verdict.marks, verdict.floor
     end = max([s.t for s in samples] + [m.t for m in marks] + [1.0])
+    scale = verdict.time_scale
 
     def x(t: float) -> float:
         return LEFT + (WIDTH - LEFT - RIGHT) * t / end
 
+    labels = place_labels([(x(m.t), m.label) for m in marks])
+    band = 10 + ROW * (max((lab.row for lab in labels), default=-1) + 1)
     rows = sorted({iid for s in samples for iid in s.instances})
-    row_height = max(4, min(14, 600 // max(1, len(rows))))
-    served = _Panel(TOP, PANEL, max([len(s.instances) for s in samples] + [floor, 1]), x)
-    capacity = _Panel(TOP + PANEL + GAP, PANEL, max([s.max_size for s in samples] + [1]), x)
+    top = band + GAP
+    served = _Panel(top, PANEL, max([len(s.instances) for s in samples] + [floor, 1]), x)
+    capacity = _Panel(top + PANEL + GAP, PANEL, max([s.max_size for s in samples] + [1]), x)
     traffic = getattr(verdict, "traffic", None)
-    weights = _Panel(capacity.top + PANEL + GAP, PANEL, 100, x) if traffic is not None else None
-    bars_top = (weights or capacity).top + PANEL + GAP
-    height = bars_top + row_height * len(rows) + 40
+    below = capacity.top + PANEL + GAP
+    weights = errors = None
+    error_steps = _error_steps(traffic) if traffic is not None else []
+    if traffic is not None:
+        weights = _Panel(below, PANEL, 100, x)
+        below += PANEL + GAP
+    if error_steps:
+        highest = max(
+            [r for _, _, r, _, _ in error_steps] + [2 * lim for *_, lim, _ in error_steps]
+        )
+        top_tick = next((n for n in (0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if n >= highest), 1.0)
+        errors = _Panel(below, PANEL * 0.8, top_tick, x)
+        below += PANEL * 0.8 + GAP
+    bars_top = below
+    bottom = bars_top + BAR * len(rows) + 4
+    height = bottom + 30 + 4 * FONT
     svg = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" '
+        f'style="width:100%;max-width:{WIDTH}px;height:auto" font-family="sans-serif" '
+        f'font-size="{FONT}">'
     ]
-    svg += served.frame("Instances in service (InService and healthy in every load balancer)")
-    svg += capacity.frame("Auto Scaling group capacity")
+    svg += served.frame(
+        "Instances in service (InService and healthy in every load balancer), against the "
+        "promised floor"
+    )
+    svg += capacity.frame("Auto Scaling group capacity: MinSize, DesiredCapacity, MaxSize")
     if weights is not None:
         svg += weights.frame("Route 53 weights (%): each step set by the shift, rollbacks marked")
         svg += _weight_lines(traffic, weights, end, x)
+    if errors is not None:
+        svg += _error_panel(error_steps, errors, x)
     svg.append(
-        f'<text x="{LEFT}" y="{bars_top - 6}" font-weight="bold">Per instance: out of service '
-        "(red), in Standby (grey)</text>"
+        _text(
+            LEFT,
+            bars_top - 8,
+            "Per instance, out of service: in Standby (grey), or otherwise not serving (red: "
+            "draining, or back but not yet healthy)",
+            extra=' font-weight="bold"',
+        )
     )
-    bottom = bars_top + row_height * len(rows)
-    for i in range(11):
-        t = end * i / 10
-        svg.append(f'<text x="{x(t):.1f}" y="{bottom + 16}" text-anchor="middle">{t:.1f}s</text>')
-    for i, mark in enumerate(marks):
+    svg += _time_axis(end, scale, bottom, x)
+    for mark, label in zip(marks, labels, strict=True):
         colour = MARK_COLOURS.get(mark.kind, "#777")
-        row = served.top + 12 + 12 * (i % 3)  # staggered rows keep neighbouring labels apart
         width = 2 if mark.kind in ("failed", "rollback") else 1
-        # Near the right edge a label reads leftwards, so it stays on the page.
-        near_edge = x(mark.t) > WIDTH - RIGHT - 160
-        label_x = x(mark.t) - 3 if near_edge else x(mark.t) + 3
-        anchor = ' text-anchor="end"' if near_edge else ""
+        row_y = 8 + ROW * (label.row + 1) - 6
         svg.append(
-            f'<line x1="{x(mark.t):.1f}" x2="{x(mark.t):.1f}" y1="{served.top}" y2="{bottom}" '
-            f'stroke="{colour}" stroke-width="{width}" stroke-dasharray="2 2"/>'
-            f'<text x="{label_x:.1f}" y="{row}" fill="{colour}"{anchor}>'
-            f"{html.escape(mark.label)}</text>"
+            f'<line x1="{x(mark.t):.1f}" x2="{x(mark.t):.1f}" y1="{row_y + 4:.1f}" '
+            f'y2="{bottom}" stroke="{colour}" stroke-width="{width}" stroke-dasharray="2 3"/>'
+            + _text(label.x, row_y, mark.label, anchor=label.anchor, extra=f' fill="{colour}"')
         )
     svg.append(
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{served.y(floor):.1f}" '
-        f'y2="{served.y(floor):.1f}" stroke="#e67e22" stroke-width="1.5" stroke-dasharray="4 3"/>'
-        f'<text x="{WIDTH - RIGHT - 4}" y="{served.y(floor) - 4:.1f}" text-anchor="end" '
-        f'fill="#e67e22">promised floor {floor}</text>'
+        f'y2="{served.y(floor):.1f}" stroke="{FLOOR}" stroke-width="2" stroke-dasharray="6 4"/>'
     )
     points = [(x(s.t), served.y(s.in_service)) for s in samples]
-    svg.append(f'<path d="{_step_path(points)}" fill="none" stroke="#1b7f3b" stroke-width="2.5"/>')
+    svg.append(
+        f'<path d="{_step_path(points)}" fill="none" stroke="{IN_SERVICE}" stroke-width="3"/>'
+    )
     for attribute, _, colour, dash, offset in CAPACITY:
         points = [(x(s.t), capacity.y(getattr(s, attribute)) + offset) for s in samples]
         svg.append(
-            f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" stroke-width="2" '
+            f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" stroke-width="2.5" '
             f'stroke-dasharray="{dash}"/>'
         )
-    svg += _bars(samples, rows, bars_top, row_height, x)
+    svg += _bars(samples, rows, bars_top, x)
     svg.append("</svg>")
-    legend = "".join(
-        f'<li><span style="color:{c}">&#9644;</span> {html.escape(label)}</li>'
-        for _, label, c, _, _ in CAPACITY
-    )
-    legend += '<li><span style="color:#1b7f3b">&#9644;</span> in service</li>'
+    legend = [(IN_SERVICE, "line", "in service"), (FLOOR, "dash", f"promised floor ({floor})")]
+    legend += [(c, "dash" if dash else "line", label) for _, label, c, dash, _ in CAPACITY]
     if traffic is not None:
-        legend += "".join(
-            f'<li><span style="color:{c}">&#9644;</span> {html.escape(label)}</li>'
-            for _, label, c, _, _ in WEIGHTS
-        )
-    legend += "".join(
-        f'<li><span style="color:{c}">&#9482;</span> {k} mark</li>' for k, c in MARK_COLOURS.items()
-    )
-    word = verdict.word
+        legend += [(c, "dash" if dash else "line", label) for _, label, c, dash, _ in WEIGHTS]
+    if errors is not None:
+        legend += [
+            (ERROR_OK, "line", "5xx ratio, gate held"),
+            (ERROR_BAD, "line", "5xx ratio, gate breached"),
+            (ERROR_BAD, "dash", "5xx limit"),
+        ]
+    legend += [
+        (STANDBY, "bar", "out of service, in Standby"),
+        (OUT_OF_SERVICE, "bar", "out of service, not in Standby"),
+    ]
+    legend += [(MARK_COLOURS[k], "mark", MARK_MEANING[k]) for k in MARK_COLOURS]
+    return _page(title, verdict, "".join(svg), _legend(legend), end)
+
+
+def _page(title: str, verdict, svg: str, legend: str, end: float) -> str:
     colour = "#1b7f3b" if verdict.ok else "#c0392b"
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in verdict.reasons)
     deployments = "".join(
@@ -149,22 +320,27 @@ def render(title: str, verdict) -> str:  # verdict: rehearsal.verdict.Verdict
         for d in verdict.deployments
         if d.kind != "launch"
     )
+    lines = getattr(verdict, "out_of_service_lines", lambda: [])()
+    timing = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines)
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:1.5em}ul.l{list-style:none;padding:0}"
-        "ul.l li{display:inline-block;margin-right:1.5em}h1{font-size:1.3em}"
+        "<style>body{font-family:sans-serif;font-size:16px;margin:1.5em;max-width:1240px}"
+        "ul.l{list-style:none;padding:0}ul.l li{display:inline-block;margin:0 1.5em .4em 0}"
+        "ul.l svg{vertical-align:middle}h1{font-size:1.3em}"
         ".v{font-size:1.6em;font-weight:bold}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>"
-        f"<p class='v' style='color:{colour}'>{word}</p>"
+        f"<p class='v' style='color:{colour}'>{verdict.word}</p>"
         f"<p>Min/Desired/Max: {verdict.capacity_before} before, {verdict.capacity_after} after "
         f"(expected {verdict.expected_after}); instances {verdict.instances_before} before, "
         f"{verdict.instances_after} after; lowest in service {verdict.lowest_in_service}, "
-        f"promised floor {floor}.</p>"
-        f"<ul>{reasons}</ul><ul>{deployments}</ul>"
-        f"{''.join(svg)}<ul class='l'>{legend}</ul>"
-        f"<p>{len(samples)} samples over {end:.1f} s (real seconds; time scale "
-        f"{verdict.time_scale:g}).</p></body></html>"
+        f"promised floor {verdict.floor}.</p>"
+        f"<ul>{reasons}</ul><ul>{deployments}</ul><ul>{timing}</ul>"
+        f"{svg}<ul class='l'>{legend}</ul>"
+        f"<p>{len(verdict.samples)} samples over {end:.1f} real seconds = "
+        f"{verdict.aws_time(end)} of AWS time (time scale {verdict.time_scale:g}).</p>"
+        "</body></html>"
     )
 
 
@@ -180,37 +356,65 @@ def _weight_lines(traffic, panel: _Panel, end: float, x) -> list[str]:
             f'stroke-dasharray="{dash}"/>'
         )
     for t, w in history[1:]:
-        svg.append(
-            f'<text x="{x(t) + 3:.1f}" y="{panel.y(w["aws"]) - 5:.1f}" fill="#e67e22">'
-            f"{w['aws']}%</text>"
-        )
+        label = f"{w['aws']}%"
+        at, anchor = inside(x(t) + 4, text_width(label))
+        svg.append(_text(at, panel.y(w["aws"]) - 7, label, anchor=anchor, extra=' fill="#b35900"'))
     return svg
 
 
-def _bars(samples, rows: list[str], top: float, row_height: int, x) -> list[str]:
+def _error_panel(steps, panel: _Panel, x) -> list[str]:
+    """The 5xx ratio each step's gate read (over the step, from its change to the check), and
+    the limit above which the shift rolls back."""
+    limit = max(lim for *_, lim, _ in steps)
+    # 0 sits just under the limit: the limit and the top are labelled, 0 is the frame's foot.
+    ticks = [limit, panel.maximum] if panel.maximum > limit else [limit]
+    svg = panel.frame(
+        f"5xx ratio of the requests the AWS side answered, read by each step's gate (above "
+        f"{limit:g} the shift rolls back)",
+        ticks=ticks,
+        fmt="{:.2g}",
+    )
+    svg.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{panel.y(limit):.1f}" '
+        f'y2="{panel.y(limit):.1f}" stroke="{ERROR_BAD}" stroke-width="1.5" '
+        'stroke-dasharray="6 4"/>'
+    )
+    for start, check, ratio, _, ok in steps:
+        colour = ERROR_OK if ok else ERROR_BAD
+        y = panel.y(ratio)
+        svg.append(
+            f'<line x1="{x(start):.1f}" x2="{x(check):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-width="4"/>'
+            f'<circle cx="{x(check):.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
+        )
+        label = f"{ratio:.4f} {'held' if ok else 'breached'}"
+        at, anchor = inside(x(check) + 8, text_width(label))
+        above = y - 9 if y - 9 - FONT > panel.top else y + FONT + 6
+        svg.append(_text(at, above, label, anchor=anchor, extra=f' fill="{colour}"'))
+    return svg
+
+
+def _bars(samples, rows: list[str], top: float, x) -> list[str]:
     svg = []
     for index, iid in enumerate(rows):
-        y = top + index * row_height
-        svg.append(
-            f'<text x="{LEFT - 4}" y="{y + row_height - 2}" text-anchor="end" '
-            f'font-size="{min(10, row_height)}">{html.escape(iid[-6:])}</text>'
-        )
+        y = top + index * BAR
+        svg.append(_text(LEFT - 6, y + BAR - 5, iid[-6:], anchor="end", extra=' font-size="13"'))
         for begin, finish, colour in _intervals(samples, iid):
-            width = max(0.5, x(finish) - x(begin))
+            width = max(1.0, x(finish) - x(begin))
             svg.append(
-                f'<rect x="{x(begin):.1f}" y="{y + 1}" width="{width:.1f}" '
-                f'height="{row_height - 2}" fill="{colour}"/>'
+                f'<rect x="{x(begin):.1f}" y="{y + 2}" width="{width:.1f}" '
+                f'height="{BAR - 4}" fill="{colour}"/>'
             )
     return svg
 
 
 def _intervals(samples, iid: str) -> list[tuple[float, float, str]]:
-    """Merged stretches of time `iid` was out of service (red) or in Standby (grey)."""
+    """Merged stretches of time `iid` was out of service: in Standby (grey) or not (red)."""
     found: list[tuple[float, float, str]] = []
     for before, after in zip(samples, samples[1:], strict=False):
         if iid not in before.instances or iid in before.serving:
             continue
-        colour = "#95a5a6" if iid in before.standby else "#e74c3c"
+        colour = STANDBY if iid in before.standby else OUT_OF_SERVICE
         if found and found[-1][1] == before.t and found[-1][2] == colour:
             found[-1] = (found[-1][0], after.t, colour)
         else:

@@ -115,6 +115,8 @@ def judge(estate: TrafficEstate, scenario: str) -> ShiftReport:
                     "weights": _weights(100 - percent, percent),
                     "gates": entry["gates"],
                     "held": all(g["ok"] for g in entry["gates"]),
+                    # when the gates were read (real seconds): the chart plots them there
+                    "atSeconds": round(entry.get("atReal", 0.0), 2),
                 }
             )
     records = estate.read_records()

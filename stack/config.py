@@ -135,6 +135,16 @@ def architecture_of(instance_type: str) -> str:
 
 
 @dataclass(frozen=True)
+class DataVolume:
+    """One EBS data volume of the launch template (an Azure data disk, from the plan)."""
+
+    size_gb: int
+    type: str = "gp3"
+    iops: int = 0  # 0: the type's baseline (gp3 3,000); required for io1/io2
+    throughput: int = 0  # MiB/s, gp3 only; 0: the baseline (125)
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     instance_type: str = "t3.small"
     instance_types: tuple[str, ...] = ()
@@ -147,6 +157,7 @@ class FleetConfig:
     desired_capacity: int = 2
     app_port: int = 80
     root_volume_size_gb: int = 20
+    data_volumes: tuple[DataVolume, ...] = ()
     health_check_grace_period: int = 300
     default_instance_warmup: int = 300
     termination_policies: tuple[str, ...] = ("OldestLaunchTemplate", "OldestInstance")

@@ -25,6 +25,7 @@ from stack.config import (
     CertificateRequest,
     ConfigError,
     DatabaseConfig,
+    DataVolume,
     DeploymentConfig,
     FleetConfig,
     HealthCheckConfig,
@@ -117,6 +118,7 @@ def _fleet(s: _Section) -> FleetConfig:
         desired_capacity=desired,
         app_port=s.integer("appPort", d.app_port, 1, 65535),
         root_volume_size_gb=s.integer("rootVolumeSizeGb", d.root_volume_size_gb, 8, 16384),
+        data_volumes=_data_volumes(s),
         health_check_grace_period=s.integer(
             "healthCheckGracePeriod", d.health_check_grace_period, 0, 7200
         ),
@@ -132,6 +134,49 @@ def _fleet(s: _Section) -> FleetConfig:
     )
     s.finish()
     return fleet
+
+
+MAX_DATA_VOLUMES = 21  # device names /dev/sdf .. /dev/sdz (infra/fleet.py)
+
+
+def _data_volumes(s: _Section) -> tuple[DataVolume, ...]:
+    raw = s.sequence("dataVolumes") or []
+    if len(raw) > MAX_DATA_VOLUMES:
+        raise s.error("dataVolumes", f"at most {MAX_DATA_VOLUMES} volumes, got {len(raw)}")
+    return tuple(
+        _data_volume(_Section(item, f"{s.key}.dataVolumes[{i}]", s.source))
+        for i, item in enumerate(raw)
+    )
+
+
+def _data_volume(s: _Section) -> DataVolume:
+    d = DataVolume(size_gb=0)
+    kind = s.choice("type", d.type, tuple(limits.EBS_VOLUME_TYPES))
+    rule = limits.EBS_VOLUME_TYPES[kind]
+    size = s.integer("sizeGb", 0, *rule.size_gb)
+    iops = s.integer("iops", d.iops, 0, 256000)
+    throughput = s.integer("throughput", d.throughput, 0, 1000)
+    if iops and rule.iops is None:
+        raise s.error("iops", f"{kind} volumes take no provisioned IOPS; leave it out")
+    if rule.iops is not None and kind != "gp3" and not iops:
+        raise s.error("iops", f"{kind} volumes need provisioned IOPS ({rule.iops[0]}..)")
+    if iops and rule.iops is not None:
+        high = min(rule.iops[1], rule.iops_per_gb * size)
+        if not rule.iops[0] <= iops <= high:
+            raise s.error(
+                "iops",
+                f"{kind} takes {rule.iops[0]}..{high} IOPS at {size} GiB "
+                f"(at most {rule.iops_per_gb} per GiB), got {iops}",
+            )
+    if throughput and rule.throughput is None:
+        raise s.error("throughput", "only gp3 volumes take a provisioned throughput")
+    if throughput and not rule.throughput[0] <= throughput <= rule.throughput[1]:  # type: ignore[index]
+        raise s.error(
+            "throughput",
+            f"gp3 takes {rule.throughput[0]}..{rule.throughput[1]} MiB/s, got {throughput}",  # type: ignore[index]
+        )
+    s.finish()
+    return DataVolume(size_gb=size, type=kind, iops=iops, throughput=throughput)
 
 
 def _check_instance_types(

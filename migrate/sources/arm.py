@@ -18,6 +18,7 @@ from migrate.model import (
     AutoscaleProfile,
     AutoscaleRule,
     AutoscaleSetting,
+    Disk,
     ScaleSet,
     VirtualMachine,
     VmSize,
@@ -77,6 +78,31 @@ def _image(storage: Any) -> str:
     )
 
 
+def _disk(raw: Any, where: str) -> Disk | None:
+    if not isinstance(raw, dict):
+        return None
+    managed = get_ci(raw, "managedDisk") or {}
+    return Disk(
+        size_gb=as_int(get_ci(raw, "diskSizeGB") or 0, f"{where}.diskSizeGB"),
+        storage_type=str(get_ci(managed, "storageAccountType") or ""),
+        caching=str(get_ci(raw, "caching") or ""),
+        lun=as_int(get_ci(raw, "lun") or 0, f"{where}.lun"),
+        iops=as_int(get_ci(raw, "diskIOPSReadWrite") or 0, f"{where}.diskIOPSReadWrite"),
+        mbps=as_int(get_ci(raw, "diskMBpsReadWrite") or 0, f"{where}.diskMBpsReadWrite"),
+    )
+
+
+def _disks(storage: Any) -> tuple[Disk | None, list[Disk]]:
+    """The OS disk and the data disks of a storage profile (plain objects in both shapes)."""
+    if not isinstance(storage, dict):
+        return None, []
+    data = get_ci(storage, "dataDisks") or []
+    if not isinstance(data, list):
+        raise ResourceProblem(f"'dataDisks' should be a list, got {type(data).__name__}")
+    disks = [_disk(d, f"dataDisks[{i}]") for i, d in enumerate(data)]
+    return _disk(get_ci(storage, "osDisk"), "osDisk"), [d for d in disks if d is not None]
+
+
 def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
     # The hot path of a large inventory: one lower-cased copy of the flattened resource, then
     # plain lookups (ARM/az key case varies across eras).
@@ -96,6 +122,7 @@ def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
             if str(status.get("code", "")).startswith("PowerState/"):
                 power = status.get("displayStatus") or status["code"]
     network = flat.get("networkprofile") or {}
+    os_disk, data_disks = _disks(storage)
     return VirtualMachine(
         id=vm_id,
         name=flat.get("name") or name_of(flat),
@@ -114,6 +141,8 @@ def parse_vm(obj: dict[str, Any], source: str) -> VirtualMachine:
         else [],
         power_state=str(power),
         tags=tags_of(flat),
+        os_disk=os_disk,
+        data_disks=data_disks,
     )
 
 
@@ -134,6 +163,7 @@ def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
             ]
             nat_pools += [ref_id(p) for p in list_prop(ipc, "loadBalancerInboundNatPools")]
     storage = prop(profile, "storageProfile")
+    os_disk, data_disks = _disks(storage)
     sku_profile = prop(obj, "skuProfile") or {}
     mix = [str(get_ci(s, "name")) for s in list_prop(sku_profile, "vmSizes") if get_ci(s, "name")]
     placement = prop(obj, "placement") or {}
@@ -162,6 +192,8 @@ def parse_scale_set(obj: dict[str, Any], source: str) -> ScaleSet:
             path(obj, "resiliencyPolicy", "zoneAllocationPolicy", "maxZoneCount", default=0),
             "resiliencyPolicy.zoneAllocationPolicy.maxZoneCount",
         ),
+        os_disk=os_disk,
+        data_disks=data_disks,
     )
 
 

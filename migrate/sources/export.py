@@ -1,12 +1,21 @@
-"""Export adapter: ``az ... list`` output or ARM REST bodies in a file or a folder -> Inventory."""
+"""Export adapter: ``az ... list`` output or ARM REST bodies in a file or a folder -> Inventory.
+
+In a folder, a JSON file that is plainly not Azure's (``package.json``, ``.vscode/settings.json``:
+no ARM ``id``, no ``value`` list, no array of resources) is skipped with a note, files matching
+an ``exclude`` pattern are left out, and every unusable file (malformed, a resource without its
+fields) is reported in one error, so one run lists them all.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Sequence
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cutover.files import read_text
+from cutover.exitcodes import BAD_INPUT
+from cutover.files import FileProblem, read_text
 from migrate.errors import MigrateError
 from migrate.model import (
     Inventory,
@@ -38,45 +47,104 @@ def _items(body: Any, source: str) -> list[dict[str, Any]]:
     return items
 
 
-def _files(path: Path) -> list[Path]:
+def excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
+    """``relative`` (a path inside the export folder) matches a pattern, as a whole path, as
+    its file name, or by one of its folders (``.vscode``, ``node_modules``, ``package*.json``)."""
+    names = [str(relative), *relative.parts]
+    return any(fnmatch(name, pattern) for pattern in patterns for name in names)
+
+
+def _files(path: Path, exclude: Sequence[str] = ()) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.json") if p.is_file())
-        if not files:
+        found = sorted(p for p in path.rglob("*.json") if p.is_file())
+        if not found:
             raise MigrateError(f"{path}: no .json file in this folder")
+        files = [p for p in found if not excluded(PurePosixPath(p.relative_to(path)), exclude)]
+        if not files:
+            raise MigrateError(f"{path}: every .json file is excluded by --exclude")
         return files
     if path.is_file():
         return [path]
     raise MigrateError(f"{path}: no such file or folder")
 
 
-def load_export(path: Path | str) -> Inventory:
-    """Read every JSON file under ``path``; the first copy of a resource id wins."""
+def _looks_like_azure(body: Any) -> bool:
+    """False for JSON that is plainly something else: no ARM id, list body or resource array."""
+    if isinstance(body, dict):
+        return bool(
+            isinstance(body.get("value"), list) or body.get("id") or body.get("resourceType")
+        )
+    if isinstance(body, list):
+        keys = ("id", "type", "resourceType", "numberOfCores")
+        return not body or any(isinstance(i, dict) and any(k in i for k in keys) for i in body)
+    return False
+
+
+def load_export(path: Path | str, exclude: Sequence[str] = ()) -> Inventory:
+    """Read every JSON file under ``path``; the first copy of a resource id wins.
+
+    A folder's files that are plainly not Azure JSON are skipped with a note; every unusable
+    file is named in one error. ``exclude``: glob patterns of files or folders to leave out."""
     inventory = Inventory()
     skus: dict[str, VmSize] = {}
     seen: dict[str, str] = {}
     nics: list[tuple[NetworkInterface, str]] = []
-    for file in _files(Path(path)):
-        # UTF-8 with or without BOM, UTF-16/32 with BOM (PowerShell 5's `az ... > file.json`).
-        text = read_text(file)
+    folder = Path(path).is_dir()
+    problems: list[str] = []
+    files = _files(Path(path), exclude)
+    for file in files:
         try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MigrateError(
-                f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-            ) from exc
-        for i, item in enumerate(_items(body, str(file))):
-            if "id" not in item and ("resourceType" in item or "numberOfCores" in item):
-                # `az vm list-skus` / `az vm list-sizes`: the subscription's own figures
-                size = arm.parse_resource_sku(item) or arm.parse_vm_size_listing(item)
-                if size is not None:
-                    skus[size.name.lower()] = size
+            body = _body(file)
+            if folder and not _looks_like_azure(body):
+                inventory.notes.append(
+                    f"{file}: skipped, not Azure JSON (no ARM 'id', 'value' list or array of "
+                    "resources); leave it out with --exclude"
+                )
                 continue
-            _add(inventory, item, f"{file}[{i}]", seen, nics)
+            _read(body, file, inventory, skus, seen, nics)
+        except (MigrateError, FileProblem) as exc:
+            if not folder or exc.exit_code != BAD_INPUT:
+                raise
+            problems.append(str(exc))
+    if problems:
+        raise MigrateError(
+            f"{len(problems)} of {len(files)} export files unusable (fix them, or leave them "
+            "out with --exclude PATTERN): " + "; ".join(problems)
+        )
     subs = {subscription_of(r.id) for r in _all(inventory)} - {""}
     inventory.subscriptions = [SubscriptionResult(id=s) for s in sorted(subs)]
     fold_network_interfaces(inventory, nics)
     attach_sizes(inventory, skus)
     return inventory
+
+
+def _body(file: Path) -> Any:
+    # UTF-8 with or without BOM, UTF-16/32 with BOM (PowerShell 5's `az ... > file.json`).
+    text = read_text(file)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MigrateError(
+            f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+
+
+def _read(
+    body: Any,
+    file: Path,
+    inventory: Inventory,
+    skus: dict[str, VmSize],
+    seen: dict[str, str],
+    nics: list[tuple[NetworkInterface, str]],
+) -> None:
+    for i, item in enumerate(_items(body, str(file))):
+        if "id" not in item and ("resourceType" in item or "numberOfCores" in item):
+            # `az vm list-skus` / `az vm list-sizes`: the subscription's own figures
+            size = arm.parse_resource_sku(item) or arm.parse_vm_size_listing(item)
+            if size is not None:
+                skus[size.name.lower()] = size
+            continue
+        _add(inventory, item, f"{file}[{i}]", seen, nics)
 
 
 def _all(inventory: Inventory) -> list[Any]:

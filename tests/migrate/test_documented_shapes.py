@@ -395,10 +395,12 @@ def test_every_documented_shape_plans_a_valid_plan_that_accounts_for_everything(
     for w in plan["workloads"]:
         if w["aws"].get("gatewayLoadBalancer"):
             continue
-        code, _, err = _run(
-            capsys, "stack-config", str(plan_file), "--workload", w["name"], "--stack",
-            "staging", "-o", "-",
-        )  # fmt: skip
+        args = ["stack-config", str(plan_file), "--workload", w["name"], "--stack", "staging"]
+        code, _, err = _run(capsys, *args, "-o", "-")
+        blocked = findings.status(findings.workload_findings(w)) == "blocked"
+        if blocked:  # refused unless --force (issue 22); forced, infra accepts what is written
+            assert code == 1 and "is blocked" in err, f"{w['name']}: {err}"
+            code, _, err = _run(capsys, *args, "-o", "-", "--force")
         assert code == 0, f"{w['name']}: {err}"
 
 

@@ -1,0 +1,35 @@
+"""cutover.main.run: every error becomes one line and the convention's exit code."""
+
+from __future__ import annotations
+
+import pytest
+
+from cutover.exitcodes import ENVIRONMENT, UNEXPECTED
+from cutover.main import run
+
+
+def _import(name: str) -> None:
+    raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+
+
+def test_a_missing_third_party_package_is_the_environment_with_the_pip_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run("migrate", lambda: _import("ruamel.yaml"), []) == ENVIRONMENT
+    err = capsys.readouterr().err
+    assert "'ruamel'" in err and "pip install -r requirements.txt" in err
+    assert err.count("\n") == 1
+
+
+def test_an_import_error_naming_a_third_party_module_is_the_environment() -> None:
+    def broken() -> None:
+        raise ImportError("cannot import name 'x' from 'yaml'", name="yaml")
+
+    assert run("migrate", broken, []) == ENVIRONMENT
+
+
+def test_a_missing_module_of_the_project_itself_is_a_bug(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run("migrate", lambda: _import("migrate.nonexistent"), []) == UNEXPECTED
+    assert "a bug" in capsys.readouterr().err
