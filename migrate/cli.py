@@ -185,21 +185,73 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     _check_output(args.output, args.inventory_file)
     body, inventory = read_inventory(args.inventory_file)
-    result = checked_plan(
-        with_source(
-            build_plan(
-                inventory, PlanOptions(group_tag=args.group_tag, prefer_alb=args.prefer_alb)
-            ),
-            body,
-            args.inventory_file,
-        ),
-        args.inventory_file,
-    )
+    options, cache = plan_options(args)
+    result = build_plan(inventory, options)
+    if cache is not None:
+        from migrate.costs import cost_plan
+
+        cost_plan(result, cache)
+    result = checked_plan(with_source(result, body, args.inventory_file), args.inventory_file)
     _emit(args.output, json.dumps(result, indent=1) + "\n")
     _say(
         f"plan: {len(result['workloads'])} workloads, {len(result['skipped'])} skipped "
         f"-> {args.output}"
     )
+    return 0
+
+
+def plan_options(args: argparse.Namespace) -> tuple[PlanOptions, Any]:
+    """The planner's options from ``plan``'s arguments, and the price cache (None: --no-prices)."""
+    from migrate.costs import hourly_lookup
+    from migrate.performance import PerformanceOptions
+    from migrate.prices import default_cache, load_cache
+
+    try:
+        performance = PerformanceOptions(
+            percentile=args.percentile,
+            comfort_factor=args.comfort_factor,
+            min_history_days=args.min_history_days,
+            min_confidence=args.min_confidence,
+        )
+    except ValueError as exc:
+        raise MigrateError(f"plan: {exc}") from exc
+    cache = None if args.no_prices else load_cache(args.prices or default_cache())
+    return (
+        PlanOptions(
+            group_tag=args.group_tag,
+            prefer_alb=args.prefer_alb,
+            sizing=args.sizing,
+            performance=performance,
+            ec2_hourly=hourly_lookup(cache) if cache is not None else None,
+        ),
+        cache,
+    )
+
+
+def cmd_prices_refresh(args: argparse.Namespace) -> int:
+    from migrate.prices import default_cache, load_cache, refresh_aws, refresh_azure, save_cache
+
+    path = args.cache or default_cache()
+    ensure_writable(path)
+    azure_skus: list[str] = []
+    aws_types: list[str] = []
+    if args.plan is not None:
+        plan = load_plan(args.plan)
+        for w in plan["workloads"]:
+            azure_skus.append(w["azure"]["vmSize"])
+            aws_types += [w["aws"]["instanceType"], (w["aws"].get("sizing") or {}).get("asIs")]
+    cache = load_cache(path)
+    counts = []
+    if args.azure_region:
+        found = refresh_azure(cache, args.azure_region, sorted(set(azure_skus)))
+        counts.append(f"{found} Azure prices ({args.azure_region})")
+    if args.aws_region:
+        found = refresh_aws(cache, args.aws_region, sorted({t for t in aws_types if t}))
+        counts.append(f"{found} AWS prices ({args.aws_region})")
+    if not counts:
+        raise MigrateError("prices refresh: give --azure-region and/or --aws-region")
+    save_cache(cache, path)
+    _say(f"prices: {', '.join(counts)} -> {path}")
     return 0
 
 
@@ -254,6 +306,39 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--debug", action="store_true", help="print the traceback of an unexpected error"
     )
+
+
+def _performance_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--sizing",
+        choices=("performance", "as-is"),
+        default="performance",
+        help="performance: from measured use where the inventory has metrics (else as-is); "
+        "as-is: from the Azure size (default: performance)",
+    )
+    sub.add_argument(
+        "--percentile", type=int, choices=(50, 90, 95, 99), default=95,
+        help="percentile of the hourly CPU and used memory (default: 95)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--comfort-factor", type=float, default=1.3, metavar="F",
+        help="headroom over the percentile (default: 1.3)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--min-history-days", type=float, default=7.0, metavar="DAYS",
+        help="days of data below which a workload stays as-is (default: 7)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--min-confidence", type=int, choices=range(1, 6), default=3, metavar="1-5",
+        help="confidence (share of data points present) below which a workload stays as-is "
+        "(default: 3)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--prices", type=Path, metavar="FILE",
+        help="price cache (default: $CUTOVER_PRICE_CACHE or ~/.cache/cutover/prices.json; "
+        "filled by `prices refresh`); prices it lacks show as unknown",
+    )  # fmt: skip
+    sub.add_argument("--no-prices", action="store_true", help="plan without costs")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -322,6 +407,7 @@ def parser() -> argparse.ArgumentParser:
         help="make an Azure Load Balancer an ALB when every rule is TCP with an HTTP(S) probe "
         "on its backend port (default: NLB, like for like)",
     )
+    _performance_arguments(sub)
     _common(sub)
     sub.set_defaults(run=cmd_plan)
 
@@ -373,6 +459,29 @@ def parser() -> argparse.ArgumentParser:
     )
     _common(sub)
     sub.set_defaults(run=cmd_stack_config)
+
+    prices = commands.add_parser(
+        "prices", help="maintain the price cache", description="Maintain the price cache."
+    )
+    _common(prices)
+    price_commands = prices.add_subparsers(dest="prices_command", metavar="COMMAND")
+    price_commands.required = True
+    sub = price_commands.add_parser(
+        "refresh",
+        help="fetch on-demand VM prices into the price cache",
+        description="Azure: the Retail Prices API (anonymous; pay-as-you-go VM meters of the "
+        "region). AWS: the Price List Query API (boto3's default session, us-east-1; honours "
+        "AWS_ENDPOINT_URL). Entries are dated and name their source.",
+    )
+    sub.add_argument("--azure-region", metavar="R", help="Azure region, e.g. westeurope")
+    sub.add_argument("--aws-region", metavar="R", help="AWS region, e.g. eu-central-1")
+    sub.add_argument(
+        "--plan", type=Path, metavar="PLAN",
+        help="only the sizes and types of this plan.json (default: every VM size of the region)",
+    )  # fmt: skip
+    sub.add_argument("--cache", type=Path, metavar="FILE", help="price cache to update")
+    _common(sub)
+    sub.set_defaults(run=cmd_prices_refresh)
 
     catalog = commands.add_parser(
         "catalog", help="maintain the embedded catalogs", description="Maintain the catalogs."

@@ -17,7 +17,7 @@ from migrate.model import (
     id_key,
     subscription_of,
 )
-from migrate.sources import arm, attach_sizes, collection, fold_network_interfaces
+from migrate.sources import arm, attach_sizes, collection, fold_network_interfaces, metrics
 
 
 def _items(body: Any, source: str) -> list[dict[str, Any]]:
@@ -64,6 +64,9 @@ def load_export(path: Path | str) -> Inventory:
             raise MigrateError(
                 f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             ) from exc
+        if metrics.is_metrics_body(body):  # `az monitor metrics list --resource ID ...`
+            inventory.utilization.append(metrics.from_export(body, str(file)))
+            continue
         for i, item in enumerate(_items(body, str(file))):
             if "id" not in item and ("resourceType" in item or "numberOfCores" in item):
                 # `az vm list-skus` / `az vm list-sizes`: the subscription's own figures
