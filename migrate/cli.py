@@ -144,6 +144,13 @@ def cmd_inventory(args: argparse.Namespace) -> int:
         raise MigrateError("give --subscription (live) or --from-export (offline), not both")
     if args.from_export is not None and args.resource_graph:
         raise MigrateError("--resource-graph is for live inventories, not --from-export")
+    if args.from_export is not None and args.metrics:
+        raise MigrateError(
+            "--metrics reads Azure Monitor live; with --from-export put `az monitor metrics "
+            "list` files in the export instead"
+        )
+    if args.days < 1 or args.days > 93:
+        raise MigrateError(f"--days {args.days}: give 1 to 93 (Azure Monitor keeps 93 days)")
     _check_output(args.output, args.from_export)
     if args.from_export is not None:
         from migrate.sources.export import load_export
@@ -161,6 +168,15 @@ def cmd_inventory(args: argparse.Namespace) -> int:
             resource_graph=args.resource_graph,
         )
         origin = {"kind": "live", "subscriptions": args.subscription or "every visible one"}
+        if args.metrics:
+            from migrate.sources.live import AzureConnection
+            from migrate.sources.metrics_live import read_metrics
+
+            report = read_metrics(result, AzureConnection(), days=args.days)
+            _say(
+                f"metrics: {len(report.utilization)} resources, {report.batch_calls} batch "
+                f"calls, {report.fallback_calls} per-resource calls, {len(report.notes)} notes"
+            )
     body = result.to_json()
     body["source"] = {**origin, "inventoriedAt": _now()}
     _emit(args.output, json.dumps(body, indent=1) + "\n")
@@ -383,6 +399,16 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="live: one Azure Resource Graph query across the subscriptions (big estates); "
         "falls back to per-subscription listing where the query is not permitted",
+    )
+    sub.add_argument(
+        "--metrics",
+        action="store_true",
+        help="live: also read Azure Monitor platform metrics (CPU, available memory, network, "
+        "disk IOPS; hourly average and maximum) of every VM and scale set, for --sizing "
+        "performance",
+    )
+    sub.add_argument(
+        "--days", type=int, default=30, help="days of metrics to read (default: 30, max 93)"
     )
     _common(sub)
     sub.set_defaults(run=cmd_inventory)
