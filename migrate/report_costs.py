@@ -80,8 +80,16 @@ def table_row(w: dict[str, Any]) -> list[str]:
         confidence,
         short(cost.get("azure")),
         short(cost.get("aws")),
-        "unknown" if cost and saving is None else amount(saving or 0.0) if cost else "",
+        _saving(cost, saving),
     ]
+
+
+def _saving(cost: dict[str, Any], saving: float | None) -> str:
+    if not cost:
+        return ""
+    if "awsAsIs" not in cost:
+        return "none (as-is type)"
+    return "unknown" if saving is None else amount(saving)
 
 
 def workload_lines(w: dict[str, Any]) -> list[tuple[str, list[str]]]:
