@@ -11,10 +11,12 @@ rationale says why.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from migrate import catalog
@@ -28,6 +30,7 @@ from migrate.sources.metrics import (
     share_present,
 )
 
+_SLACK = 0.98  # migrate.sizing's memory slack: a type fits if it has 98 % of the need
 Hourly = Callable[[str], float | None]
 PERCENTILE_CHOICES = (50, 90, 95, 99)
 # Azure Migrate's confidence bands: share of data points present -> stars.
@@ -166,7 +169,12 @@ def size_for_use(
         return PerformanceResult(facts, None, "GPU size: sized by its GPUs, as-is")
     need_cpu = cpu_pct / 100 * size.vcpus * options.comfort_factor * max(load_factor, 1.0)
     vcpus = max(1, math.ceil(need_cpu - 1e-9))
-    memory = size.memory_gb if used is None else max(0.5, used * options.comfort_factor)
+    # Rounded up to a quarter GiB: never below the need, and a key the candidate cache reuses.
+    memory = (
+        size.memory_gb
+        if used is None
+        else max(0.5, math.ceil(used * options.comfort_factor * 4) / 4)
+    )
     facts["requiredVcpus"] = vcpus
     facts["requiredMemoryGiB"] = round(memory, 2)
     try:
@@ -208,19 +216,51 @@ def _smallest_fit(
     first (fewest vCPUs, then the smallest memory class), and the first that stays within the
     as-is type's memory per vCPU (more vCPUs rather than a memory-optimised class). Without
     both prices, the second (the as-is memory class is what the workload was built for)."""
-    first = choose_instance_type(dataclasses.replace(size, vcpus=vcpus, memory_gb=memory))
-    limit = _gib_per_vcpu(as_is.instance_type) * 1.01
-    within = first
-    while True:
-        found = catalog.ec2_type(within.instance_type)
-        if found is None or found.vcpus >= size.vcpus or _gib_per_vcpu(found.name) <= limit:
-            break
-        vcpus = found.vcpus + 1
-        within = choose_instance_type(dataclasses.replace(size, vcpus=vcpus, memory_gb=memory))
+    # Rounded up to the next vCPU count and memory the catalog has: the same types fit (and
+    # rank the same), and the candidates are computed once per distinct key.
+    vcpus = int(_catalog_step(_vcpu_steps(), vcpus))
+    memory = _catalog_step(_memory_steps(), memory * _SLACK) / _SLACK
+    first, within = _candidates(_size_key(size), vcpus, memory, as_is.instance_type)
     if within is first or hourly is None:
         return within
     a, b = hourly(first.instance_type), hourly(within.instance_type)
     return first if a is not None and b is not None and a < b else within
+
+
+@cache
+def _vcpu_steps() -> list[float]:
+    return sorted({float(t.vcpus) for t in catalog.ec2_types()})
+
+
+@cache
+def _memory_steps() -> list[float]:
+    return sorted({t.memory_gib for t in catalog.ec2_types()})
+
+
+def _catalog_step(steps: list[float], need: float) -> float:
+    """The smallest catalog value >= ``need`` (``need`` itself beyond the largest)."""
+    return steps[bisect.bisect_left(steps, need)] if need <= steps[-1] else need
+
+
+def _size_key(size: VmSize) -> tuple[Any, ...]:
+    return (size.name, size.vcpus, size.memory_gb, size.architecture, size.gpus,
+            size.gpu_model, size.family, size.origin)  # fmt: skip
+
+
+@cache
+def _candidates(
+    size_key: tuple[Any, ...], vcpus: int, memory: float, as_is_type: str
+) -> tuple[SizingChoice, SizingChoice]:
+    size = VmSize(*size_key)
+    first = choose_instance_type(dataclasses.replace(size, vcpus=vcpus, memory_gb=memory))
+    limit = _gib_per_vcpu(as_is_type) * 1.01
+    within = first
+    while True:
+        found = catalog.ec2_type(within.instance_type)
+        if found is None or found.vcpus >= size.vcpus or _gib_per_vcpu(found.name) <= limit:
+            return first, within
+        vcpus = found.vcpus + 1
+        within = choose_instance_type(dataclasses.replace(size, vcpus=vcpus, memory_gb=memory))
 
 
 def _daily_memory_percent(util: Utilization, size: VmSize) -> list[float | None]:

@@ -41,6 +41,8 @@ class FakeMonitor:
     throttled: int = 0
     retry_after: str = "1"
     batch_refused: int = 0
+    # For benchmarks: the metrics of any resource without its own body (ids substituted).
+    template: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -105,6 +107,24 @@ class FakeMonitor:
             "resourceid": rid,
             "value": metrics,
         }
+
+    def templated(self, ids: list[str], query: dict[str, str]) -> bytes:
+        """The batch answer from ``template`` (encoded once; each resource's id put in)."""
+        if "_template" not in self._encoded:
+            assert self.template is not None
+            rid = resource_of(self.template["value"][0]["id"])
+            entry = self.batch_entry("__RID__", query)
+            entry["value"] = self.template["value"]
+            entry["resourceregion"] = self.template.get("resourceregion", "")
+            self._encoded["_template"] = (
+                json.dumps(entry, separators=(",", ":")).replace(rid, "__RID__").encode()
+            )
+        template = self._encoded["_template"]
+        return (
+            b'{"values":['
+            + b",".join(template.replace(b"__RID__", rid.encode()) for rid in ids)
+            + b"]}"
+        )
 
 
 def _error(code: str, message: str) -> bytes:
@@ -171,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return 400, _error("BadRequest", f"{rid} is not in {subscription}"), {}
             if m.regions.get(rid.lower(), region) != region:
                 return 400, _error("BadRequest", f"{rid} is not in region {region}"), {}
+        if m.template is not None:
+            return 200, m.templated(ids, query), {}
         doc = {"values": [m.batch_entry(rid, query) for rid in ids]}
         return 200, json.dumps(doc, separators=(",", ":")).encode(), {}
 
