@@ -120,7 +120,8 @@ def money(entry: dict[str, Any] | None) -> str:
         return "not priced (plan with --prices)"
     if "monthly" not in entry:
         return f"unknown (fetch: {entry['fetch']})"
-    tag = "illustrative, " if entry.get("illustrative") else ""
+    illustrative = entry.get("illustrative") and "illustrative" not in entry["source"].lower()
+    tag = "illustrative, " if illustrative else ""
     return (
         f"{_amount(entry['monthly'], entry['currency'])}/month ({tag}{entry['source']}, "
         f"{entry['date']})"
