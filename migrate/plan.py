@@ -274,6 +274,9 @@ class _Planner:
                 warnings.append(f"performance sizing not applied: {result.reason}")
             return
         warnings.extend(result.choice.warnings)
+        aws["sizing"].update(
+            runnerUp=result.choice.runner_up, runnerUpReason=result.choice.runner_up_reason
+        )
         aws["instanceType"] = result.choice.instance_type
         aws["alternatives"] = result.choice.alternatives
         aws["sizingRationale"] = f"{result.reason}; as-is: {as_is.rationale}"
