@@ -30,7 +30,7 @@ demo: $(STAMP)
 	@echo "== 1/5 inventory of the sample Azure estate (az CLI and ARM exports, two subscriptions)"
 	$(BIN)/python -m migrate inventory --from-export migrate/sample -o out/inventory.json
 	@echo "== 2/5 plan of the AWS side, and the reports"
-	$(BIN)/python -m migrate plan out/inventory.json -o out/plan.json
+	$(BIN)/python -m migrate plan out/inventory.json -o out/plan.json --prices migrate/sample-prices.json
 	for f in md html csv json; do $(BIN)/python -m migrate report out/plan.json --format $$f -o out/report.$$f || exit 1; done
 	@echo "== 3/5 stack config for the web workload, merged into copies of the shipped stack files"
 	cp Pulumi.staging.yaml Pulumi.production.yaml out/

@@ -146,6 +146,13 @@ def cmd_inventory(args: argparse.Namespace) -> int:
         raise MigrateError("--exclude is for --from-export")
     if args.from_export is not None and args.resource_graph:
         raise MigrateError("--resource-graph is for live inventories, not --from-export")
+    if args.from_export is not None and args.metrics:
+        raise MigrateError(
+            "--metrics reads Azure Monitor live; with --from-export put `az monitor metrics "
+            "list` files in the export instead"
+        )
+    if args.days < 1 or args.days > 93:
+        raise MigrateError(f"--days {args.days}: give 1 to 93 (Azure Monitor keeps 93 days)")
     _check_output(args.output, args.from_export)
     if args.from_export is not None:
         from migrate.sources.export import load_export
@@ -166,6 +173,15 @@ def cmd_inventory(args: argparse.Namespace) -> int:
             resource_graph=args.resource_graph,
         )
         origin = {"kind": "live", "subscriptions": args.subscription or "every visible one"}
+        if args.metrics:
+            from migrate.sources.live import AzureConnection
+            from migrate.sources.metrics_live import read_metrics
+
+            report = read_metrics(result, AzureConnection(), days=args.days)
+            _say(
+                f"metrics: {len(report.utilization)} resources, {report.batch_calls} batch "
+                f"calls, {report.fallback_calls} per-resource calls, {len(report.notes)} notes"
+            )
     body = result.to_json()
     body["source"] = {**origin, "inventoriedAt": _now()}
     _emit(args.output, json.dumps(body, indent=1) + "\n")
@@ -190,21 +206,73 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     _check_output(args.output, args.inventory_file)
     body, inventory = read_inventory(args.inventory_file)
-    result = checked_plan(
-        with_source(
-            build_plan(
-                inventory, PlanOptions(group_tag=args.group_tag, prefer_alb=args.prefer_alb)
-            ),
-            body,
-            args.inventory_file,
-        ),
-        args.inventory_file,
-    )
+    options, cache = plan_options(args)
+    result = build_plan(inventory, options)
+    if cache is not None:
+        from migrate.costs import cost_plan
+
+        cost_plan(result, cache)
+    result = checked_plan(with_source(result, body, args.inventory_file), args.inventory_file)
     _emit(args.output, json.dumps(result, indent=1) + "\n")
     _say(
         f"plan: {len(result['workloads'])} workloads, {len(result['skipped'])} skipped "
         f"-> {args.output}"
     )
+    return 0
+
+
+def plan_options(args: argparse.Namespace) -> tuple[PlanOptions, Any]:
+    """The planner's options from ``plan``'s arguments, and the price cache (None: --no-prices)."""
+    from migrate.costs import hourly_lookup
+    from migrate.performance import PerformanceOptions
+    from migrate.prices import default_cache, load_cache
+
+    try:
+        performance = PerformanceOptions(
+            percentile=args.percentile,
+            comfort_factor=args.comfort_factor,
+            min_history_days=args.min_history_days,
+            min_confidence=args.min_confidence,
+        )
+    except ValueError as exc:
+        raise MigrateError(f"plan: {exc}") from exc
+    cache = None if args.no_prices else load_cache(args.prices or default_cache())
+    return (
+        PlanOptions(
+            group_tag=args.group_tag,
+            prefer_alb=args.prefer_alb,
+            sizing=args.sizing,
+            performance=performance,
+            ec2_hourly=hourly_lookup(cache) if cache is not None else None,
+        ),
+        cache,
+    )
+
+
+def cmd_prices_refresh(args: argparse.Namespace) -> int:
+    from migrate.prices import default_cache, load_cache, refresh_aws, refresh_azure, save_cache
+
+    path = args.cache or default_cache()
+    ensure_writable(path)
+    azure_skus: list[str] = []
+    aws_types: list[str] = []
+    if args.plan is not None:
+        plan = load_plan(args.plan)
+        for w in plan["workloads"]:
+            azure_skus.append(w["azure"]["vmSize"])
+            aws_types += [w["aws"]["instanceType"], (w["aws"].get("sizing") or {}).get("asIs")]
+    cache = load_cache(path)
+    counts = []
+    if args.azure_region:
+        found = refresh_azure(cache, args.azure_region, sorted(set(azure_skus)))
+        counts.append(f"{found} Azure prices ({args.azure_region})")
+    if args.aws_region:
+        found = refresh_aws(cache, args.aws_region, sorted({t for t in aws_types if t}))
+        counts.append(f"{found} AWS prices ({args.aws_region})")
+    if not counts:
+        raise MigrateError("prices refresh: give --azure-region and/or --aws-region")
+    save_cache(cache, path)
+    _say(f"prices: {', '.join(counts)} -> {path}")
     return 0
 
 
@@ -261,6 +329,39 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _performance_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--sizing",
+        choices=("performance", "as-is"),
+        default="performance",
+        help="performance: from measured use where the inventory has metrics (else as-is); "
+        "as-is: from the Azure size (default: performance)",
+    )
+    sub.add_argument(
+        "--percentile", type=int, choices=(50, 90, 95, 99), default=95,
+        help="percentile of the hourly CPU and used memory (default: 95)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--comfort-factor", type=float, default=1.3, metavar="F",
+        help="headroom over the percentile (default: 1.3)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--min-history-days", type=float, default=7.0, metavar="DAYS",
+        help="days of data below which a workload stays as-is (default: 7)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--min-confidence", type=int, choices=range(1, 6), default=3, metavar="1-5",
+        help="confidence (share of data points present) below which a workload stays as-is "
+        "(default: 3)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--prices", type=Path, metavar="FILE",
+        help="price cache (default: $CUTOVER_PRICE_CACHE or ~/.cache/cutover/prices.json; "
+        "filled by `prices refresh`); prices it lacks show as unknown",
+    )  # fmt: skip
+    sub.add_argument("--no-prices", action="store_true", help="plan without costs")
+
+
 def parser() -> argparse.ArgumentParser:
     # Under the console script (`cutover migrate ...`) the usage names that command.
     prog = sys.argv[0] if sys.argv and sys.argv[0].startswith("cutover ") else PROG
@@ -314,6 +415,16 @@ def parser() -> argparse.ArgumentParser:
         help="live: one Azure Resource Graph query across the subscriptions (big estates); "
         "falls back to per-subscription listing where the query is not permitted",
     )
+    sub.add_argument(
+        "--metrics",
+        action="store_true",
+        help="live: also read Azure Monitor platform metrics (CPU, available memory, network, "
+        "disk IOPS; hourly average and maximum) of every VM and scale set, for --sizing "
+        "performance",
+    )
+    sub.add_argument(
+        "--days", type=int, default=30, help="days of metrics to read (default: 30, max 93)"
+    )
     _common(sub)
     sub.set_defaults(run=cmd_inventory)
 
@@ -337,6 +448,7 @@ def parser() -> argparse.ArgumentParser:
         help="make an Azure Load Balancer an ALB when every rule is TCP with an HTTP(S) probe "
         "on its backend port (default: NLB, like for like)",
     )
+    _performance_arguments(sub)
     _common(sub)
     sub.set_defaults(run=cmd_plan)
 
@@ -393,6 +505,29 @@ def parser() -> argparse.ArgumentParser:
     )
     _common(sub)
     sub.set_defaults(run=cmd_stack_config)
+
+    prices = commands.add_parser(
+        "prices", help="maintain the price cache", description="Maintain the price cache."
+    )
+    _common(prices)
+    price_commands = prices.add_subparsers(dest="prices_command", metavar="COMMAND")
+    price_commands.required = True
+    sub = price_commands.add_parser(
+        "refresh",
+        help="fetch on-demand VM prices into the price cache",
+        description="Azure: the Retail Prices API (anonymous; pay-as-you-go VM meters of the "
+        "region). AWS: the Price List Query API (boto3's default session, us-east-1; honours "
+        "AWS_ENDPOINT_URL). Entries are dated and name their source.",
+    )
+    sub.add_argument("--azure-region", metavar="R", help="Azure region, e.g. westeurope")
+    sub.add_argument("--aws-region", metavar="R", help="AWS region, e.g. eu-central-1")
+    sub.add_argument(
+        "--plan", type=Path, metavar="PLAN",
+        help="only the sizes and types of this plan.json (default: every VM size of the region)",
+    )  # fmt: skip
+    sub.add_argument("--cache", type=Path, metavar="FILE", help="price cache to update")
+    _common(sub)
+    sub.set_defaults(run=cmd_prices_refresh)
 
     catalog = commands.add_parser(
         "catalog", help="maintain the embedded catalogs", description="Maintain the catalogs."

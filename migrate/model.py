@@ -317,6 +317,40 @@ class OtherResource:
     source: str
 
 
+@dataclass(slots=True)
+class MetricSummary:
+    """One Azure Monitor metric of one resource over the period, summarised (no raw points).
+
+    The percentiles are over the hourly ``aggregation`` values (Maximum where the export has it:
+    the closest to Azure Migrate's 10-minute peaks). ``daily`` holds each day's maximum of them
+    (None: no point that day), for the report's charts.
+    """
+
+    name: str
+    unit: str
+    aggregation: str
+    points: int
+    percentiles: dict[str, float] = field(default_factory=dict)  # p1 p5 p50 p90 p95 p99
+    maximum: float = 0.0
+    minimum: float = 0.0
+    mean: float = 0.0
+    daily: list[float | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Utilization:
+    """Measured use of one VM or scale set: hourly points expected over the period, and the
+    summary of each metric read (``migrate.sources.metrics``)."""
+
+    resource_id: str
+    source: str
+    start: str
+    end: str
+    points_expected: int
+    interval: str = "PT1H"
+    metrics: list[MetricSummary] = field(default_factory=list)
+
+
 @dataclass
 class Inventory:
     vms: list[VirtualMachine] = field(default_factory=list)
@@ -330,6 +364,8 @@ class Inventory:
     # NICs folded into their VMs, and public IP addresses: kept so the plan accounts for each.
     network_interfaces: list[NetworkInterface] = field(default_factory=list)
     public_ips: list[PublicIpAddress] = field(default_factory=list)
+    # Azure Monitor platform metrics per VM / scale set (`inventory --metrics`, or exports).
+    utilization: list[Utilization] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         body = _to_json(self)

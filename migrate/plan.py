@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,6 +27,7 @@ from migrate.model import (
     VmSize,
     id_key,
 )
+from migrate.performance import PerformanceOptions, combine, size_for_use
 from migrate.sizing import SizingChoice, choose_instance_type
 
 PLAN_SCHEMA_VERSION = 1
@@ -47,6 +49,11 @@ _ADJUSTMENT = {
 class PlanOptions:
     group_tag: str = "workload"  # plain VMs sharing this tag's value form one workload
     prefer_alb: bool = False  # upgrade L4 balancers whose rules are all HTTP(S)-probed
+    sizing: str = "performance"  # performance (where metrics exist) | as-is
+    performance: PerformanceOptions = PerformanceOptions()
+    # EC2 on-demand hourly price by (instance type, Azure location, OS): performance sizing
+    # takes the cheaper of its candidates when both are priced (migrate.costs.hourly_lookup).
+    ec2_hourly: Callable[[str, str, str], float | None] | None = None
 
 
 def _sizing(size: VmSize) -> SizingChoice:
@@ -92,6 +99,7 @@ class _Planner:
         self.used: set[str] = set()
         self.unused_reason: dict[str, str] = {}
         self.lb_by_key = {id_key(lb.id): lb for lb in inventory.load_balancers}
+        self.utilization = {id_key(u.resource_id): u for u in inventory.utilization}
         # regional balancer key -> the cross-region balancers whose pools name its frontends
         self.global_of: dict[str, list[LoadBalancer]] = defaultdict(list)
         for lb in inventory.load_balancers:
@@ -171,6 +179,7 @@ class _Planner:
             "instances": instances,
             "location": first.location,
             "zones": zones,
+            "osType": _os_type([first, *group.vms]),
         }
         if group.scale_set is not None and group.scale_set.vm_sizes:
             azure["vmSizes"] = list(group.scale_set.vm_sizes)
@@ -178,6 +187,7 @@ class _Planner:
         if placement is not None:
             azure["zonePlacement"] = placement
         azure["autoscaleSettings"] = self.capacity(group, instances, aws, warnings)
+        self.performance(ids, size, choice, aws, azure, warnings)
         azure["loadBalancers"] = self.load_balancer(group, aws, warnings)
         disks_azure, disks_aws = plan_disks([first, *group.vms], warnings)
         azure.update(disks_azure)
@@ -235,6 +245,45 @@ class _Planner:
             f"planned as a mixed-instances group of {', '.join(types)} (on-demand "
             f"{mapped['onDemand']}, Spot {mapped['spot']})"
         )
+
+    def performance(
+        self,
+        ids: list[str],
+        size: VmSize,
+        as_is: SizingChoice,
+        aws: dict[str, Any],
+        azure: dict[str, Any],
+        warnings: list[str],
+    ) -> None:
+        """Performance sizing (``migrate.performance``) where the inventory has metrics: the
+        as-is choice is kept in ``aws.sizing.asIs``; an instance mix stays as-is."""
+        utils = [u for u in (self.utilization.get(id_key(i)) for i in ids) if u is not None]
+        if self.options.sizing != "performance" or not utils:
+            return
+        if "instanceTypes" in aws:
+            aws["sizing"]["basis"] = "as-is (instance mix)"
+            return
+        # Measured with the current instances; the group may shrink to MinSize under load.
+        factor = aws["desiredCapacity"] / aws["minSize"] if aws["minSize"] > 0 else 1.0
+        price = self.options.ec2_hourly
+        location, os_type = azure["location"], azure["osType"]
+        hourly = (lambda t: price(t, location, os_type)) if price is not None else None
+        result = size_for_use(size, combine(utils), as_is, self.options.performance, factor, hourly)
+        aws["performance"] = {**result.facts, "basis": "performance" if result.choice else "as-is"}
+        aws["performance"]["reason"] = result.reason
+        aws["sizing"]["asIs"] = as_is.instance_type
+        aws["sizing"]["basis"] = aws["performance"]["basis"]
+        if result.choice is None:
+            if not size.gpus:
+                warnings.append(f"performance sizing not applied: {result.reason}")
+            return
+        warnings.extend(result.choice.warnings)
+        aws["sizing"].update(
+            runnerUp=result.choice.runner_up, runnerUpReason=result.choice.runner_up_reason
+        )
+        aws["instanceType"] = result.choice.instance_type
+        aws["alternatives"] = result.choice.alternatives
+        aws["sizingRationale"] = f"{result.reason}; as-is: {as_is.rationale}"
 
     @staticmethod
     def instance_count(group: Group) -> int:
@@ -631,6 +680,12 @@ class _Planner:
         for sub in self.inv.subscriptions:
             if sub.status != "ok":
                 self.skip(f"/subscriptions/{sub.id}", f"inventory failed: {sub.error}")
+
+
+def _os_type(resources: list[Any]) -> str:
+    """Windows if any member runs Windows (priced and imaged as Windows), else its OS or ''."""
+    kinds = {str(r.os_type) for r in resources if r.os_type}
+    return "Windows" if any(k.lower() == "windows" for k in kinds) else next(iter(kinds), "")
 
 
 # Azure's automatic zone placement targets three zones unless maxZoneCount says otherwise.

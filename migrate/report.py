@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from migrate import catalog
+from migrate import catalog, report_costs
 from migrate.findings import (
     Finding,
     all_findings,
@@ -50,9 +50,10 @@ CSV_COLUMNS = (
     "warnings",
     "reason",
     "findings",  # each finding as "severity: text", blockers first
+    *report_costs.CSV_COLUMNS,  # measured use and monthly cost
 )
 # Plan keys the renderers show in their own words; any other key is listed as it is.
-KNOWN_WORKLOAD_KEYS = frozenset({"name", "azure", "aws", "warnings"})
+KNOWN_WORKLOAD_KEYS = frozenset({"name", "azure", "aws", "warnings", "cost"})
 KNOWN_AZURE_KEYS = frozenset(
     {"kind", "ids", "vmSize", "instances", "location", "zones", "loadBalancers",
      "autoscaleSettings"}
@@ -60,7 +61,7 @@ KNOWN_AZURE_KEYS = frozenset(
 KNOWN_AWS_KEYS = frozenset(
     {"instanceType", "alternatives", "sizingRationale", "minSize", "maxSize", "desiredCapacity",
      "scalingPolicies", "healthCheck", "listeners", "loadBalancerType", "targetPort",
-     "deregistrationDelay"}
+     "deregistrationDelay", "performance"}
 )  # fmt: skip
 RUN = ".venv/bin/python -m migrate"
 
@@ -193,6 +194,7 @@ def header_facts(plan: dict[str, Any], context: Context) -> list[tuple[str, str]
     for w in plan["workloads"]:
         location = w["azure"].get("location", "")
         regions.setdefault(target_region(location) or "unmapped", set()).add(location)
+    facts += report_costs.header_lines(plan)
     facts.append(
         (
             "Target AWS region",
@@ -350,6 +352,10 @@ def workload_lines(w: dict[str, Any], context: Context) -> list[Line]:
                 f"(drain): {f'{delay}s' if delay is not None else 'default'}"
             )
         )
+    lines += [
+        Line(text, children=[Line(c) for c in children])
+        for text, children in report_costs.workload_lines(w)
+    ]
     lines += _extra(aws, KNOWN_AWS_KEYS, "AWS ")
     lines += _extra(az, KNOWN_AZURE_KEYS, "Azure ")
     lines += _extra(w, KNOWN_WORKLOAD_KEYS, "")
@@ -398,6 +404,7 @@ def rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
                     "warnings": " | ".join(w["warnings"]),
                     "reason": "",
                     "findings": listed,
+                    **report_costs.csv_values(w),
                 }
             )
     for s in plan["skipped"]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from migrate import report_costs
 from migrate.findings import SEVERITIES, all_findings, counts, skipped_severity, status
 from migrate.findings import workload_findings as findings_of
 from migrate.report import (
@@ -153,6 +154,15 @@ def page(plan: dict[str, Any], context: Context) -> str:
             f"<td>{tally['blocker']} / {tally['action']} / {tally['note']}</td></tr>"
         )
     out.append("</tbody></table>")
+    out.append(
+        "<h2>Measured use and monthly cost</h2><table><thead><tr>"
+        + "".join(f"<th>{_e(h)}</th>" for h in report_costs.TABLE_HEADERS)
+        + "<th>CPU / memory per day</th></tr></thead><tbody>"
+    )
+    for w in plan["workloads"]:
+        cells = "".join(f"<td>{_e(c)}</td>" for c in report_costs.table_row(w))
+        out.append(f"<tr data-f>{cells}<td>{report_costs.svg(w)}</td></tr>")
+    out.append("</tbody></table>")
     findings = all_findings(plan)
     out.append("<h2>Findings (blockers first)</h2>")
     if findings:
@@ -176,6 +186,9 @@ def page(plan: dict[str, Any], context: Context) -> str:
             f"<details id='{_anchor(w['name'])}' data-f data-status='{_e(state)}'>"
             f"<summary>{_e(w['name'])} {_badge(state)}</summary><ul>"
         )
+        chart = report_costs.svg(w)
+        if chart:
+            out.append(f"<li>CPU (blue) and memory (orange), daily peak %: {chart}</li>")
         out += [_li(line) for line in workload_lines(w, context)]
         out.append("</ul></details>")
     out.append("<h2>Skipped</h2>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from migrate import report_costs
 from migrate.findings import (
     SEVERITIES,
     all_findings,
@@ -64,6 +65,13 @@ def markdown(plan: dict[str, Any], context: Context) -> str:
             f"{capacity(aws)} | {_md_escape(front(aws))} | "
             f"{tally['blocker']} / {tally['action']} / {tally['note']} |"
         )
+    lines += ["", "## Measured use and monthly cost", ""]
+    lines += ["| " + " | ".join(report_costs.TABLE_HEADERS) + " |",
+              "|" + "---|" * len(report_costs.TABLE_HEADERS)]  # fmt: skip
+    lines += [
+        "| " + " | ".join(_md_escape(c) for c in report_costs.table_row(w)) + " |"
+        for w in plan["workloads"]
+    ]
     findings = all_findings(plan)
     lines += ["", "## Findings (blockers first)", ""]
     if findings:

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from migrate import catalog, sizenames
@@ -52,6 +53,7 @@ class _Ec2Name:
     dash: str
 
 
+@cache
 def ec2_name(name: str) -> _Ec2Name | None:
     if name.startswith("u-"):
         return _Ec2Name("u", 1, "", "")
@@ -131,6 +133,7 @@ def _in_series(t: Ec2Type, series: list[str]) -> bool:
     return parts is not None and parts.series in series
 
 
+@cache
 def _pool(sizing_class: str) -> list[Ec2Type]:
     """Current-generation, virtualised types of one class (GPU: any type with a GPU)."""
     series = catalog.mapping()["series"]

@@ -26,7 +26,7 @@ from migrate.model import (
     id_key,
     subscription_of,
 )
-from migrate.sources import arm, attach_sizes, collection, fold_network_interfaces
+from migrate.sources import arm, attach_sizes, collection, fold_network_interfaces, metrics
 
 
 def _items(body: Any, source: str) -> list[dict[str, Any]]:
@@ -95,6 +95,9 @@ def load_export(path: Path | str, exclude: Sequence[str] = ()) -> Inventory:
     for file in files:
         try:
             body = _body(file)
+            if metrics.is_metrics_body(body):  # `az monitor metrics list --resource ID ...`
+                inventory.utilization.append(metrics.from_export(body, str(file)))
+                continue
             if folder and not _looks_like_azure(body):
                 inventory.notes.append(
                     f"{file}: skipped, not Azure JSON (no ARM 'id', 'value' list or array of "

@@ -33,6 +33,8 @@ from urllib.parse import parse_qs, urlsplit
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
+from migrate.sources.metrics import is_metrics_body, resource_of
+
 TOKEN = "fake-arm-token"
 
 # Top-level keys of an ARM resource outside its ``properties`` (the ARM resource envelope).
@@ -122,6 +124,8 @@ class FakeArm:
     graph_quota: int = 15
     graph_window: float = 5.0
     graph_denied: int = 0
+    # `az monitor metrics list` bodies by resource id (lower case): the metrics APIs' answers.
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -154,6 +158,9 @@ class FakeArm:
         """Serve every resource of an export folder as ARM returns it (see :func:`arm_body`)."""
         for file in sorted(folder.rglob("*.json")):
             body = json.loads(file.read_text())
+            if is_metrics_body(body):  # `az monitor metrics list`: served by the metrics APIs
+                self.metrics[resource_of(body["value"][0]["id"]).lower()] = body
+                continue
             if isinstance(body, dict):
                 body = body.get("value", [body])
             self.add_resources([arm_body(res) for res in body if "id" in res])

@@ -1,0 +1,188 @@
+"""Azure Monitor platform metrics -> ``Utilization`` summaries (no raw points are kept).
+
+The same metric objects arrive three ways: `az monitor metrics list --resource ID --metric ...
+--interval PT1H --aggregation Average Maximum` (one file per resource), the per-resource REST
+API (azure-mgmt-monitor, ``{"timespan", "interval", "value": [metric...]}``) and the batch API
+(azure-monitor-querymetrics, one such body per resource). Each metric has ``name.value``,
+``unit`` and ``timeseries[].data[]`` with ``timeStamp`` and the aggregations asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from migrate.errors import MigrateError
+from migrate.model import MetricSummary, Utilization
+
+# The metrics sizing and the report read (Azure Monitor's names for VMs and scale sets).
+CPU = "Percentage CPU"
+AVAILABLE_MEMORY_BYTES = "Available Memory Bytes"
+AVAILABLE_MEMORY_PERCENT = "Available Memory Percentage"
+METRIC_NAMES = (
+    CPU,
+    AVAILABLE_MEMORY_BYTES,
+    AVAILABLE_MEMORY_PERCENT,
+    "Network In Total",
+    "Network Out Total",
+    "Disk Read Operations/Sec",
+    "Disk Write Operations/Sec",
+)
+PERCENTILES = (1, 5, 50, 90, 95, 99)
+_HIGH_KEYS = (("maximum", "Maximum"), ("average", "Average"))
+_METRICS_PROVIDER = "/providers/microsoft.insights/metrics/"
+
+
+def is_metrics_body(body: Any) -> bool:
+    """True for an `az monitor metrics list` / metrics REST body (a list of metric objects)."""
+    return (
+        isinstance(body, dict)
+        and "timespan" in body
+        and isinstance(body.get("value"), list)
+        and all(isinstance(m, dict) and "timeseries" in m for m in body["value"])
+    )
+
+
+def parse_time(text: str, source: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MigrateError(f"{source}: '{text}' is not an ISO 8601 time") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def interval_hours(text: str, source: str) -> float:
+    """``PT1H`` (REST, az 2.x) or ``1:00:00`` (older az) -> hours."""
+    raw = str(text).strip().upper()
+    if raw.startswith("PT"):
+        number, unit = raw[2:-1], raw[-1:]
+        scale = {"H": 1.0, "M": 1 / 60, "S": 1 / 3600}.get(unit)
+        if scale is not None and number.replace(".", "", 1).isdigit():
+            return float(number) * scale
+    elif raw.count(":") == 2:
+        h, m, s = raw.split(":")
+        return int(h) + int(m) / 60 + float(s) / 3600
+    raise MigrateError(
+        f"{source}: interval '{text}' is not understood; export with `--interval PT1H`"
+    )
+
+
+def resource_of(metric_id: str) -> str:
+    """``<resource id>/providers/Microsoft.Insights/metrics/<name>`` -> the resource id."""
+    cut = metric_id.lower().find(_METRICS_PROVIDER)
+    return metric_id[:cut] if cut > 0 else ""
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list (Azure Migrate's convention)."""
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summarize_metric(
+    metric: dict[str, Any], start: datetime, days: int, source: str
+) -> MetricSummary | None:
+    """One metric object -> its summary; None when it has no point at all."""
+    name = metric.get("name")
+    name = name.get("value") if isinstance(name, dict) else name
+    if not isinstance(name, str):
+        raise MigrateError(f"{source}: a metric without name.value")
+    # Lower available memory is the busier hour: its hourly Minimum (else Average) is read and
+    # combined by the minimum; every other metric by its Maximum (else Average).
+    low = name.startswith("Available Memory")
+    keys = (("minimum", "Minimum"), ("average", "Average")) if low else _HIGH_KEYS
+    pick = min if low else max
+    by_time: dict[str, float] = {}
+    aggregation = ""
+    for series in metric.get("timeseries") or []:
+        for point in series.get("data") or []:
+            for key, label in keys:
+                value = point.get(key)
+                if value is not None:
+                    stamp = str(point.get("timeStamp") or point.get("timestamp"))
+                    by_time[stamp] = pick(by_time.get(stamp, value), float(value))
+                    aggregation = aggregation or label
+                    break
+    if not by_time:
+        return None
+    values = sorted(by_time.values())
+    daily: list[float | None] = [None] * max(days, 1)
+    for stamp, value in by_time.items():
+        day = int((parse_time(stamp, source) - start) / timedelta(days=1))
+        if 0 <= day < len(daily):
+            seen = daily[day]
+            daily[day] = value if seen is None else pick(seen, value)
+    return MetricSummary(
+        name=name,
+        unit=str(metric.get("unit") or ""),
+        aggregation=aggregation,
+        points=len(values),
+        percentiles={f"p{p}": round(percentile(values, p), 4) for p in PERCENTILES},
+        maximum=round(values[-1], 4),
+        minimum=round(values[0], 4),
+        mean=round(sum(values) / len(values), 4),
+        daily=[None if v is None else round(v, 2) for v in daily],
+    )
+
+
+def summarize(
+    resource_id: str,
+    metrics: Iterable[dict[str, Any]],
+    timespan: str,
+    interval: str,
+    source: str,
+) -> Utilization:
+    """The metric objects of one resource over ``timespan`` (``start/end``) -> a Utilization."""
+    if "/" not in str(timespan):
+        raise MigrateError(f"{source}: timespan '{timespan}' is not 'start/end'")
+    first, last = str(timespan).split("/", 1)
+    start, end = parse_time(first, source), parse_time(last, source)
+    if end <= start:
+        raise MigrateError(f"{source}: timespan '{timespan}' ends before it starts")
+    hours = interval_hours(interval, source)
+    expected = int(round((end - start) / timedelta(hours=hours)))
+    days = math.ceil((end - start) / timedelta(days=1))
+    summaries = [summarize_metric(m, start, days, source) for m in metrics]
+    return Utilization(
+        resource_id=resource_id,
+        source=source,
+        start=start.isoformat().replace("+00:00", "Z"),
+        end=end.isoformat().replace("+00:00", "Z"),
+        points_expected=expected,
+        interval="PT1H" if hours == 1 else str(interval),
+        metrics=[s for s in summaries if s is not None],
+    )
+
+
+def from_export(body: dict[str, Any], source: str) -> Utilization:
+    """An `az monitor metrics list` body (one resource) -> its Utilization."""
+    ids = {resource_of(str(m.get("id") or "")) for m in body["value"]} - {""}
+    if len(ids) != 1:
+        raise MigrateError(
+            f"{source}: metrics of {len(ids) or 'no'} resources; export one resource per file "
+            "(`az monitor metrics list --resource ID ...`)"
+        )
+    return summarize(
+        ids.pop(), body["value"], body["timespan"], body.get("interval") or "PT1H", source
+    )
+
+
+def share_present(util: Utilization) -> float:
+    """The share of expected hourly points present for CPU (and memory, when read)."""
+    if util.points_expected <= 0:
+        return 0.0
+    wanted = [m for m in util.metrics if m.name in (CPU, *_MEMORY)]
+    if not any(m.name == CPU for m in wanted):
+        return 0.0
+    return min(1.0, min(m.points for m in wanted) / util.points_expected)
+
+
+_MEMORY = (AVAILABLE_MEMORY_BYTES, AVAILABLE_MEMORY_PERCENT)
+
+
+def metric(util: Utilization, *names: str) -> MetricSummary | None:
+    """The first of ``names`` that ``util`` has."""
+    found = {m.name: m for m in util.metrics}
+    return next((found[n] for n in names if n in found), None)

@@ -1,0 +1,192 @@
+"""Live metrics through the real clients (azure-monitor-querymetrics MetricsClient,
+azure-mgmt-monitor) against the fake Azure Monitor on 127.0.0.1 (tests/migrate/fake_metrics.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from migrate.model import Inventory, VirtualMachine
+from migrate.plan import build_plan
+from migrate.sources.export import load_export
+from migrate.sources.live import AzureConnection
+from migrate.sources.metrics_live import BATCH_LIMIT, read_metrics
+from tests.migrate.conftest import SAMPLE
+from tests.migrate.fake_arm import FakeCredential, PlainHttpBearerPolicy
+from tests.migrate.fake_metrics import FakeMonitor
+from tests.migrate.metrics_bodies import az_metrics_body
+
+# The sample's metrics cover 2026-11-01 to 2026-11-15.
+SAMPLE_END = datetime(2026, 11, 15, tzinfo=UTC)
+SUB = "22222222-3333-4444-8555-666666666666"
+VM_PROVIDER = "providers/Microsoft.Compute/virtualMachines"
+
+
+@pytest.fixture
+def monitor() -> Iterator[FakeMonitor]:
+    with FakeMonitor() as server:
+        yield server
+
+
+def connection(server: FakeMonitor, **extra: Any) -> AzureConnection:
+    credential = FakeCredential()
+    kwargs = {
+        "authentication_policy": PlainHttpBearerPolicy(credential),
+        "retry_total": 3,
+        "retry_backoff_factor": 0.01,
+        "retry_backoff_max": 0.05,
+        **extra,
+    }
+    return AzureConnection(credential=credential, base_url=server.url, client_kwargs=kwargs)
+
+
+def _without_metrics() -> Inventory:
+    inventory = load_export(SAMPLE)
+    inventory.utilization = []
+    return inventory
+
+
+def _summaries(inventory: Inventory) -> list[dict[str, Any]]:
+    body = inventory.to_json()["utilization"]
+    for u in body:
+        u.pop("source")
+    return sorted(body, key=lambda u: u["resourceId"].lower())
+
+
+def test_batch_metrics_of_the_sample_equal_its_az_exports(monitor: FakeMonitor) -> None:
+    monitor.add_export_folder(SAMPLE)
+    inventory = _without_metrics()
+
+    report = read_metrics(
+        inventory, connection(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END
+    )
+
+    assert _summaries(inventory) == _summaries(load_export(SAMPLE))
+    assert report.fallback_calls == 0
+    assert [n.split(": ")[1].rsplit("/", 1)[-1] for n in report.notes] == ["vm-legacy-01"]
+    # one call per (subscription, region, namespace): prod VMs, prod scale sets, legacy VMs
+    assert sorted(n for kind, n, status in monitor.log if kind == "batch") == [1, 2, 6]
+
+
+def _estate(monitor: FakeMonitor, count: int, regions: tuple[str, ...]) -> Inventory:
+    inventory = Inventory()
+    for i in range(count):
+        region = regions[i % len(regions)]
+        rid = f"/subscriptions/{SUB}/resourceGroups/rg/{VM_PROVIDER}/vm-{i}"
+        inventory.vms.append(VirtualMachine(rid, f"vm-{i}", region, "Standard_D4s_v5", "t"))
+        monitor.add(az_metrics_body(rid, cpu_p95=20, memory_gib=16, days=2, region=region, seed=i))
+    return inventory
+
+
+def test_batch_calls_hold_at_most_50_resources_of_one_subscription_and_region(
+    monitor: FakeMonitor,
+) -> None:
+    inventory = _estate(monitor, 130, ("westeurope", "northeurope"))
+
+    read_metrics(
+        inventory, connection(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, tzinfo=UTC),
+    )  # fmt: skip
+
+    sizes = sorted(n for kind, n, status in monitor.log if kind == "batch" and status == 200)
+    assert sizes == [15, 15, 50, 50] and max(sizes) <= BATCH_LIMIT
+    assert len(inventory.utilization) == 130  # the fake refuses mixed regions or subscriptions
+
+
+def test_throttled_batch_calls_are_retried_after_retry_after(monitor: FakeMonitor) -> None:
+    monitor.add_export_folder(SAMPLE)
+    monitor.throttle(2, retry_after="1")
+    inventory = _without_metrics()
+
+    started = datetime.now(UTC)
+    read_metrics(
+        inventory, connection(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END,
+        max_workers=1,
+    )  # fmt: skip
+
+    statuses = [status for kind, _, status in monitor.log if kind == "batch"]
+    assert statuses[:2] == [429, 429] and statuses.count(200) == 3
+    assert (datetime.now(UTC) - started).total_seconds() >= 2  # Retry-After honoured
+    assert _summaries(inventory) == _summaries(load_export(SAMPLE))
+
+
+def test_a_refused_batch_api_falls_back_to_the_per_resource_api(monitor: FakeMonitor) -> None:
+    monitor.add_export_folder(SAMPLE)
+    monitor.refuse_batch(403)
+    inventory = _without_metrics()
+
+    report = read_metrics(
+        inventory, connection(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END
+    )
+
+    assert report.fallback_calls == 9  # vm-legacy-01 has no metrics: 404, a note
+    assert [kind for kind, _, status in monitor.log if status == 200] == ["resource"] * 8
+    assert any("vm-legacy-01: 404" in n for n in report.notes)
+    assert any("batch API refused (403)" in n for n in report.notes)
+    assert _summaries(inventory) == _summaries(load_export(SAMPLE))
+
+
+def test_throttling_beyond_the_retries_leaves_those_resources_as_is(monitor: FakeMonitor) -> None:
+    monitor.add_export_folder(SAMPLE)
+    monitor.throttle(100, retry_after="0")
+    inventory = _without_metrics()
+
+    report = read_metrics(
+        inventory, connection(monitor, retry_total=1), days=14, endpoint=monitor.endpoint,
+        now=SAMPLE_END,
+    )  # fmt: skip
+
+    assert inventory.utilization == [] and len(report.notes) == 3
+    assert all("429" in n and "planned as-is" in n for n in report.notes)
+    plan = build_plan(inventory)
+    assert all("performance" not in w["aws"] for w in plan["workloads"])
+
+
+def test_partial_data_gives_low_confidence_and_a_resource_without_data_stays_as_is(
+    monitor: FakeMonitor,
+) -> None:
+    inventory = _estate(monitor, 2, ("westeurope",))
+    # vm-0 has 12 of 48 hours; vm-1 has no metrics at all
+    first = inventory.vms[0].id
+    monitor.add(az_metrics_body(first, cpu_p95=10, memory_gib=16, days=2, days_present=0.5))
+    monitor.bodies.pop(inventory.vms[1].id.lower())
+    for vm in inventory.vms:
+        vm.tags = {"workload": vm.name}
+    inventory.vm_sizes["Standard_D4s_v5"] = load_export(SAMPLE).vm_sizes["Standard_D4s_v5"]
+
+    read_metrics(
+        inventory, connection(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, tzinfo=UTC),
+    )  # fmt: skip
+    plan = {
+        w["azure"]["ids"][0].rsplit("/", 1)[-1]: w["aws"]
+        for w in build_plan(inventory)["workloads"]
+    }
+
+    assert plan["vm-0"]["performance"]["confidence"] == 2  # 12 of 48 points: 25 %
+    assert plan["vm-0"]["performance"]["basis"] == "as-is"
+    assert "performance" not in plan["vm-1"]
+    assert any("vm-1: no data point in the period; planned as-is" in n for n in inventory.notes)
+
+
+def test_inventory_cli_refuses_metrics_with_an_export(capsys: pytest.CaptureFixture) -> None:
+    from migrate.cli import main
+
+    assert main(["inventory", "--from-export", str(SAMPLE), "--metrics", "-o", "-"]) == 2
+    assert "put `az monitor metrics list` files in the export" in capsys.readouterr().err
+
+
+def test_the_fake_refuses_resources_of_two_regions_in_one_call(monitor: FakeMonitor) -> None:
+    inventory = _estate(monitor, 2, ("westeurope", "northeurope"))
+    for vm in inventory.vms:  # lie about the location: one batch, two real regions
+        vm.location = "westeurope"
+
+    report = read_metrics(
+        inventory, connection(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, tzinfo=UTC),
+    )  # fmt: skip
+
+    assert inventory.utilization == [] and "not in region westeurope" in report.notes[0]
