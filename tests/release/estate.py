@@ -47,6 +47,7 @@ class Estate:
     listener_arn: str
     target_groups: dict[str, str]
     groups: dict[str, str]
+    clock: Any = None  # the test's FakeClock, which the AWS model in front of moto follows
 
     def client(self, name: str) -> Any:
         return self.session.client(name)

@@ -14,10 +14,13 @@ from moto.server import ThreadedMotoServer
 from release.cli import parser, run_release
 from release.errors import ReleaseError
 from release.run import Release
+from tests.release.awsmodel import TargetsTurnHealthy
 from tests.release.estate import Estate, PlayedCodeDeploy, build_estate
 from tests.shift.traffic_estate import FakeClock
 
 REVISION = "s3://shop-revisions/app-2.0.zip"
+# The production stack's health check: healthyThreshold 3, interval 10 s.
+TIME_TO_HEALTHY = (3 + 1) * 10
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +33,26 @@ def moto_url() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def aws(moto_url: str) -> Iterator[TargetsTurnHealthy]:
+    model = TargetsTurnHealthy(moto_url, FakeClock(), TIME_TO_HEALTHY)
+    yield model
+    model.close()
+
+
 @pytest.fixture
-def estate(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
+def clock(aws: TargetsTurnHealthy) -> FakeClock:
+    """The test's time, which the AWS model in front of moto follows too."""
+    aws.clock, aws.seconds = FakeClock(), TIME_TO_HEALTHY
+    return aws.clock
+
+
+@pytest.fixture
+def estate(
+    aws: TargetsTurnHealthy, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Estate:
     for name, value in {
-        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ENDPOINT_URL": aws.url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
@@ -42,7 +61,13 @@ def estate(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Es
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     # One moto server for the module: each test gets its own stack name.
-    return build_estate(tmp_path, stack=tmp_path.name[-12:].replace("_", "-").strip("-"))
+    built = build_estate(tmp_path, stack=tmp_path.name[-12:].replace("_", "-").strip("-"))
+    built.clock = clock
+    clock.sleep(TIME_TO_HEALTHY)  # the live colour's targets have long been healthy
+    for arn in built.target_groups.values():
+        built.client("elbv2").describe_target_health(TargetGroupArn=arn)
+    clock.sleep(TIME_TO_HEALTHY)
+    return built
 
 
 def release(
@@ -55,7 +80,7 @@ def release(
     args = parser().parse_args(
         ["shop", "--config", str(estate.stack_file), "--hold", "60", "--keep-old", "600", *options]
     )
-    clock = clock or FakeClock()
+    clock = clock or estate.clock
     played = PlayedCodeDeploy(estate.client("codedeploy"), clock, outcome)
     built = run_release(
         args,
@@ -86,15 +111,35 @@ def test_a_release_moves_every_user_to_the_idle_colour_and_retires_the_old(estat
     assert kept.capacity["blue"] == "3/3/6" and kept.share["green"] == 100
 
 
-def test_each_step_is_held_and_gated(estate):
+def test_each_step_is_held_and_gated(estate, clock):
     lines: list[str] = []
-    clock = FakeClock()
-    built, _ = release(estate, "--revision", REVISION, clock=clock, say=lines.append)
+    built, _ = release(estate, "--revision", REVISION, say=lines.append)
     assert built.run() == 0
     gates = [line for line in lines if line.startswith("gates at")]
     assert [g.split(":")[0] for g in gates] == ["gates at 10%", "gates at 50%", "gates at 100%"]
     assert all("healthy targets 3/3" in g and "5xx ratio" in g for g in gates)
     assert clock.naps.count(60) == 3 and 600 in clock.naps
+
+
+def test_no_user_moves_before_the_new_targets_passed_their_health_checks(estate):
+    built, _ = release(estate, "--revision", REVISION)
+    assert built.run() == 0
+    events = built.report.events
+    sized = next(e for e in events if e.what.startswith("sized green"))
+    first_step = next(e for e in events if e.share["green"] > 0)
+    assert first_step.seconds - sized.seconds >= TIME_TO_HEALTHY
+
+
+def test_targets_that_never_turn_healthy_move_no_user(estate, aws):
+    aws.seconds = 10_000
+    changes = listener_changes(estate)
+    built, _ = release(estate, "--revision", REVISION, "--healthy-timeout", "120")
+    assert built.run() == 1
+    assert changes == []
+    assert estate.capacity("green") == (0, 0, 6)
+    assert (
+        built.report.events[-1].what == "green's targets not healthy in time: green back to 0/0/6"
+    )
 
 
 def listener_changes(estate: Estate) -> list[dict[str, int]]:
