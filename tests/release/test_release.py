@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
+from rehearsal.declared import DeclarationError, declared_fleet
 from release.cli import parser, run_release
 from release.errors import ReleaseError
 from release.run import Release
@@ -331,3 +332,10 @@ def test_missing_outputs_name_the_output(estate):
     with pytest.raises(ReleaseError) as error:
         run_release(args, session=estate.session, outputs=lambda s: {})
     assert "deploymentStyle" in str(error.value)
+
+
+def test_the_deployment_rehearsal_says_why_it_cannot_take_a_blue_green_stack(estate):
+    with pytest.raises(DeclarationError) as error:
+        declared_fleet("shop", estate.stack_file)
+    assert "declares 2 Auto Scaling groups" in str(error.value)
+    assert "bench/bench_release.py" in str(error.value)
