@@ -72,7 +72,11 @@ class Estate:
         )
 
 
-def build_estate(tmp_path: Path, stack: str = "shop") -> Estate:
+def build_estate(
+    tmp_path: Path, stack: str = "shop", idle: tuple[int, int, int] = (0, 0, 6)
+) -> Estate:
+    """Blue live at 2/3/6; green idle at ``idle`` (0/0/6 after a release; as `pulumi up` first
+    creates it, 2/3/6)."""
     session = boto3.Session(region_name=REGION)
     ec2, elbv2 = session.client("ec2"), session.client("elbv2")
     autoscaling, codedeploy = session.client("autoscaling"), session.client("codedeploy")
@@ -118,7 +122,7 @@ def build_estate(tmp_path: Path, stack: str = "shop") -> Estate:
         },
     )["LaunchTemplate"]["LaunchTemplateId"]
     groups = {c: f"{prefix}-fleet-{c}" for c in COLOURS}
-    sizes = {"blue": (2, 3, 6), "green": (0, 0, 6)}  # blue live, green idle after a release
+    sizes = {"blue": (2, 3, 6), "green": idle}
     for colour, name in groups.items():
         low, desired, high = sizes[colour]
         autoscaling.create_auto_scaling_group(

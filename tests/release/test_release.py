@@ -339,3 +339,31 @@ def test_the_deployment_rehearsal_says_why_it_cannot_take_a_blue_green_stack(est
         declared_fleet("shop", estate.stack_file)
     assert "declares 2 Auto Scaling groups" in str(error.value)
     assert "bench/bench_release.py" in str(error.value)
+
+
+def test_the_first_release_after_pulumi_up_retires_the_colour_up_started(estate, tmp_path):
+    """`pulumi up` creates both colours at the stack's bounds, blue with every user."""
+    (tmp_path / "fresh").mkdir()
+    fresh = build_estate(tmp_path / "fresh", stack="fresh-up", idle=(2, 3, 6))
+    fresh.clock = estate.clock
+    estate.clock.sleep(TIME_TO_HEALTHY)
+    for arn in fresh.target_groups.values():
+        fresh.client("elbv2").describe_target_health(TargetGroupArn=arn)
+    estate.clock.sleep(TIME_TO_HEALTHY)
+    built, played = release(fresh, "--revision", REVISION)
+    assert built.run() == 0
+    assert [g for g, _ in played.created] == [fresh.groups["green"]]
+    assert fresh.weights() == {"blue": 0, "green": 100}
+    assert fresh.capacity("blue") == (0, 0, 6) and fresh.capacity("green") == (2, 3, 6)
+
+
+def test_another_revision_while_the_users_are_split_is_refused(estate):
+    first, _ = release(estate, "--revision", REVISION)
+    first.say = interrupt_at("green at 50%")
+    with pytest.raises(Interrupted):
+        first.run()
+    other, played = release(estate, "--revision", "s3://shop-revisions/app-3.0.zip")
+    with pytest.raises(ReleaseError) as error:
+        other.run()
+    assert error.value.exit_code == 2 and "another release is in progress" in str(error.value)
+    assert estate.weights() == {"blue": 50, "green": 50} and not played.created
