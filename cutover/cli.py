@@ -17,6 +17,7 @@ from cutover.main import run
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "Azure inventory -> AWS plan -> reports and Pulumi stack config"),
     "shift": ("shift", "migration day: move the users' traffic with gated Route 53 weights"),
+    "release": ("release", "blue/green: deploy to the idle colour, move the users in steps"),
     "preview": ("preview", "offline preview of a stack, with --check the policy pack"),
     "rehearse": ("rehearsal", "rehearse a deployment on a local AWS emulator"),
     "revision": ("revision", "`revision bundle DIR`: put the hooks into a CodeDeploy revision"),

@@ -17,6 +17,7 @@ import math  # noqa: E402
 import pulumi  # noqa: E402
 
 from awsfacts.codedeploy import instances_kept_healthy  # noqa: E402
+from infra import bluegreen  # noqa: E402
 from infra.alarms import RollbackAlarms, RollbackAlarmsArgs  # noqa: E402
 from infra.certificate import Certificate, CertificateArgs  # noqa: E402
 from infra.config import load_pulumi_config  # noqa: E402
@@ -51,6 +52,7 @@ def main(cfg: StackConfig) -> None:
     prefix = cfg.resource_prefix
     tags = cfg.resource_tags
     lb_cfg = cfg.load_balancer
+    colours = bluegreen.colours(cfg)
     public_cidrs, private_cidrs = cfg.network.subnet_cidrs()
     logs = LogBucket(f"{prefix}-logs", LogBucketArgs(cfg.logs.retention_days, tags=tags))
     network = Network(
@@ -98,6 +100,7 @@ def main(cfg: StackConfig) -> None:
             access_log_bucket=logs.bucket if lb_cfg.access_logs else None,
             certificate_arn=certificate.arn if certificate else None,
             target_protocol=lb_cfg.target_protocol,
+            colours=colours,
             tags=tags,
         ),
     )
@@ -124,6 +127,7 @@ def main(cfg: StackConfig) -> None:
             ssm_session_manager=cfg.fleet.ssm_session_manager,
             revisions_kms_key_arn=cfg.revisions.kms_key_arn,
             tags=tags,
+            colours=colours,
         ),
     )
     fleet = Fleet(
@@ -142,9 +146,11 @@ def main(cfg: StackConfig) -> None:
             opt_outs=opted_out_controls(cfg),
             depends_on=identity.resources,
             tags=tags,
+            colour_target_group_arns=lb.colour_target_group_arns,
         ),
     )
-    Scaling(f"{prefix}-scaling", ScalingArgs(scaling=cfg.scaling, group_name=fleet.group_name))
+    for label, group_name in bluegreen.scaled_groups(fleet):
+        Scaling(f"{prefix}-scaling{label}", ScalingArgs(scaling=cfg.scaling, group_name=group_name))
     alarm_names: list = []
     if cfg.deployment.rollback_alarms:
         alarms = RollbackAlarms(
@@ -169,13 +175,18 @@ def main(cfg: StackConfig) -> None:
             region=cfg.region,
             alarm_names=alarm_names,
             tags=tags,
+            colour_group_names=fleet.colour_group_names,
         ),
     )
 
     pulumi.export(names.LOAD_BALANCER_DNS_NAME, lb.dns_name)
-    pulumi.export(names.AUTO_SCALING_GROUP_NAME, fleet.group_name)
+    if colours:
+        bluegreen.export(lb, fleet, deployment)
+    else:
+        pulumi.export(names.AUTO_SCALING_GROUP_NAME, fleet.group_name)
     pulumi.export(names.CODEDEPLOY_APPLICATION_NAME, deployment.application_name)
-    pulumi.export(names.CODEDEPLOY_DEPLOYMENT_GROUP_NAME, deployment.deployment_group_name)
+    if not colours:
+        pulumi.export(names.CODEDEPLOY_DEPLOYMENT_GROUP_NAME, deployment.deployment_group_name)
     pulumi.export(names.REVISION_BUCKET_NAME, revisions.bucket)
     pulumi.export(names.LOG_BUCKET_NAME, logs.bucket)
     pulumi.export(names.TARGET_GROUP_ARNS, lb.target_group_arns)

@@ -27,6 +27,9 @@ class DeploymentArgs:
     # Alarms that stop and roll back a deployment (empty: none).
     alarm_names: list[pulumi.Input[str]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # Blue/green: colour -> its group; one deployment group per colour, named
+    # ``<deployment_group_name>-<colour>`` (a release deploys to the idle colour alone).
+    colour_group_names: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 def service_trust_policy(
@@ -92,6 +95,7 @@ class Deployment(pulumi.ComponentResource):
 
     application_name: pulumi.Output[str]
     deployment_group_name: pulumi.Output[str]
+    colour_deployment_group_names: dict[str, pulumi.Output[str]]  # blue/green only
 
     def __init__(self, name: str, args: DeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cutover:deployment:Deployment", name, None, opts)
@@ -148,12 +152,46 @@ class Deployment(pulumi.ComponentResource):
                 opts=child,
             )
             config_name = custom.deployment_config_name
-        group = aws.codedeploy.DeploymentGroup(
-            f"{name}-group",
+        self._depends_on = [managed, launch]
+        targets = {
+            f"{args.deployment_group_name}-{colour}": (f"{name}-group-{colour}", [group])
+            for colour, group in args.colour_group_names.items()
+        } or {args.deployment_group_name: (f"{name}-group", [args.group_name])}
+        created = {
+            dg_name: self._group(logical, dg_name, groups, application, role, config_name, args)
+            for dg_name, (logical, groups) in targets.items()
+        }
+        group = next(iter(created.values()))
+        self.colour_deployment_group_names = {
+            colour: created[f"{args.deployment_group_name}-{colour}"].deployment_group_name
+            for colour in args.colour_group_names
+        }
+        self.application_name = application.name
+        self.deployment_group_name = group.deployment_group_name
+        self.register_outputs(
+            {
+                "applicationName": self.application_name,
+                "deploymentGroupName": self.deployment_group_name,
+            }
+        )
+
+    def _group(
+        self,
+        logical: str,
+        dg_name: str,
+        groups: list[pulumi.Input[str]],
+        application: aws.codedeploy.Application,
+        role: aws.iam.Role,
+        config_name: pulumi.Input[str],
+        args: DeploymentArgs,
+    ) -> aws.codedeploy.DeploymentGroup:
+        dep = args.deployment
+        return aws.codedeploy.DeploymentGroup(
+            logical,
             app_name=application.name,
-            deployment_group_name=args.deployment_group_name,
+            deployment_group_name=dg_name,
             service_role_arn=role.arn,
-            autoscaling_groups=[args.group_name],
+            autoscaling_groups=groups,
             deployment_config_name=config_name,
             deployment_style={
                 "deployment_option": "WITHOUT_TRAFFIC_CONTROL",
@@ -170,14 +208,6 @@ class Deployment(pulumi.ComponentResource):
             else None,
             # Instances launched during a deployment get the new revision too.
             outdated_instances_strategy="UPDATE",
-            tags={**args.tags, "Name": args.deployment_group_name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[managed, launch]),
-        )
-        self.application_name = application.name
-        self.deployment_group_name = group.deployment_group_name
-        self.register_outputs(
-            {
-                "applicationName": self.application_name,
-                "deploymentGroupName": self.deployment_group_name,
-            }
+            tags={**args.tags, "Name": dg_name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._depends_on),
         )

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from hooks.group import ALLOW_DOWNTIME_TAG
 from stack.config import ON_DEMAND_ALLOCATION_STRATEGY, SPOT_ALLOCATION_STRATEGY, DataVolume
 from stack.load import OPT_OUTS_TAG, FleetConfig
+from stack.names import COLOUR_TAG
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 # Data volumes (the Azure data disks, LUN order): /dev/sdf, /dev/sdg, ... as EC2 recommends.
@@ -44,6 +45,9 @@ CAPACITY_TIMEOUT = "15m"
 # (hooks.group), and `pulumi up --refresh` during a deployment would otherwise remove it.
 # The stack's own tags are one aws.autoscaling.Tag each, so changing them still applies.
 GROUP_IGNORED_CHANGES = ["desiredCapacity", "tags"]
+# Blue/green: which colour is live and each colour's capacity belong to `python -m release`
+# once the groups exist (it sizes the idle colour to the live one, then scales the old to zero).
+COLOUR_GROUP_IGNORED_CHANGES = ["minSize", "maxSize", "desiredCapacity", "tags"]
 
 
 @dataclass
@@ -62,6 +66,9 @@ class FleetArgs:
     opt_outs: tuple[str, ...] = ()
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # Blue/green: colour -> the target groups of that colour's group (named
+    # ``<group_name>-<colour>``), all from the one launch template. Empty: one group.
+    colour_target_group_arns: dict[str, list[pulumi.Input[str]]] = field(default_factory=dict)
 
 
 def group_tags(
@@ -112,6 +119,7 @@ class Fleet(pulumi.ComponentResource):
     group_arn: pulumi.Output[str]
     launch_template_arn: pulumi.Output[str]
     launch_template_arns: list[pulumi.Output[str]]
+    colour_group_names: dict[str, pulumi.Output[str]]  # blue/green only
 
     def _template(
         self, name: str, args: FleetArgs, architecture: str, instance_type: str
@@ -162,19 +170,23 @@ class Fleet(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("cutover:fleet:Fleet", name, None, opts)
+    def _group(
+        self,
+        name: str,
+        args: FleetArgs,
+        templates: dict[str, aws.ec2.LaunchTemplate],
+        group_name: str,
+        target_group_arns: list[pulumi.Input[str]],
+        extra_tags: list[dict[str, Any]],
+        ignored: list[str] | None,
+    ) -> aws.autoscaling.Group:
+        """One Auto Scaling group from the templates, and each of its tags as a resource."""
         fleet = args.fleet
-        child = pulumi.ResourceOptions(parent=self)
-        templates = {
-            arch: self._template(name if i == 0 else f"{name}-{arch}", args, arch, types[0])
-            for i, (arch, types) in enumerate(fleet.types_by_architecture.items())
-        }
-        template = templates[fleet.architecture]
-        tags = group_tags(args.group_name, args.tags, fleet.allow_downtime, args.opt_outs)
+        tags = group_tags(group_name, args.tags, fleet.allow_downtime, args.opt_outs)
+        tags += extra_tags
         group = aws.autoscaling.Group(
             f"{name}-group",
-            name=args.group_name,
+            name=group_name,
             min_size=fleet.min_size,
             max_size=fleet.max_size,
             desired_capacity=fleet.desired_capacity,
@@ -184,7 +196,7 @@ class Fleet(pulumi.ComponentResource):
             health_check_grace_period=fleet.health_check_grace_period,
             default_instance_warmup=fleet.default_instance_warmup,
             termination_policies=list(fleet.termination_policies),
-            target_group_arns=args.target_group_arns or None,
+            target_group_arns=target_group_arns or None,
             load_balancers=[args.classic_elb_name] if args.classic_elb_name is not None else None,
             # `pulumi up` returns once the floor of instances is healthy behind the balancer.
             wait_for_elb_capacity=fleet.min_size
@@ -205,7 +217,9 @@ class Fleet(pulumi.ComponentResource):
             # Applied at creation; afterwards each tag is its own resource (below).
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=GROUP_IGNORED_CHANGES, depends_on=args.depends_on
+                parent=self,
+                ignore_changes=ignored or GROUP_IGNORED_CHANGES,
+                depends_on=args.depends_on,
             ),
         )
         for tag in tags:
@@ -217,8 +231,37 @@ class Fleet(pulumi.ComponentResource):
                     "value": tag["value"],
                     "propagate_at_launch": tag["propagate_at_launch"],
                 },
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
+        return group
+
+    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cutover:fleet:Fleet", name, None, opts)
+        fleet = args.fleet
+        templates = {
+            arch: self._template(name if i == 0 else f"{name}-{arch}", args, arch, types[0])
+            for i, (arch, types) in enumerate(fleet.types_by_architecture.items())
+        }
+        template = templates[fleet.architecture]
+        colours = args.colour_target_group_arns
+        groups = {
+            colour: self._group(
+                f"{name}-{colour}",
+                args,
+                templates,
+                group_name=f"{args.group_name}-{colour}",
+                target_group_arns=arns,
+                extra_tags=[{"key": COLOUR_TAG, "value": colour, "propagate_at_launch": False}],
+                ignored=COLOUR_GROUP_IGNORED_CHANGES,
+            )
+            for colour, arns in colours.items()
+        } or {
+            "": self._group(
+                name, args, templates, args.group_name, args.target_group_arns, [], None
+            )
+        }
+        group = next(iter(groups.values()))
+        self.colour_group_names = {c: g.name for c, g in groups.items() if c}
         self.group_name = group.name
         self.group_arn = group.arn
         self.launch_template_arn = template.arn

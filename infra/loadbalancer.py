@@ -33,6 +33,9 @@ class LoadBalancerArgs:
     certificate_arn: pulumi.Input[str] | None = None
     # What the load balancer speaks to the instances: HTTP/HTTPS (application), TCP/TLS (network).
     target_protocol: str = "HTTP"
+    # Blue/green (application only): one target group per port and colour, and every forward
+    # weighted over the colours, the first at 100. Empty: one target group per port.
+    colours: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -55,6 +58,11 @@ class LoadBalancer(pulumi.ComponentResource):
     arn_suffix: pulumi.Output[str] | None
     classic_name: pulumi.Output[str] | None
     classic_arn: pulumi.Output[str] | None
+    # Blue/green only: colour -> its target groups (in port order), and the weighted forwards.
+    colour_target_group_arns: dict[str, list[pulumi.Output[str]]]
+    colour_target_group_arn_suffixes: dict[str, list[pulumi.Output[str]]]
+    weighted_listener_arns: list[pulumi.Output[str]]
+    weighted_rule_arns: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -63,6 +71,8 @@ class LoadBalancer(pulumi.ComponentResource):
         self._name, self._args = name, args
         self.target_group_arns = []
         self.target_group_arn_suffixes = []
+        self.colour_target_group_arns, self.colour_target_group_arn_suffixes = {}, {}
+        self.weighted_listener_arns, self.weighted_rule_arns = [], []
         self.classic_name = self.classic_arn = self.arn_suffix = None
         if args.type == "classic":
             elb = self._classic()
@@ -102,13 +112,25 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=self._tags(lb_name),
             opts=child,
         )
-        groups = {port: self._target_group(port) for port in self._target_ports()}
-        self.target_group_arns = [group.arn for group in groups.values()]
-        self.target_group_arn_suffixes = [group.arn_suffix for group in groups.values()]
+        colours = args.colours if application else ()
+        by_colour = {
+            colour: {port: self._target_group(port, colour) for port in self._target_ports()}
+            for colour in colours or ("",)
+        }
+        for colour, groups in by_colour.items():
+            self.target_group_arns += [group.arn for group in groups.values()]
+            self.target_group_arn_suffixes += [group.arn_suffix for group in groups.values()]
+            if colour:
+                self.colour_target_group_arns[colour] = [g.arn for g in groups.values()]
+                self.colour_target_group_arn_suffixes[colour] = [
+                    g.arn_suffix for g in groups.values()
+                ]
         https_port = next((x.port for x in args.listeners if x.protocol == "HTTPS"), None)
+        # Weights belong to `python -m release` once the forward exists: `pulumi up` leaves them.
+        weighted = pulumi.ResourceOptions(parent=self, ignore_changes=["defaultActions"])
         for listener in args.listeners:
             label = f"{self._name}-{listener.protocol.lower()}-{listener.port}"
-            forward = {"type": "forward", "target_group_arn": groups[listener.target_port].arn}
+            forward = self._forward(by_colour, listener.target_port)
             redirect = application and listener.protocol == "HTTP" and https_port is not None
             action = (
                 {
@@ -131,18 +153,24 @@ class LoadBalancer(pulumi.ComponentResource):
                 ssl_policy=TLS_POLICY if listener.encrypted else None,
                 default_actions=[action],
                 tags=self._tags(label),
-                opts=child,
+                opts=weighted if colours and not redirect else child,
             )
+            if colours and not redirect:
+                self.weighted_listener_arns.append(created.arn)
             for i, rule in enumerate(listener.rules):
-                aws.lb.ListenerRule(
+                created_rule = aws.lb.ListenerRule(
                     f"{label}-rule-{i}",
                     listener_arn=created.arn,
                     priority=(i + 1) * 10,
                     conditions=[{"path_pattern": {"values": list(rule.path_patterns)}}],
-                    actions=[{"type": "forward", "target_group_arn": groups[rule.target_port].arn}],
+                    actions=[self._forward(by_colour, rule.target_port)],
                     tags=self._tags(f"{label}-rule-{i}"),
-                    opts=child,
+                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["actions"])
+                    if colours
+                    else child,
                 )
+                if colours:
+                    self.weighted_rule_arns.append(created_rule.arn)
         return lb
 
     def _target_ports(self) -> list[int]:
@@ -150,10 +178,28 @@ class LoadBalancer(pulumi.ComponentResource):
         ports += [rule.target_port for x in self._args.listeners for rule in x.rules]
         return list(dict.fromkeys(ports))
 
-    def _target_group(self, port: int) -> aws.lb.TargetGroup:
-        """Instance targets on ``port``; the app port's group keeps the name ``<lb>-tg``."""
+    @staticmethod
+    def _forward(by_colour: dict[str, dict[int, aws.lb.TargetGroup]], port: int) -> dict:
+        """To the port's target group; with colours, weighted: the first colour takes it all."""
+        if "" in by_colour:
+            return {"type": "forward", "target_group_arn": by_colour[""][port].arn}
+        return {
+            "type": "forward",
+            "forward": {
+                "target_groups": [
+                    {"arn": groups[port].arn, "weight": 100 if i == 0 else 0}
+                    for i, groups in enumerate(by_colour.values())
+                ],
+                "stickiness": {"enabled": False, "duration": 1},
+            },
+        }
+
+    def _target_group(self, port: int, colour: str = "") -> aws.lb.TargetGroup:
+        """Instance targets on ``port``; the app port's group keeps the name ``<lb>-tg``
+        (``<lb>-tg-<colour>`` for a colour's)."""
         args, check = self._args, self._args.health_check
         name = f"{self._name}-tg" if port == args.app_port else f"{self._name}-tg-{port}"
+        name = f"{name}-{colour}" if colour else name
         return aws.lb.TargetGroup(
             name,
             vpc_id=args.vpc_id,

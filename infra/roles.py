@@ -26,6 +26,8 @@ class InstanceIdentityArgs:
     ssm_session_manager: bool = False
     revisions_kms_key_arn: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    # Blue/green: the hooks may act on each colour's group, ``<group_name>-<colour>``.
+    colours: tuple[str, ...] = ()
 
 
 CAPACITY_ACTION = "autoscaling:UpdateAutoScalingGroup"
@@ -63,9 +65,17 @@ def instance_policy(
     classic_elb_arn: str | None,
     max_size: int = 1,
     kms_key_arn: str = "",
+    colours: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The instance role's policy document. Mutating actions are scoped to this stack's group
-    and load balancer; only the describe calls, which IAM cannot scope, get ``*``."""
+    (each colour's, for blue/green) and load balancer; only the describe calls, which IAM cannot
+    scope, get ``*``."""
+    group_names = [f"{group_name}-{colour}" for colour in colours] or [group_name]
+    group_arns = [group_arn_pattern(partition, region, account, name) for name in group_names]
+    own_instances = permissions.instance_tag_condition(group_name)
+    if colours:
+        (tag_key,) = own_instances["StringEquals"]
+        own_instances["StringEquals"] = {tag_key: group_names}
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadRevisions",
@@ -93,7 +103,7 @@ def instance_policy(
             "Sid": "HooksOwnGroup",
             "Effect": "Allow",
             "Action": [a for a in permissions.GROUP_ACTIONS if a != CAPACITY_ACTION],
-            "Resource": [group_arn_pattern(partition, region, account, group_name)],
+            "Resource": group_arns,
         },
         {
             # The hooks' per-instance entries: only on the group's instances, only their key.
@@ -101,7 +111,7 @@ def instance_policy(
             "Effect": "Allow",
             "Action": list(permissions.INSTANCE_TAG_ACTIONS),
             "Resource": [f"arn:{partition}:ec2:{region}:{account}:instance/*"],
-            "Condition": permissions.instance_tag_condition(group_name),
+            "Condition": own_instances,
         },
     ]
     if CAPACITY_ACTION in permissions.GROUP_ACTIONS:
@@ -110,7 +120,7 @@ def instance_policy(
                 "Sid": "HooksGroupCapacity",
                 "Effect": "Allow",
                 "Action": [CAPACITY_ACTION],
-                "Resource": [group_arn_pattern(partition, region, account, group_name)],
+                "Resource": group_arns,
                 "Condition": capacity_condition(max_size),
             }
         )
@@ -199,6 +209,7 @@ class InstanceIdentity(pulumi.ComponentResource):
                     classic_elb_arn=v["classic"],
                     max_size=args.max_size,
                     kms_key_arn=args.revisions_kms_key_arn,
+                    colours=args.colours,
                 )
             )
         )

@@ -38,7 +38,7 @@ from awsfacts.tokens import (
 # on top of the drain (the same margin the stack rules apply to the stack's settings).
 from hooks.group import ALLOW_DOWNTIME_TAG
 from hooks.timing import DEREGISTER_HOOK_MARGIN, HookTimeouts
-from policy import firewall, iam, security
+from policy import colours, firewall, iam, security
 from policy.resources import (
     DEFAULT_DEREGISTER_TIMEOUT,
     DEFAULT_REGISTER_TIMEOUT,
@@ -238,6 +238,7 @@ RULES: dict[str, Callable[[Stack, Settings], list[Violation]]] = {
     **security.RULES,
     **firewall.RULES,
     **iam.RULES,
+    **colours.RULES,
 }
 
 

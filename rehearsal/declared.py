@@ -193,7 +193,8 @@ def from_evaluation(stack: str, region: str, evaluation: Any) -> DeclaredFleet:
     if len(groups) != 1:
         raise DeclarationError(
             f"stack {stack}: the program declares {len(groups)} Auto Scaling groups; the "
-            "rehearsal needs exactly one"
+            "rehearsal needs exactly one (a blue-green stack's release is rehearsed on moto by "
+            "bench/bench_release.py and tests/release, not here yet)"
         )
     raw = groups[0].inputs
     by_arn = {r.outputs.get("arn"): r for r in evaluation.of_type(TARGET_GROUP)}

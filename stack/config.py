@@ -59,6 +59,10 @@ WAF_MANAGED_RULE_GROUPS = (
 LOG_STATEMENT_LEVELS = ("ddl", "mod", "all")
 NAT_MODES = ("none", "single", "perAz")
 SCALING_MODES = ("targetTracking", "step")
+# in-place: one group, CodeDeploy's hooks take instances out one by one. blue-green: two groups
+# (BLUE_GREEN_COLOURS) behind weighted target groups; `python -m release` moves the traffic.
+DEPLOYMENT_STYLES = ("in-place", "blue-green")
+BLUE_GREEN_COLOURS = ("blue", "green")
 # The hooks keep their state in tags on the group under this prefix (one home: hooks.group).
 # The program declares none of those keys except the downtime opt-out, and users may not either.
 HOOK_TAG_PREFIX = os.path.commonprefix([ALLOW_DOWNTIME_TAG, *STATE_TAGS])
@@ -330,6 +334,11 @@ class DeploymentConfig:
     register_timeout: int = timing.DEFAULT_REGISTER_TIMEOUT
     auto_rollback: bool = True
     rollback_alarms: bool = True
+    style: str = "in-place"
+
+    @property
+    def blue_green(self) -> bool:
+        return self.style == "blue-green"
 
     @property
     def is_custom(self) -> bool:

@@ -135,6 +135,12 @@ def _check_rules(c: StackConfig) -> None:
         )
     _check_minimum_healthy_hosts(c, fail)
     _check_public_ips(c, fail)
+    if dep.blue_green and lb.type != "application":
+        raise fail(
+            "deployment.style",
+            f"blue-green shifts traffic between weighted target groups, which only an "
+            f"application load balancer has (loadBalancer.type is {lb.type}); use in-place",
+        )
     if c.fleet.instance_types and c.fleet.single_instance_type:
         raise fail(
             "fleet.singleInstanceType",

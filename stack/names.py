@@ -28,6 +28,14 @@ LOAD_BALANCER_ARN = "loadBalancerArn"
 TRAFFIC_ZONE_ID = "trafficZoneId"
 TRAFFIC_RECORD_NAME = "trafficRecordName"
 TRAFFIC_HEALTH_CHECK_IDS = "trafficHealthCheckIds"
+# deployment.style blue-green: what `python -m release` reads (each a map colour -> value).
+DEPLOYMENT_STYLE = "deploymentStyle"
+COLOUR_GROUP_NAMES = "colourAutoScalingGroupNames"
+COLOUR_TARGET_GROUP_ARNS = "colourTargetGroupArns"
+COLOUR_DEPLOYMENT_GROUP_NAMES = "colourDeploymentGroupNames"
+# The weighted forwards the release changes: listeners' default actions and listener rules.
+WEIGHTED_LISTENER_ARNS = "weightedListenerArns"
+WEIGHTED_RULE_ARNS = "weightedListenerRuleArns"
 
 # Tags the program puts on every resource, and on each Auto Scaling group the Security Hub
 # controls its stack file opts out of (space-separated ids): an opt-out is visible on the
@@ -35,6 +43,8 @@ TRAFFIC_HEALTH_CHECK_IDS = "trafficHealthCheckIds"
 STACK_TAG = "cutover:stack"
 ENVIRONMENT_TAG = "cutover:environment"
 OPT_OUTS_TAG = "cutover:opt-outs"
+# On each group of a blue-green stack: blue or green (the policy pack pairs them by it).
+COLOUR_TAG = "cutover:colour"
 
 # Set identifiers of the two weighted records of the move: infra/traffic.py creates them under
 # these, the shift finds them by these, and the health-check output is keyed by them.

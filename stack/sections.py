@@ -10,6 +10,7 @@ from typing import Any
 from awsfacts import limits
 from stack.config import (
     DEFAULT_DEPLOYMENT_CONFIGS,
+    DEPLOYMENT_STYLES,
     ENCRYPTED_PROTOCOLS,
     HEALTH_CHECK_PROTOCOLS,
     HOOK_TAG_PREFIX,
@@ -585,6 +586,7 @@ def _deployment(s: _Section) -> DeploymentConfig:
         register_timeout=s.integer("registerTimeout", d.register_timeout, 1, MAX_HOOK_TIMEOUT),
         auto_rollback=s.boolean("autoRollback", d.auto_rollback),
         rollback_alarms=s.boolean("rollbackAlarms", d.rollback_alarms),
+        style=s.choice("style", d.style, DEPLOYMENT_STYLES),
     )
     s.finish()
     return deployment
