@@ -19,7 +19,7 @@ from release.errors import ReleaseError
 from release.run import DEFAULT_STEPS, Release, ReleaseOptions
 from release.stack import StackOutputs, from_outputs
 from shift.target import pulumi_stack_outputs
-from shift.timing import Clock, SystemClock
+from shift.wallclock import Clock, SystemClock
 from stack.load import load_stack_file, stack_file_path
 
 PROG = "python -m release"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from cutover.exitcodes import BAD_INPUT
 from release.access import aws_errors
 from release.errors import ReleaseError
-from shift.timing import Clock
+from shift.wallclock import Clock
 
 DONE = ("Succeeded", "Failed", "Stopped")
 # CodeDeploy's bundle types, by the key's ending.

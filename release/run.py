@@ -29,7 +29,7 @@ from release.gates import ReleaseGates, ReleaseGateSettings
 from release.stack import BlueGreenStack
 from release.traffic import Traffic
 from shift.gates import GateResult
-from shift.timing import Clock
+from shift.wallclock import Clock
 
 DEFAULT_STEPS = (10, 50, 100)
 
