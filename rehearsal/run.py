@@ -26,6 +26,7 @@ from rehearsal.agent import (
 )
 from rehearsal.clock import Clock
 from rehearsal.declared import DeclaredFleet
+from rehearsal.deployments import DeploymentsApi
 from rehearsal.emulator import Emulator
 from rehearsal.imds import InstanceMetadata
 from rehearsal.observer import Observer
@@ -188,6 +189,8 @@ def rehearse(
                 marker,
                 {
                     "CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}",
+                    # How often the watchdog asks CodeDeploy (the hooks' default 30 s).
+                    "CUTOVER_HEAL_POLL": f"{clock.to_real(30.0):.3f}",
                     # The self-healing run's own deadline (the hooks' default 300 s).
                     "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(300.0) + HOOK_ALLOWANCE:.3f}",
                 },
@@ -205,6 +208,8 @@ def rehearse(
                 progress,
                 None if first else FIRST_REVISION,
             )
+            # The hooks' repairs ask CodeDeploy about the rehearsal's own deployments.
+            emulated.rules.apis.append(DeploymentsApi(lambda: list(session.deployments)))
             world.on_launch = session.on_launch
             grace = max(clock.to_real(SHUTDOWN_STOP_SECONDS), SHUTDOWN_MIN_REAL)
             world.on_gone = lambda iid: shut_down(marker, work / "state" / iid, grace)
