@@ -47,6 +47,8 @@ class HookRun:
     # hooks' own deregistration) and of its registration: the waits are sized from them.
     drain_from: float | None = None
     registered_at: float | None = None
+    # reconcile: instances left in flight, and why (their deployment may still be running).
+    kept: dict[str, str] = field(default_factory=dict)
 
     @property
     def lb(self) -> LoadBalancing:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.roles import deployment_policy
 from stack.load import DeploymentConfig
 
 ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]
@@ -27,6 +28,8 @@ class DeploymentArgs:
     # Alarms that stop and roll back a deployment (empty: none).
     alarm_names: list[pulumi.Input[str]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # The instance role: its hooks may ask about this deployment group's deployments.
+    instance_role_name: pulumi.Input[str] | None = None
 
 
 def service_trust_policy(
@@ -173,6 +176,28 @@ class Deployment(pulumi.ComponentResource):
             tags={**args.tags, "Name": args.deployment_group_name},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[managed, launch]),
         )
+        if args.instance_role_name is not None:
+            aws.iam.RolePolicy(
+                f"{name}-hooks-deployments",
+                role=args.instance_role_name,
+                policy=pulumi.Output.all(
+                    partition.partition,
+                    identity.account_id,
+                    application.name,
+                    group.deployment_group_name,
+                ).apply(
+                    lambda v: json.dumps(
+                        deployment_policy(
+                            partition=v[0],
+                            region=args.region,
+                            account=v[1],
+                            application=v[2],
+                            deployment_group=v[3],
+                        )
+                    )
+                ),
+                opts=child,
+            )
         self.application_name = application.name
         self.deployment_group_name = group.deployment_group_name
         self.register_outputs(

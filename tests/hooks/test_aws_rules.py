@@ -110,7 +110,7 @@ def test_enter_standby_refusal_is_retried_after_lowering_again(make_fleet, hook)
     assert fleet.capacity() == (2, 3, 2)
 
 
-def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypatch):
+def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypatch, codedeploy):
     session = fast_session()
     calls = record_calls(session)
     grouped = make_fleet(2, 3, 2, classic=True)
@@ -122,6 +122,13 @@ def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypa
     hook("deregister", grouped.instance_ids[1], session=session)
     monkeypatch.delenv("DEPLOYMENT_ID")
     hook("reconcile", asg=grouped.asg, session=session, force=True)
+    # Without --force, reconcile asks CodeDeploy whether the entry's deployment is over.
+    failed = codedeploy.start_deployment()
+    monkeypatch.setenv("DEPLOYMENT_ID", failed)
+    hook("deregister", grouped.instance_ids[1], session=session)
+    monkeypatch.delenv("DEPLOYMENT_ID")
+    codedeploy.end(failed, "Failed")
+    hook("reconcile", asg=grouped.asg, session=session)
 
     made = set(calls)
     assert made - set(ALL_ACTIONS) == set()

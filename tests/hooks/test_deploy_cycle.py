@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -44,7 +45,7 @@ def test_single_instance_group_cycle_ends_at_original_capacity(make_fleet, hook)
     ]
     entry = json.loads(fleet.entries()[iid])
     # Stage `sb`: in Standby through the hooks' EnterStandby, its ExitStandby still owed.
-    assert entry["d"] == "d-TEST00001" and entry["b"] == [1, 2] and entry["s"] == "sb"
+    assert entry["d"] == os.environ["DEPLOYMENT_ID"] and entry["b"] == [1, 2] and entry["s"] == "sb"
 
     hook("register", iid)
 
@@ -219,8 +220,11 @@ def test_reconcile_keeps_instances_of_the_live_deployment(make_fleet, hook):
     iid = fleet.instance_ids[0]
     hook("deregister", iid)
 
-    hook("reconcile", asg=fleet.asg)  # DEPLOYMENT_ID is the same deployment: it is live
+    # DEPLOYMENT_ID is the same deployment: it is live; the group is not at rest (exit 1).
+    with pytest.raises(HookError, match=f"{iid}.*--force") as kept:
+        hook("reconcile", asg=fleet.asg)
 
+    assert kept.value.exit_code == 1
     assert fleet.lifecycle()[iid] == "Standby"
     assert fleet.capacity() == (2, 4, 2)
     hook("register", iid)
