@@ -290,3 +290,32 @@ def test_deregister_waits_out_the_drain_aws_reports_and_reruns_cleanly(
     assert fleet.capacity() == (1, 3, 2)
     assert _states(elbv2, fleet.target_group_arn)[iid] == "healthy"
     assert fleet.hook_tags() == {}
+
+
+def test_register_waits_while_aws_still_says_entering_standby(make_fleet, hook):
+    """deregister no longer waits for Standby after EnterStandby (issue 20 item 4): AWS may
+    still say EnteringStandby when register comes; ExitStandby would be refused then."""
+    fleet = make_fleet(1, 3, 2)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    session = fast_session()
+    looks: list[str] = []
+
+    def entering_standby_at_first(model: Any, parsed: dict[str, Any], **kwargs: Any) -> None:
+        if model.name not in ("DescribeAutoScalingGroups", "DescribeAutoScalingInstances"):
+            return
+        looks.append(model.name)
+        if len(looks) > 1:
+            return
+        for group in parsed.get("AutoScalingGroups", []):
+            for instance in group.get("Instances", []):
+                if instance["InstanceId"] == iid:
+                    instance["LifecycleState"] = "EnteringStandby"
+
+    session.events.register("after-call", entering_standby_at_first)
+    hook("register", iid, session=session)
+
+    assert len(looks) >= 2  # it looked again before ExitStandby
+    assert fleet.capacity() == (1, 3, 2)
+    assert set(fleet.lifecycle().values()) == {"InService"}
+    assert fleet.hook_tags() == {}
