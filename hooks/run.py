@@ -52,7 +52,7 @@ class HookRun:
 
     @property
     def lb(self) -> LoadBalancing:
-        return LoadBalancing(self.clients.elbv2, self.clients.elb, self.instance_id)
+        return LoadBalancing(self.clients, self.instance_id)
 
     @property
     def record(self) -> MembershipRecord:

@@ -11,6 +11,7 @@ register steps for the instance: load balancers, ExitStandby, healthy, restore."
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import time
@@ -112,7 +113,9 @@ def sleep_until_due(settings: Settings, session: boto3.Session | None = None) ->
             if not said:
                 said = "time rule"
                 _say(settings, f"sleeping {remaining:.0f}s until the deployment must be over")
-        time.sleep(min(remaining, settings.heal_poll) if asking else remaining)
+        # Jittered (0.8..1.2 x): a fleet's watchdogs, armed together, do not ask in step.
+        pause = settings.heal_poll * random.uniform(0.8, 1.2) if asking else remaining
+        time.sleep(min(remaining, pause))
 
 
 def _say(settings: Settings, message: str) -> None:
