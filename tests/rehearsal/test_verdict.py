@@ -150,9 +150,10 @@ def test_the_host_lag_probe_sees_a_starved_scheduler():
 
 
 def test_the_time_scale_is_chosen_from_the_fleet_and_the_calibration():
-    # 100 instances, HalfAtATime: 50 at once, 3 hook processes each, 0.5 s to start one, on
-    # 2 cores, a 280 s cycle: 140 s of real time per cycle at most, so at most 3.7.
-    big = choose(50, 280.0, 30.0, startup=0.5, cores=2)
-    assert big.scale == 3.7 and "calibrated" in big.reason and "2 core(s)" in big.reason
-    assert choose(1, 280.0, 30.0, startup=0.5, cores=2).scale == 30.0  # capped at the default
-    assert choose(5000, 280.0, 30.0, startup=2.0, cores=1).scale == 1.0  # never below 1
+    # 100 instances, HalfAtATime: 50 at once, 2 hook processes each on the critical path,
+    # 0.71 s to start one, on 2 cores, a 160 s cycle: 35.5 s of start-up per cycle, which may
+    # take the whole of its real time at most: 160 / 35.5 = 4.5.
+    big = choose(50, 160.0, 30.0, startup=0.71, cores=2)
+    assert big.scale == 4.5 and "calibrated" in big.reason and "2 core(s)" in big.reason
+    assert choose(1, 160.0, 30.0, startup=0.5, cores=2).scale == 30.0  # capped at the default
+    assert choose(5000, 160.0, 30.0, startup=2.0, cores=1).scale == 1.0  # never below 1
