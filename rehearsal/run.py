@@ -13,6 +13,7 @@ from typing import TextIO
 
 import hooks.settings as hook_settings
 from awsfacts.codedeploy import minimum_healthy
+from hooks.errors import EXIT_DEADLINE
 from rehearsal import codedeploy, scenarios
 from rehearsal.agent import (
     HOOK_ALLOWANCE,
@@ -280,10 +281,11 @@ def rehearse(
 
 
 def starved_hooks(runs: list, calls: CallTimes, lag: HostLag) -> list[StarvedHook]:
-    """The hook runs the appspec timeout killed while this machine starved them."""
+    """The hook runs the appspec timeout killed, or that gave up at their own deadline (exit 3,
+    the appspec timeout minus a margin), while this machine starved them."""
     found = []
     for run in runs:
-        if run.timed_out:
+        if run.timed_out or run.returncode == EXIT_DEADLINE:
             caller = f"rehearsal-{run.instance_id}"
             hungry = starved(run, caller, calls, lag, START_ALLOWANCE)
             if hungry is not None:

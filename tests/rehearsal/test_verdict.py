@@ -11,6 +11,7 @@ import pytest
 from rehearsal.agent import HookRun
 from rehearsal.changes import Change
 from rehearsal.codedeploy import Deployment
+from rehearsal.run import starved_hooks
 from rehearsal.starvation import CallTimes, HostLag, StarvedHook, starved
 from rehearsal.timescale import choose
 from rehearsal.verdict import Capacity, Verdict, expected_after
@@ -150,10 +151,21 @@ def test_the_host_lag_probe_sees_a_starved_scheduler():
 
 
 def test_the_time_scale_is_chosen_from_the_fleet_and_the_calibration():
-    # 100 instances, HalfAtATime: 50 at once, 2 hook processes each on the critical path,
-    # 0.71 s to start one, on 2 cores, a 160 s cycle: 35.5 s of start-up per cycle, which may
-    # take the whole of its real time at most: 160 / 35.5 = 4.5.
-    big = choose(50, 160.0, 30.0, startup=0.71, cores=2)
-    assert big.scale == 4.5 and "calibrated" in big.reason and "2 core(s)" in big.reason
+    # 100 instances, HalfAtATime: 50 at once, 2 hook processes each on the critical path, on
+    # 2 cores, a 160 s cycle, of which start-up may take half the real time: 0.32 s to start one
+    # (an idle moment) gives 5, the scale measured to pass; 0.71 s (a loaded one) 2.2.
+    quiet = choose(50, 160.0, 30.0, startup=0.32, cores=2)
+    assert quiet.scale == 5.0 and "calibrated" in quiet.reason and "2 core(s)" in quiet.reason
+    assert choose(50, 160.0, 30.0, startup=0.71, cores=2).scale == 2.2
     assert choose(1, 160.0, 30.0, startup=0.5, cores=2).scale == 30.0  # capped at the default
     assert choose(5000, 160.0, 30.0, startup=2.0, cores=1).scale == 1.0  # never below 1
+
+
+def test_a_hook_that_ran_out_of_its_own_deadline_while_starved_counts_as_starved():
+    """The hooks' deadline is the appspec timeout minus a margin: a hook that gave up at it
+    (exit 3) while its calls queued was starved as much as one the agent killed."""
+    calls, lag = CallTimes(lambda: 0.0), HostLag(lambda: 0.0)
+    calls.add("rehearsal-i-b", 1.0, 9.0)
+    gave_up = HookRun("d-1", "i-b", "BeforeInstall", "x", 3, 0.0, 10.0)
+    failed = HookRun("d-1", "i-b", "BeforeInstall", "x", 1, 0.0, 10.0)
+    assert [h.instance for h in starved_hooks([gave_up, failed], calls, lag)] == ["i-b"]
