@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,40 @@ class LastCall:
 last_call = LastCall()
 
 
-@dataclass(frozen=True)
 class Clients:
-    autoscaling: Any
-    elbv2: Any
-    elb: Any
-    ec2: Any
+    """The run's clients, each created on first use: building a botocore client costs tens of
+    milliseconds of a hook's run, and most runs need only some of them (a classic ELB client
+    only where a classic ELB is, CodeDeploy only for repairs)."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        self._make = make
+        self._made: dict[str, Any] = {}
+
+    def _client(self, service: str) -> Any:
+        client = self._made.get(service)
+        if client is None:
+            client = self._made[service] = self._make(service)
+        return client
+
+    @property
+    def autoscaling(self) -> Any:
+        return self._client("autoscaling")
+
+    @property
+    def elbv2(self) -> Any:
+        return self._client("elbv2")
+
+    @property
+    def elb(self) -> Any:
+        return self._client("elb")
+
+    @property
+    def ec2(self) -> Any:
+        return self._client("ec2")
+
+    @property
+    def codedeploy(self) -> Any:
+        return self._client("codedeploy")
 
 
 def connect(
@@ -66,13 +95,14 @@ def connect(
         settings.retry_max_delay,
         time_scale=settings.time_scale,
     )
-    clients = []
-    for service in ("autoscaling", "elbv2", "elb", "ec2"):
+
+    def make(service: str) -> Any:
         client = session.client(service, config=config)
         client.meta.events.register("needs-retry", retry)
         client.meta.events.register("before-call", _remember(client.meta.endpoint_url))
-        clients.append(client)
-    return Clients(*clients)
+        return client
+
+    return Clients(make)
 
 
 def _remember(endpoint: str) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hooks.clients import Clients
 from hooks.timing import AWS_DEFAULT_DEREGISTRATION_DELAY as AWS_DEFAULT_DELAY
 
 # Target states in which the load balancer may still route new requests to the target.
@@ -124,10 +125,19 @@ class Health:
 class LoadBalancing:
     """The calls the hooks make on Elastic Load Balancing for one instance."""
 
-    def __init__(self, elbv2: Any, elb: Any, instance_id: str) -> None:
-        self.elbv2 = elbv2
-        self.elb = elb
+    def __init__(self, clients: Clients, instance_id: str) -> None:
+        # The clients are created on first use: a classic ELB client only where a classic ELB
+        # is (named, recorded, or scanned for an instance in no group).
+        self.clients = clients
         self.instance_id = instance_id
+
+    @property
+    def elbv2(self) -> Any:
+        return self.clients.elbv2
+
+    @property
+    def elb(self) -> Any:
+        return self.clients.elb
 
     def target_states(self, arn: str) -> tuple[dict[str, str], int | None]:
         """States of every registered target, and the port this instance is registered on."""

@@ -51,13 +51,28 @@ INSTANCE_TAG_ACTIONS: tuple[str, ...] = (
     "ec2:DeleteTags",
 )
 
+# Scoped to the stack's deployment group (deployment_group_arn): repairs (reconcile, the
+# self-healing watchdog) ask CodeDeploy whether an entry's deployment is over.
+DEPLOYMENT_ACTIONS: tuple[str, ...] = ("codedeploy:GetDeployment",)
+
 ALL_ACTIONS: tuple[str, ...] = (
     DESCRIBE_ACTIONS
     + GROUP_ACTIONS
     + TARGET_GROUP_ACTIONS
     + CLASSIC_ELB_ACTIONS
     + INSTANCE_TAG_ACTIONS
+    + DEPLOYMENT_ACTIONS
 )
+
+
+def deployment_group_arn(
+    partition: str, region: str, account: str, application: str, deployment_group: str
+) -> str:
+    """The resource IAM checks GetDeployment against: the deployment's deployment group."""
+    return (
+        f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:"
+        f"{application}/{deployment_group}"
+    )
 
 
 def instance_tag_condition(group_name: str) -> dict[str, dict[str, object]]:

@@ -4,11 +4,11 @@ restore the group once nobody is in flight."""
 
 from __future__ import annotations
 
-from hooks import coordination
+from hooks import coordination, deployment
+from hooks.deployment import DeploymentState
 from hooks.errors import HookError
 from hooks.group import AutoScalingGroup
 from hooks.run import HookRun
-from hooks.settings import Settings
 from hooks.state import Entry
 from hooks.steps import (
     exit_standby,
@@ -19,13 +19,27 @@ from hooks.steps import (
 )
 
 
-def is_live(entry: Entry, settings: Settings) -> bool:
-    """May the entry's deployment still be installing? Then reconcile leaves it (unless forced)."""
+def is_live(entry: Entry, run: HookRun, asked: dict[str, DeploymentState]) -> str | None:
+    """Why the entry's deployment may still be installing (then reconcile leaves it, unless
+    forced), or None when it is over. CodeDeploy decides; the time rule only when it cannot."""
+    settings = run.settings
     if settings.force:
-        return False
+        return None
     if settings.deployment_id != "manual" and entry.deployment == settings.deployment_id:
-        return True
-    return entry.age() < settings.stale_after
+        return f"deployment {entry.deployment} is the one running this reconcile"
+    state = asked.get(entry.deployment)
+    if state is None:
+        state = asked[entry.deployment] = deployment.ask(run.clients.codedeploy, entry.deployment)
+        run.log(f"step return_stuck_instances: {state.describe()}")
+    if state.over is not None:
+        return None if state.over else f"{state.describe()} (still running)"
+    age = entry.age()
+    if age < settings.stale_after:
+        return (
+            f"{state.describe()}; time rule: marked {age:.0f}s ago "
+            f"(< --stale-after {settings.stale_after:g}s)"
+        )
+    return None
 
 
 # Reconcile ------------------------------------------------------------------------------------
@@ -47,14 +61,12 @@ def return_stuck_instances(run: HookRun) -> None:
     """Bring back every instance left in flight by a deployment that is no longer running."""
     assert run.group is not None and run.snapshot is not None
     snap = run.snapshot
+    asked: dict[str, DeploymentState] = {}
     for iid, entry in sorted(coordination.members(snap, run.entries).items()):
-        if is_live(entry, run.settings):
-            age = entry.age()
-            run.log(
-                f"step return_stuck_instances: {iid} belongs to deployment {entry.deployment} "
-                f"marked {age:.0f}s ago (< --stale-after {run.settings.stale_after:g}s): kept; "
-                "pass --force once that deployment is over"
-            )
+        live = is_live(entry, run, asked)
+        if live is not None:
+            run.kept[iid] = live
+            run.log(f"step return_stuck_instances: {iid} kept: {live}")
             continue
         stuck = HookRun(run.settings, run.clients, iid, run.deadline, group=run.group)
         stuck.snapshot, stuck.lifecycle = snap, snap.lifecycle[iid]
@@ -83,6 +95,34 @@ def restore_group(run: HookRun) -> None:
         return
     gone = coordination.leftovers(snap, run.entries)
     coordination.restore(run, snap, "restore_group", gone)
+
+
+def check_at_rest(run: HookRun) -> None:
+    """Exit 0 only when the group is at rest: nobody in flight and its bounds restored.
+    Otherwise say which instance and why (exit 1); --force reports it and exits 0."""
+    snap = run.read_state()
+    problems = []
+    for iid, entry in sorted(coordination.in_flight(snap, run.entries).items()):
+        why = run.kept.get(iid) or f"deployment {entry.deployment}, stage {entry.stage}"
+        problems.append(f"{iid} left {snap.lifecycle.get(iid, '?')} ({why})")
+    record = snap.record
+    if record is not None:
+        problems.append(
+            f"the group stays lowered: MinSize {snap.capacity.min_size}, MaxSize "
+            f"{snap.capacity.max_size}, DesiredCapacity {snap.capacity.desired} "
+            f"(baseline {record.min_size}/{record.max_size}, restored once nobody is in flight)"
+        )
+    if not problems:
+        run.log(f"step check_at_rest: group at rest, capacity {snap.capacity}")
+        return
+    message = f"group {snap.name} is not at rest: " + "; ".join(problems)
+    if run.settings.force:
+        run.log(f"step check_at_rest: {message} (--force: exit 0)")
+        return
+    raise HookError(
+        f"{message}; run reconcile again once that deployment is over, or pass --force if "
+        "you know it is"
+    )
 
 
 # Heal -----------------------------------------------------------------------------------------

@@ -47,10 +47,12 @@ class HookRun:
     # hooks' own deregistration) and of its registration: the waits are sized from them.
     drain_from: float | None = None
     registered_at: float | None = None
+    # reconcile: instances left in flight, and why (their deployment may still be running).
+    kept: dict[str, str] = field(default_factory=dict)
 
     @property
     def lb(self) -> LoadBalancing:
-        return LoadBalancing(self.clients.elbv2, self.clients.elb, self.instance_id)
+        return LoadBalancing(self.clients, self.instance_id)
 
     @property
     def record(self) -> MembershipRecord:
@@ -99,11 +101,16 @@ class HookRun:
             if backoff:
                 pause = min(pause * 1.5, interval * MAX_BACKOFF)
 
+    def drained_at(self, since: float, aws_seconds: float) -> bool:
+        """Has `aws_seconds` (AWS's clock) passed since `since` (time.monotonic())?"""
+        return time.monotonic() >= since + aws_seconds / self.settings.time_scale
+
     def sleep_until(self, since: float, aws_seconds: float) -> float:
         """Sleep until `aws_seconds` (AWS's clock, see CUTOVER_TIME_SCALE) after `since`
-        (time.monotonic()), plus up to 10 % so that instances do not poll in step; never
+        (time.monotonic()), plus up to 2 % so that instances do not poll in step (6 s over a
+        300 s delay) without holding the instance out of service longer than needed; never
         past one poll interval before the deadline. Returns the seconds slept."""
-        wanted = aws_seconds / self.settings.time_scale * random.uniform(1.0, 1.1)
+        wanted = aws_seconds / self.settings.time_scale * random.uniform(1.0, 1.02)
         until = min(since + wanted, self.deadline - self.settings.poll_interval)
         pause = max(0.0, until - time.monotonic())
         time.sleep(pause)

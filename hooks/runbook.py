@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from hooks import shutdown
 from hooks.errors import HookError
 from hooks.repair import (
+    check_at_rest,
     read_named_group,
     restore_group,
     return_stuck_instances,
@@ -79,6 +80,7 @@ RECONCILE_STEPS: tuple[tuple[str, Step], ...] = (
     ("read_group", read_named_group),
     ("return_stuck_instances", return_stuck_instances),
     ("restore_group", restore_group),
+    ("check_at_rest", check_at_rest),
 )
 HEAL_STEPS: tuple[tuple[str, Step], ...] = (
     ("wait_out_deployment", wait_out_deployment),
@@ -128,7 +130,7 @@ def run_hook(
     if settings.command == "heal":
         try:
             with shutdown.sigterm_raises():
-                sleep_until_due(settings)
+                sleep_until_due(settings, session)
                 run = _run_steps(settings, session, stop_after)
         except shutdown.ShuttingDown:
             run = shutdown.settle(settings, session)

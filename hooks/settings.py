@@ -22,6 +22,8 @@ DEFAULT_TIMEOUTS = DEFAULT_DEADLINES
 # Self-healing waits this long after deregister before returning an instance whose register
 # never ran; reconcile leaves entries younger than this (see README "Self-healing").
 DEFAULT_HEAL_AFTER = 3600.0
+# The watchdog asks CodeDeploy this often (seconds) whether its deployment is over.
+DEFAULT_HEAL_POLL = 30.0
 ETC_ENV_FILE = "/etc/cutover/hooks.env"
 # `bundle` writes the revision's defaults beside the package: cutover-hooks/{hooks/,*.env}.
 BUNDLED_ENV_FILE = Path(__file__).resolve().parent.parent / "cutover-hooks.env"
@@ -72,6 +74,7 @@ class Settings:
     heal: bool = True
     heal_after: float = DEFAULT_HEAL_AFTER
     heal_since: float = 0.0
+    heal_poll: float = DEFAULT_HEAL_POLL
     # Where the deadline came from ("--timeout", "CUTOVER_TIMEOUT from the environment", ...).
     timeout_source: str = "default"
 
@@ -252,5 +255,6 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         heal=switch("CUTOVER_HEAL", "on", ("on", "off")) == "on",
         heal_after=heal_after,
         heal_since=number("since", "CUTOVER_HEAL_SINCE", "0"),
+        heal_poll=number("", "CUTOVER_HEAL_POLL", str(DEFAULT_HEAL_POLL)),
         timeout_source=timeout_source,
     )

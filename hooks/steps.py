@@ -283,7 +283,8 @@ def enter_standby(run: HookRun) -> None:
     if run.lifecycle not in ("Standby", "EnteringStandby", "InService"):
         raise HookError(f"{run.instance_id} is {run.lifecycle}: cannot put it in Standby")
     mark_standby(run, STAGE_STANDBY)
-    run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
+    # No wait for Standby here: nothing in this hook needs it, and register (or reconcile, the
+    # watchdog) waits for it before ExitStandby if the instance is still EnteringStandby.
     run.log(f"step enter_standby: Standby in {group.name} (desired capacity decremented)")
 
 
@@ -323,7 +324,13 @@ def wait_until_drained(run: HookRun) -> None:
         run.lb.read_delays(run.balancers, serving)
         delay = max(run.balancers.timing[key].delay or 0.0 for key in serving)
         slept = run.sleep_until(run.drain_from, delay)
-        note = f" (deregistration delay {delay:g}s: slept {slept:.1f}s before looking)"
+        note = f" (deregistration delay {delay:g}s: slept {slept:.1f}s)"
+        if run.drained_at(run.drain_from, delay):
+            # AWS ends a drain exactly when the delay expires (DescribeTargetHealth says
+            # `draining` until then, nothing observes an earlier end): having slept the whole
+            # delay since this run's own EnterStandby/deregistration, there is nothing to look at.
+            run.log(f"step wait_until_drained: out of {run.balancers.describe()}{note}")
+            return
 
     def drained() -> str | None:
         run.health = run.lb.health(run.balancers)

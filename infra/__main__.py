@@ -171,6 +171,7 @@ def main(cfg: StackConfig) -> None:
             deployment_group_name=cfg.deployment_group_name,
             group_name=fleet.group_name,
             instance_role_arn=identity.role_arn,
+            instance_role_name=identity.role_name,
             launch_template_arns=fleet.launch_template_arns,
             region=cfg.region,
             alarm_names=alarm_names,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.roles import deployment_policy
 from stack.load import DeploymentConfig
 
 ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]
@@ -30,6 +31,8 @@ class DeploymentArgs:
     # Blue/green: colour -> its group; one deployment group per colour, named
     # ``<deployment_group_name>-<colour>`` (a release deploys to the idle colour alone).
     colour_group_names: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The instance role: its hooks may ask about this deployment group's deployments.
+    instance_role_name: pulumi.Input[str] | None = None
 
 
 def service_trust_policy(
@@ -166,6 +169,32 @@ class Deployment(pulumi.ComponentResource):
             colour: created[f"{args.deployment_group_name}-{colour}"].deployment_group_name
             for colour in args.colour_group_names
         }
+        if args.instance_role_name is not None:
+            # The hooks ask CodeDeploy whether their deployment ended (hooks/permissions.py): one
+            # statement per deployment group, created once the group's name is known.
+            for dg_name, deployment_group in created.items():
+                suffix = dg_name.removeprefix(args.deployment_group_name)
+                aws.iam.RolePolicy(
+                    f"{name}-hooks-deployments{suffix}",
+                    role=args.instance_role_name,
+                    policy=pulumi.Output.all(
+                        partition.partition,
+                        identity.account_id,
+                        application.name,
+                        deployment_group.deployment_group_name,
+                    ).apply(
+                        lambda v: json.dumps(
+                            deployment_policy(
+                                partition=v[0],
+                                region=args.region,
+                                account=v[1],
+                                application=v[2],
+                                deployment_group=v[3],
+                            )
+                        )
+                    ),
+                    opts=child,
+                )
         self.application_name = application.name
         self.deployment_group_name = group.deployment_group_name
         self.register_outputs(

@@ -54,6 +54,29 @@ def group_arn_pattern(partition: str, region: str, account: str, group_name: str
     )
 
 
+def deployment_policy(
+    *, partition: str, region: str, account: str, application: str, deployment_group: str
+) -> dict[str, Any]:
+    """The instance role's second policy: the hooks' repairs ask CodeDeploy about the
+    deployments of this stack's deployment group only. Separate from instance_policy because
+    the deployment group is created after the role (its service role needs the role's ARN)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "HooksOwnDeployments",
+                "Effect": "Allow",
+                "Action": list(permissions.DEPLOYMENT_ACTIONS),
+                "Resource": [
+                    permissions.deployment_group_arn(
+                        partition, region, account, application, deployment_group
+                    )
+                ],
+            }
+        ],
+    }
+
+
 def instance_policy(
     *,
     partition: str,

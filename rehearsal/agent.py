@@ -116,6 +116,10 @@ class HookRun:
     started: float
     seconds: float
     killed: bool = False
+    # Killed by the rehearsal's appspec timeout (not by a scenario's fault); not_started: by the
+    # start-up cap, before its first line.
+    timed_out: bool = False
+    not_started: bool = False
 
 
 @dataclass
@@ -221,7 +225,13 @@ class Agent:
             # The appspec timeout, on the clock, counted from the hook's first line: starting
             # Python is not scaled, and dozens of hooks starting at once on a small machine take
             # far longer to start than one does on its own instance. Start-up gets its own cap.
-            timer = threading.Timer(START_CAP, process.kill)
+            expired: list[str] = []
+
+            def expire(why: str) -> None:
+                expired.append(why)
+                process.kill()
+
+            timer = threading.Timer(START_CAP, expire, ("start",))
             timer.start()
             try:
                 assert process.stdout is not None
@@ -231,7 +241,7 @@ class Agent:
                         self._starting.release()
                         timer.cancel()
                         limit = self._clock.to_real(script.timeout) + START_ALLOWANCE
-                        timer = threading.Timer(limit, process.kill)
+                        timer = threading.Timer(limit, expire, ("timeout",))
                         timer.start()
                     self._write(f"{deployment.deployment_id} {script.event} {line}")
                     if self._should_kill(line, iid, script):
@@ -256,6 +266,8 @@ class Agent:
             started,
             self._clock.real() - started,
             killed,
+            timed_out=bool(expired),
+            not_started=expired == ["start"],
         )
         with self._log_lock:
             self.runs.append(run)

@@ -104,6 +104,12 @@ class Rules:
         # CBOR), tried first: each `handles(method, path, headers, body)` and
         # `relay(method, path, headers, body, forward)`. The shift scenarios add theirs.
         self.apis: list[Any] = []
+        # Real seconds each caller's calls spend in here (rehearsal/starvation.py); set by the
+        # run.
+        self.call_times: Any = None
+        # Real seconds added to every query-protocol call (a slower emulator, a region's
+        # latency).
+        self.call_delay = 0.0
 
     # -- before moto ------------------------------------------------------------------------
     def before(self, call: Call) -> tuple[Reply | None, bytes | None]:

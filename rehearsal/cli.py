@@ -8,7 +8,8 @@
 Builds the fleet the stack's Pulumi program declares on a moto server behind a proxy that
 enforces the AWS rules moto lacks, deploys to it as CodeDeploy and its agent would (the bundled
 hooks as subprocesses), plays the scenario, and prints a verdict. Exit 0 PASS, 1 FAIL, 2 bad
-input, 3 environment problem, 70 unexpected error.
+input, 3 INCONCLUSIVE (a hook was starved by this machine into its appspec timeout: the verdict
+says by what and which option fixes it) or an environment problem, 70 unexpected error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from rehearsal import chart, verdictschema
 from rehearsal.run import DEFAULT_TIME_SCALE, Options, rehearse
 from rehearsal.scenarios import SCENARIOS
 from stack.load import ConfigError, load_stack_file, stack_file_path
+
+# The verdict is about this machine, not the hooks (a hook starved into its appspec timeout);
+# the same code as an environment problem found before the run.
+EXIT_INCONCLUSIVE = 3
 
 STEPS = sorted({name for name, _ in DEREGISTER_STEPS + REGISTER_STEPS})
 PROGRAM = "python -m rehearsal"
@@ -68,9 +73,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--time-scale",
         type=float,
-        default=DEFAULT_TIME_SCALE,
+        default=None,
         metavar="X",
-        help=f"emulated AWS seconds per real second (default {DEFAULT_TIME_SCALE:g}); "
+        help="emulated AWS seconds per real second (default: the highest this machine keeps "
+        f"up with for the fleet, from a short calibration, at most {DEFAULT_TIME_SCALE:g}); "
         "every figure is reported in real seconds",
     )
     p.add_argument(
@@ -141,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  chart: {chart_path}   hook log: {log_path}"
         + (f"   json: {json_path}" if json_path else "")
     )
+    if verdict.inconclusive:
+        return EXIT_INCONCLUSIVE
     return 0 if verdict.ok else 1
 
 

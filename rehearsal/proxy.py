@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -71,6 +72,17 @@ class Proxy:
                 if self.command != "POST" or not body or not query:
                     return self._send(forward(self.command, self.path, headers, body))
                 call = Call.parse(body, self.headers.get("Authorization", ""))
+                times = rules.call_times
+                began = times.now() if times is not None else 0.0
+                try:
+                    if rules.call_delay:
+                        time.sleep(rules.call_delay)
+                    self._answer(call, headers, body)
+                finally:
+                    if times is not None:
+                        times.add(call.caller, began, times.now())
+
+            def _answer(self, call: Call, headers: dict[str, str], body: bytes) -> None:
                 # Only the group's own writes queue behind each other (an instance's EC2
                 # DeleteTags shares the action's name, not the group).
                 group_write = call.service == "autoscaling" and call.action in GROUP_WRITES

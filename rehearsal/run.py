@@ -7,15 +7,17 @@ import secrets
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
 import hooks.settings as hook_settings
 from awsfacts.codedeploy import minimum_healthy
+from hooks.errors import EXIT_DEADLINE
 from rehearsal import codedeploy, scenarios
 from rehearsal.agent import (
     HOOK_ALLOWANCE,
+    START_ALLOWANCE,
     Agent,
     Faults,
     Revision,
@@ -26,11 +28,14 @@ from rehearsal.agent import (
 )
 from rehearsal.clock import Clock
 from rehearsal.declared import DeclaredFleet
+from rehearsal.deployments import DeploymentsApi
 from rehearsal.emulator import Emulator
 from rehearsal.imds import InstanceMetadata
 from rehearsal.observer import Observer
 from rehearsal.session import FIRST_REVISION, Session
 from rehearsal.shift import SHIFT_SCENARIOS
+from rehearsal.starvation import CallTimes, HostLag, StarvedHook, starved
+from rehearsal.timescale import calibrate, choose
 from rehearsal.verdict import Capacity, OutOfService, Verdict, expected_after, out_of_service
 
 # A terminated instance's operating system stops its processes: SIGTERM, then SIGKILL after
@@ -56,7 +61,8 @@ class Options:
     deployment_config: str | None = None  # default: the deployment group's
     fail_instance: int | None = None  # 1-based, in deployment order
     kill_hook_after: str | None = None  # a step name the hooks log, e.g. enter_standby
-    time_scale: float = DEFAULT_TIME_SCALE
+    # None: chosen from the fleet's size and a calibration (rehearsal/timescale.py).
+    time_scale: float | None = DEFAULT_TIME_SCALE
     raise_max: bool = False  # allow --instances above MaxSize by raising MaxSize (said so)
     sample_interval: float = 0.05  # real seconds
     heal_after: float = HEAL_AFTER  # emulated seconds
@@ -64,6 +70,8 @@ class Options:
     patch_revision: object = None
     # The shift scenarios' ramp class (default shift.ramp.Ramp; tests put a broken one).
     ramp: object = None
+    # Real seconds the proxy adds to every call: a slower emulator or a real region's latency.
+    call_delay: float = 0.0
 
 
 def validate(fleet: DeclaredFleet, options: Options) -> int:
@@ -73,7 +81,7 @@ def validate(fleet: DeclaredFleet, options: Options) -> int:
             f"--scenario {options.scenario}: unknown; choose one of "
             f"{', '.join(scenarios.SCENARIOS)}"
         )
-    if options.time_scale <= 0:
+    if options.time_scale is not None and options.time_scale <= 0:
         raise RehearsalInputError(f"--time-scale {options.time_scale:g}: must be above 0")
     group = fleet.group
     n = group.desired_capacity if options.instances is None else options.instances
@@ -161,6 +169,14 @@ def rehearse(
     ):
         custom = None
     config = codedeploy.resolve(config_name, custom)
+    scale_reason = "given"
+    if options.time_scale is None:
+        at_once = max(1, n - minimum_healthy(config, n))
+        cycle = fleet.drain_seconds + INSTALL_SECONDS + fleet.healthy_seconds
+        choice = choose(at_once, cycle, DEFAULT_TIME_SCALE, calibrate())
+        options, scale_reason = replace(options, time_scale=choice.scale), choice.reason
+        progress.write(f"time scale {choice.scale:g} ({choice.reason})\n")
+    assert options.time_scale is not None
     group = fleet.group
     if n > group.max_size:
         progress.write(f"note: MaxSize raised from {group.max_size} to {n} (--raise-max)\n")
@@ -188,6 +204,8 @@ def rehearse(
                 marker,
                 {
                     "CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}",
+                    # How often the watchdog asks CodeDeploy (the hooks' default 30 s).
+                    "CUTOVER_HEAL_POLL": f"{clock.to_real(30.0):.3f}",
                     # The self-healing run's own deadline (the hooks' default 300 s).
                     "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(300.0) + HOOK_ALLOWANCE:.3f}",
                 },
@@ -205,6 +223,8 @@ def rehearse(
                 progress,
                 None if first else FIRST_REVISION,
             )
+            # The hooks' repairs ask CodeDeploy about the rehearsal's own deployments.
+            emulated.rules.apis.append(DeploymentsApi(lambda: list(session.deployments)))
             world.on_launch = session.on_launch
             grace = max(clock.to_real(SHUTDOWN_STOP_SECONDS), SHUTDOWN_MIN_REAL)
             world.on_gone = lambda iid: shut_down(marker, work / "state" / iid, grace)
@@ -214,6 +234,9 @@ def rehearse(
                 from rehearsal import shift
 
                 session.traffic = shift.build(emulator, emulated, fleet, clock)
+            emulated.rules.call_times = CallTimes(clock.real)
+            emulated.rules.call_delay = options.call_delay
+            lag = HostLag(clock.real).start()
             world.start()
             observer.start()
             floor = scenarios.play(options.scenario, session, options, _events(revision))
@@ -233,6 +256,8 @@ def rehearse(
                 traffic = judge(session.traffic, options.scenario)  # reads Route 53: before exit
             leftovers = leftover_processes(marker)
             end_processes(leftovers)
+            lag.stop()
+            hungry = starved_hooks(session.agent.runs, emulated.rules.call_times, lag)
         finally:
             end_processes(leftover_processes(marker))
             imds.close()
@@ -250,7 +275,22 @@ def rehearse(
         len(leftovers),
         time.monotonic() - started,
         traffic,
+        hungry,
+        scale_reason,
     )
+
+
+def starved_hooks(runs: list, calls: CallTimes, lag: HostLag) -> list[StarvedHook]:
+    """The hook runs the appspec timeout killed, or that gave up at their own deadline (exit 3,
+    the appspec timeout minus a margin), while this machine starved them."""
+    found = []
+    for run in runs:
+        if run.timed_out or run.returncode == EXIT_DEADLINE:
+            caller = f"rehearsal-{run.instance_id}"
+            hungry = starved(run, caller, calls, lag, START_ALLOWANCE)
+            if hungry is not None:
+                found.append(hungry)
+    return found
 
 
 def _append_watchdog_logs(state_root: Path, log: TextIO) -> None:
@@ -308,6 +348,8 @@ def _judge(
     leftovers,
     seconds,
     traffic=None,
+    hungry=None,
+    scale_reason="given",
 ) -> Verdict:
     world = session.emulated.world
     samples = session.observer.samples
@@ -422,4 +464,6 @@ def _judge(
         samples=samples,
         marks=session.observer.marks,
         traffic=traffic,
+        starved=hungry or [],
+        time_scale_reason=scale_reason,
     )

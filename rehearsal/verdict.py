@@ -21,6 +21,7 @@ from typing import Any
 from rehearsal.changes import Change
 from rehearsal.codedeploy import Deployment
 from rehearsal.observer import Mark, Sample
+from rehearsal.starvation import StarvedHook
 
 
 def aws_time(real_seconds: float, time_scale: float) -> str:
@@ -134,6 +135,10 @@ class Verdict:
     samples: list[Sample] = field(repr=False, default_factory=list)
     marks: list[Mark] = field(repr=False, default_factory=list)
     traffic: Any = None  # the shift scenarios' ShiftReport (rehearsal/shiftverdict.py)
+    # Hooks killed by their appspec timeout while this machine starved them (starvation.py).
+    starved: list[StarvedHook] = field(default_factory=list)
+    # Why this time scale: given by the user, or chosen from the fleet and a calibration.
+    time_scale_reason: str = "given"
 
     @property
     def reasons(self) -> list[str]:
@@ -207,8 +212,30 @@ class Verdict:
         return not self.reasons
 
     @property
+    def inconclusive(self) -> bool:
+        """A broken promise that a starved hook explains: the verdict is about the host.
+        Never when the hooks' own writes terminated an instance or the floor was broken:
+        a killed hook cannot cause either."""
+        if self.ok or not self.starved:
+            return False
+        return not self.terminated_by_restore and self.lowest_in_service >= self.floor
+
+    @property
+    def fix(self) -> str:
+        return (
+            f"rehearse again with a lower --time-scale (e.g. --time-scale "
+            f"{max(1.0, self.time_scale / 2):g}), fewer --instances, or on a less busy machine"
+        )
+
+    @property
+    def cause(self) -> str:
+        shown = "; ".join(s.describe() for s in self.starved[:3])
+        more = f" (and {len(self.starved) - 3} more)" if len(self.starved) > 3 else ""
+        return f"this machine could not keep up at time scale {self.time_scale:g}: {shown}{more}"
+
+    @property
     def word(self) -> str:
-        return "PASS" if self.ok else "FAIL"
+        return "PASS" if self.ok else "INCONCLUSIVE" if self.inconclusive else "FAIL"
 
     def to_json(self) -> dict[str, Any]:
         instances = [i for i in self.calls_per_instance]
@@ -257,6 +284,9 @@ class Verdict:
             "killed": self.killed,
             "leftoverProcessesEnded": self.leftover_processes,
             "timeScale": self.time_scale,
+            "timeScaleReason": self.time_scale_reason,
+            "starvedHooks": [h.to_json() for h in self.starved],
+            "inconclusive": {"cause": self.cause, "fix": self.fix} if self.inconclusive else None,
             "wallSeconds": round(self.seconds, 2),
             **({"traffic": self.traffic.to_json()} if self.traffic is not None else {}),
         }
@@ -339,4 +369,7 @@ class Verdict:
             f"wall (time scale {self.time_scale:g})"
         )
         lines += [f"  reason: {r}" for r in self.reasons]
+        if self.inconclusive:
+            lines.append(f"  inconclusive: {self.cause}")
+            lines.append(f"  fix: {self.fix}")
         return "\n".join(lines)

@@ -24,6 +24,8 @@ from moto.server import ThreadedMotoServer
 from hooks.runbook import HookRun, run_hook
 from hooks.settings import from_environment
 
+from .codedeploy_rules import CodeDeployRules
+
 REGION = "us-east-1"
 AMI = "ami-12c6146b"  # one of moto's built-in images
 
@@ -106,9 +108,36 @@ def imds(imds_server: str) -> Imds:
     return Imds(imds_server)
 
 
+@pytest.fixture(scope="session")
+def codedeploy_server(moto_url: str) -> Iterator[CodeDeployRules]:
+    rules = CodeDeployRules(moto_url, REGION)
+    rules.serve()
+    yield rules
+    rules.stop()
+
+
+@pytest.fixture(scope="session")
+def session_deployment(codedeploy_server: CodeDeployRules) -> str:
+    """One deployment in progress (in moto) that the tests' hooks run in by default."""
+    return codedeploy_server.start_deployment()
+
+
+@pytest.fixture
+def codedeploy(codedeploy_server: CodeDeployRules) -> Iterator[CodeDeployRules]:
+    """CodeDeploy in front of moto: `start_deployment()`, `end(id, status)`, `refuse`."""
+    codedeploy_server.reset()
+    yield codedeploy_server
+    codedeploy_server.reset()
+
+
 @pytest.fixture
 def aws_env(
-    moto_url: str, imds: Imds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    moto_url: str,
+    imds: Imds,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    codedeploy: CodeDeployRules,
+    session_deployment: str,
 ) -> dict[str, str]:
     """A clean moto, and the environment a hook sees on an instance (short waits for tests)."""
     # No moto reset between tests: re-creating its EC2 backend costs about a second, and every
@@ -129,7 +158,10 @@ def aws_env(
         "CUTOVER_MAX_RETRIES": "3",
         "CUTOVER_CONNECT_TIMEOUT": "2",
         "CUTOVER_TIMEOUT": "20",  # a hook that waits for nothing fails fast instead of hanging
-        "DEPLOYMENT_ID": "d-TEST00001",
+        # CodeDeploy through the proxy that ends deployments as AWS does (moto never does).
+        "AWS_ENDPOINT_URL_CODEDEPLOY": codedeploy.url,
+        # A deployment CodeDeploy knows and still runs: reconcile and the watchdog ask it.
+        "DEPLOYMENT_ID": session_deployment,
         "CUTOVER_HEAL": "off",  # the self-healing tests turn it on with a short delay
     }
     for name in (

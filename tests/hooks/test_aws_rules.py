@@ -8,6 +8,9 @@ import threading
 import time
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from hooks.permissions import ALL_ACTIONS, DESCRIBE_ACTIONS
 from hooks.runbook import (
     DEREGISTER_STEPS,
@@ -20,7 +23,8 @@ from hooks.runbook import (
 from hooks.settings import from_environment
 from hooks.state import CapacityRecord
 
-from .conftest import fast_session, record_calls
+from .aws_rules import enforce_target_rules
+from .conftest import REGION, fast_session, record_calls
 
 
 class _Refused:
@@ -110,7 +114,7 @@ def test_enter_standby_refusal_is_retried_after_lowering_again(make_fleet, hook)
     assert fleet.capacity() == (2, 3, 2)
 
 
-def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypatch):
+def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypatch, codedeploy):
     session = fast_session()
     calls = record_calls(session)
     grouped = make_fleet(2, 3, 2, classic=True)
@@ -122,6 +126,13 @@ def test_every_call_is_allowed_by_the_instance_policy(make_fleet, hook, monkeypa
     hook("deregister", grouped.instance_ids[1], session=session)
     monkeypatch.delenv("DEPLOYMENT_ID")
     hook("reconcile", asg=grouped.asg, session=session, force=True)
+    # Without --force, reconcile asks CodeDeploy whether the entry's deployment is over.
+    failed = codedeploy.start_deployment()
+    monkeypatch.setenv("DEPLOYMENT_ID", failed)
+    hook("deregister", grouped.instance_ids[1], session=session)
+    monkeypatch.delenv("DEPLOYMENT_ID")
+    codedeploy.end(failed, "Failed")
+    hook("reconcile", asg=grouped.asg, session=session)
 
     made = set(calls)
     assert made - set(ALL_ACTIONS) == set()
@@ -210,4 +221,101 @@ def test_launching_instance_is_left_to_the_group(make_fleet, hook):
 
     assert set(calls) - set(DESCRIBE_ACTIONS) == set()  # reads only
     assert fleet.capacity() == (1, 3, 2)
+    assert fleet.hook_tags() == {}
+
+
+# ELBv2 draining and idempotent deregistration, as AWS answers them -------------------------
+
+
+def _rules_session(fleet, time_scale: float, delay_seconds: int):
+    fleet.elbv2.modify_target_group_attributes(
+        TargetGroupArn=fleet.target_group_arn,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(delay_seconds)}],
+    )
+    session = fast_session()
+    enforce_target_rules(session.events, fleet.elbv2, time_scale)
+    return session
+
+
+def _states(client, arn: str) -> dict[str, str]:
+    answer = client.describe_target_health(TargetGroupArn=arn)
+    return {
+        d["Target"]["Id"]: d["TargetHealth"]["State"] for d in answer["TargetHealthDescriptions"]
+    }
+
+
+def test_aws_keeps_a_deregistered_target_draining_until_its_delay_expires(make_fleet):
+    fleet = make_fleet(1, 2, 1)
+    iid = fleet.instance_ids[0]
+    session = _rules_session(fleet, time_scale=100.0, delay_seconds=50)  # 0.5 s here
+    elbv2 = session.client("elbv2", region_name=REGION)
+
+    elbv2.deregister_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": iid}])
+
+    assert _states(elbv2, fleet.target_group_arn) == {iid: "draining"}
+    assert fleet.targets() == {}  # moto dropped it at once
+    time.sleep(0.6)
+    assert _states(elbv2, fleet.target_group_arn) == {}
+
+
+def test_deregistering_a_target_that_is_not_registered_succeeds_as_on_aws(make_fleet):
+    fleet = make_fleet(1, 2, 1)
+    iid = fleet.instance_ids[0]
+    fleet.elbv2.deregister_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": iid}])
+    with pytest.raises(ClientError, match="InvalidTarget"):  # moto, not AWS
+        fleet.elbv2.deregister_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": iid}])
+    elbv2 = _rules_session(fleet, 100.0, 50).client("elbv2", region_name=REGION)
+
+    elbv2.deregister_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": iid}])
+
+    assert _states(elbv2, fleet.target_group_arn) == {}
+
+
+def test_deregister_waits_out_the_drain_aws_reports_and_reruns_cleanly(
+    make_fleet, hook, monkeypatch
+):
+    fleet = make_fleet(1, 3, 2)
+    iid = fleet.instance_ids[0]
+    monkeypatch.setenv("CUTOVER_TIME_SCALE", "100")
+    session = _rules_session(fleet, time_scale=100.0, delay_seconds=50)
+    elbv2 = session.client("elbv2", region_name=REGION)
+
+    began = time.monotonic()
+    hook("deregister", iid, session=session)
+    assert time.monotonic() - began >= 0.5
+    assert iid not in _states(elbv2, fleet.target_group_arn)  # the drain is over on AWS too
+    hook("deregister", iid, session=session)  # the agent retries: changes nothing
+    hook("register", iid, session=session)
+
+    assert fleet.capacity() == (1, 3, 2)
+    assert _states(elbv2, fleet.target_group_arn)[iid] == "healthy"
+    assert fleet.hook_tags() == {}
+
+
+def test_register_waits_while_aws_still_says_entering_standby(make_fleet, hook):
+    """deregister no longer waits for Standby after EnterStandby (issue 20 item 4): AWS may
+    still say EnteringStandby when register comes; ExitStandby would be refused then."""
+    fleet = make_fleet(1, 3, 2)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    session = fast_session()
+    looks: list[str] = []
+
+    def entering_standby_at_first(model: Any, parsed: dict[str, Any], **kwargs: Any) -> None:
+        if model.name not in ("DescribeAutoScalingGroups", "DescribeAutoScalingInstances"):
+            return
+        looks.append(model.name)
+        if len(looks) > 1:
+            return
+        for group in parsed.get("AutoScalingGroups", []):
+            for instance in group.get("Instances", []):
+                if instance["InstanceId"] == iid:
+                    instance["LifecycleState"] = "EnteringStandby"
+
+    session.events.register("after-call", entering_standby_at_first)
+    hook("register", iid, session=session)
+
+    assert len(looks) >= 2  # it looked again before ExitStandby
+    assert fleet.capacity() == (1, 3, 2)
+    assert set(fleet.lifecycle().values()) == {"InService"}
     assert fleet.hook_tags() == {}

@@ -245,7 +245,9 @@ def test_reconcile_never_returns_an_instance_of_a_live_deployment_unless_forced(
     hook("deregister", iid)
     monkeypatch.delenv("DEPLOYMENT_ID")  # an operator: the deployment id is unknown to them
 
-    hook("reconcile", asg=fleet.asg)
+    # CodeDeploy says the entry's deployment is still running: kept, and exit 1.
+    with pytest.raises(HookError, match="--force"):
+        hook("reconcile", asg=fleet.asg)
     assert fleet.lifecycle()[iid] == "Standby"
 
     hook("reconcile", asg=fleet.asg, force=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -44,7 +45,7 @@ def test_single_instance_group_cycle_ends_at_original_capacity(make_fleet, hook)
     ]
     entry = json.loads(fleet.entries()[iid])
     # Stage `sb`: in Standby through the hooks' EnterStandby, its ExitStandby still owed.
-    assert entry["d"] == "d-TEST00001" and entry["b"] == [1, 2] and entry["s"] == "sb"
+    assert entry["d"] == os.environ["DEPLOYMENT_ID"] and entry["b"] == [1, 2] and entry["s"] == "sb"
 
     hook("register", iid)
 
@@ -219,8 +220,11 @@ def test_reconcile_keeps_instances_of_the_live_deployment(make_fleet, hook):
     iid = fleet.instance_ids[0]
     hook("deregister", iid)
 
-    hook("reconcile", asg=fleet.asg)  # DEPLOYMENT_ID is the same deployment: it is live
+    # DEPLOYMENT_ID is the same deployment: it is live; the group is not at rest (exit 1).
+    with pytest.raises(HookError, match=f"{iid}.*--force") as kept:
+        hook("reconcile", asg=fleet.asg)
 
+    assert kept.value.exit_code == 1
     assert fleet.lifecycle()[iid] == "Standby"
     assert fleet.capacity() == (2, 4, 2)
     hook("register", iid)
@@ -363,9 +367,10 @@ def test_a_register_killed_while_closing_holds_a_deregister_only_until_its_deadl
     assert a not in fleet.entries() and killed not in fleet.entries()  # the stale one cleaned
 
 
-def test_deregister_reads_the_delay_once_and_sleeps_it_before_looking(make_fleet, hook, capsys):
-    """The drain lasts the deregistration delay: one attributes call, then (the delay slept,
-    on CUTOVER_TIME_SCALE's clock) one look, not a poll every interval of the delay."""
+def test_deregister_reads_the_delay_once_and_sleeps_it_without_looking(make_fleet, hook, capsys):
+    """The drain lasts the deregistration delay: one attributes call, then the delay slept (on
+    CUTOVER_TIME_SCALE's clock) from the drain's start. AWS reports `draining` until the delay
+    expires and nothing observes an earlier end: no look after it (issue 20 item 4)."""
     fleet = make_fleet(2, 3, 2)
     fleet.elbv2.modify_target_group_attributes(
         TargetGroupArn=fleet.target_group_arn,
@@ -378,8 +383,26 @@ def test_deregister_reads_the_delay_once_and_sleeps_it_before_looking(make_fleet
 
     assert calls.count("elasticloadbalancing:DescribeTargetGroupAttributes") == 1
     after = calls[calls.index("elasticloadbalancing:DescribeTargetGroupAttributes") + 1 :]
-    assert after == ["elasticloadbalancing:DescribeTargetHealth"]
+    assert after == []
     assert "(deregistration delay 45s: slept" in capsys.readouterr().out
+
+
+def test_deregister_looks_when_its_deadline_cuts_the_drain_short(
+    make_fleet, hook, capsys, monkeypatch
+):
+    fleet = make_fleet(2, 3, 2)
+    fleet.elbv2.modify_target_group_attributes(
+        TargetGroupArn=fleet.target_group_arn,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "3000"}],
+    )
+    monkeypatch.setenv("CUTOVER_TIME_SCALE", "1000")  # 3 s here, beyond the 2 s deadline
+    session = fast_session()
+    calls = record_calls(session)
+
+    hook("deregister", fleet.instance_ids[0], session=session, timeout=2)
+
+    after = calls[calls.index("elasticloadbalancing:DescribeTargetGroupAttributes") + 1 :]
+    assert after == ["elasticloadbalancing:DescribeTargetHealth"]  # moto: drained at once
 
 
 @pytest.mark.parametrize("discover", ["on", "off"])

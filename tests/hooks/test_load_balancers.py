@@ -9,6 +9,8 @@ import pytest
 
 from hooks.errors import EXIT_REFUSED, HookError
 
+from .conftest import fast_session
+
 
 def test_classic_elb_attached_to_the_group(make_fleet, hook):
     fleet = make_fleet(1, 3, 2, target_group=False, classic=True)
@@ -108,3 +110,29 @@ def test_registered_port_is_kept(make_fleet, hook):
     health = fleet.elbv2.describe_target_health(TargetGroupArn=fleet.target_group_arn)
     ports = {d["Target"]["Id"]: d["Target"]["Port"] for d in health["TargetHealthDescriptions"]}
     assert ports[iid] == 8080
+
+
+def _clients_created(session) -> list[str]:
+    created: list[str] = []
+
+    def record(event_name: str, **kwargs) -> None:
+        created.append(event_name.removeprefix("creating-client-class."))
+
+    session.events.register("creating-client-class", record)
+    return created
+
+
+@pytest.mark.parametrize("classic", [False, True])
+def test_a_classic_elb_client_is_created_only_where_a_classic_elb_is(make_fleet, hook, classic):
+    """Issue 25: each botocore client costs a hook process tens of milliseconds."""
+    fleet = make_fleet(2, 3, 2, classic=classic)
+    iid = fleet.instance_ids[0]
+    session = fast_session()
+    created = _clients_created(session)
+
+    hook("deregister", iid, session=session)
+    hook("register", iid, session=session)
+
+    assert ("elastic-load-balancing" in created) is classic
+    assert "codedeploy" not in created  # only repairs ask CodeDeploy
+    assert fleet.capacity() == (2, 3, 2) and fleet.hook_tags() == {}

@@ -202,15 +202,24 @@ def hook_statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_instance_policy_grants_exactly_the_hooks_actions_scoped(request, stack):
     evaluation = request.getfixturevalue(stack)
     policy = instance_policy(evaluation)
-    hooks = hook_statements(policy)
+    deployments = evaluation.named(ROLE_POLICY, f"cutover-{stack}-deploy-hooks-deployments")
+    role = evaluation.named(ROLE, f"cutover-{stack}-instance-role")
+    assert deployments.inputs["role"] == role.outputs["name"]
+    hooks = hook_statements(policy) | hook_statements(json.loads(deployments.inputs["policy"]))
     granted = sorted(a for s in hooks.values() for a in s["Action"])
     expected = (
         permissions.DESCRIBE_ACTIONS
         + permissions.GROUP_ACTIONS
         + permissions.TARGET_GROUP_ACTIONS
         + permissions.INSTANCE_TAG_ACTIONS
+        + permissions.DEPLOYMENT_ACTIONS
     )
     assert granted == sorted(expected)
+    application = evaluation.one("aws:codedeploy/application:Application").outputs["name"]
+    group = evaluation.one(DEPLOYMENT_GROUP).outputs["deploymentGroupName"]
+    assert hooks["HooksOwnDeployments"]["Resource"] == [
+        f"arn:aws:codedeploy:eu-central-1:123456789012:deploymentgroup:{application}/{group}"
+    ]
     entries = hooks["HooksOwnInstanceEntries"]
     assert entries["Resource"] == ["arn:aws:ec2:eu-central-1:123456789012:instance/*"]
     assert entries["Condition"] == {

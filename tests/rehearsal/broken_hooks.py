@@ -98,3 +98,11 @@ def no_self_healing(root: Path) -> None:
     env_file = root / BUNDLE / "cutover-hooks.env"
     with env_file.open("a", encoding="utf-8") as handle:
         handle.write("CUTOVER_HEAL=off\n")
+
+
+def register_that_hangs(root: Path) -> None:
+    """register prints its first line and then hangs until the appspec timeout kills it: a
+    defect of the hooks, on a machine that starves nobody."""
+    (root / BUNDLE / "register.sh").write_text(
+        "#!/bin/sh\necho register: starting\nexec sleep 3600\n", encoding="utf-8"
+    )

@@ -89,6 +89,16 @@ def test_the_command_writes_the_verdict_chart_and_log(tmp_path):
     assert "cutover-hooks deregister" in paths["h.log"].read_text()
 
 
+def test_without_a_time_scale_the_command_chooses_one_and_says_why(tmp_path):
+    verdict_path = tmp_path / "v.json"
+    result = _run("staging", "--json", str(verdict_path), timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    verdict = json.loads(verdict_path.read_text())
+    assert verdict["timeScaleReason"].startswith("chosen: 1 instance(s) deploying at once")
+    assert 1 <= verdict["timeScale"] <= 30
+    assert f"time scale {verdict['timeScale']:g} (chosen" in result.stdout
+
+
 def test_a_shift_scenario_needs_an_application_load_balancer(tmp_path, capsys):
     values = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]
     values["cutover:loadBalancer"] = {"type": "classic", "allowPlainHttp": True}

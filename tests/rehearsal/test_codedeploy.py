@@ -82,3 +82,24 @@ def test_a_minimum_the_fleet_cannot_keep_fails_at_once():
     deployment, peak = _deploy(["a", "b"], 3, set())  # HOST_COUNT 3 of 2 instances
     assert deployment.status == "Failed" and peak == 0
     assert "HEALTH_CONSTRAINTS_INVALID" in deployment.failures[0]
+
+
+def test_get_deployment_answers_the_rehearsals_own_deployments(account):
+    """The hooks' repairs ask CodeDeploy whether a deployment is over; moto knows none of the
+    rehearsal's deployments (it would say DeploymentDoesNotExist, i.e. over, mid-deployment)."""
+    from botocore.exceptions import ClientError
+
+    from rehearsal.deployments import DeploymentsApi
+
+    running = Deployment("d-1", "group", "r1", "deploy", ["i-1"], 0)
+    account.emulated.rules.apis.append(DeploymentsApi(lambda: [running]))
+    codedeploy = account.client("codedeploy")
+
+    def status(deployment_id: str) -> str:
+        return codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+
+    assert status("d-1") == "InProgress"
+    running.status = "Failed"
+    assert status("d-1") == "Failed"
+    with pytest.raises(ClientError, match="DeploymentDoesNotExist"):
+        status("d-9")

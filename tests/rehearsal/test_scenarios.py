@@ -108,3 +108,22 @@ def test_staging_only_instance_terminated_in_standby_gives_back_its_decrement(st
     assert verdict.capacity_after == verdict.capacity_before == verdict.expected_after
     assert verdict.instances_after == 1
     assert verdict.terminated_by_restore == []
+
+
+# A verdict about the hooks, never about the host (issue 20 item 3) ----------------------------
+
+
+def test_hooks_starved_by_a_slow_emulator_make_the_verdict_inconclusive(staging):
+    """Every AWS call takes a second in the emulator: the deregister cannot finish within its
+    appspec timeout. That says nothing about the hooks: INCONCLUSIVE, with the fix."""
+    verdict = _rehearse(staging, call_delay=1.0, heal_after=60.0)
+    assert verdict.word == "INCONCLUSIVE", verdict.render()
+    assert verdict.starved and verdict.starved[0].emulator_seconds >= 5.0
+    body = body_of(verdict)
+    assert body["verdict"] == "INCONCLUSIVE" and "--time-scale" in body["inconclusive"]["fix"]
+
+
+def test_a_hook_that_hangs_on_an_idle_machine_fails(staging):
+    verdict = _rehearse(staging, patch_revision=broken_hooks.register_that_hangs)
+    assert verdict.word == "FAIL", verdict.render()
+    assert verdict.starved == []

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import replace
 
 import pytest
 
+from rehearsal.agent import HookRun
 from rehearsal.changes import Change
 from rehearsal.codedeploy import Deployment
+from rehearsal.run import starved_hooks
+from rehearsal.starvation import CallTimes, HostLag, StarvedHook, starved
+from rehearsal.timescale import choose
 from rehearsal.verdict import Capacity, Verdict, expected_after
 from tests.rehearsal.verdicts import body_of
 
@@ -78,3 +84,88 @@ def test_each_broken_promise_fails_with_its_reason(changes, reason):
     assert any(r.startswith(reason) for r in verdict.reasons), verdict.reasons
     body = body_of(verdict)
     assert body["verdict"] == "FAIL" and body["reasons"] == verdict.reasons
+
+
+# A verdict about the hooks, never about the host (issue 20 item 3) --------------------------
+
+STARVED = StarvedHook("i-b", "BeforeInstall", "d-1", 14.0, 9.5, 2.0)
+FAILED = [Deployment("d-1", "g", "r1", "deploy", ["a"], 0, "Failed")]
+
+
+def test_a_hook_starved_into_its_timeout_makes_the_verdict_inconclusive_not_fail():
+    verdict = _verdict(deployments=FAILED, left_in_standby=["i-b"], starved=[STARVED])
+
+    assert not verdict.ok and verdict.word == "INCONCLUSIVE"
+    body = body_of(verdict)
+    assert body["verdict"] == "INCONCLUSIVE"
+    assert "9.5 s in the emulator" in body["inconclusive"]["cause"]
+    assert "--time-scale 15" in body["inconclusive"]["fix"]  # half the 30 it ran at
+    assert body["starvedHooks"] == [
+        {
+            "instance": "i-b",
+            "event": "BeforeInstall",
+            "deployment": "d-1",
+            "seconds": 14.0,
+            "emulatorSeconds": 9.5,
+            "hostLagSeconds": 2.0,
+        }
+    ]
+    assert "fix: rehearse again with a lower --time-scale" in verdict.render()
+
+
+@pytest.mark.parametrize("hard", [{"terminated_by_restore": ["i-b"]}, {"lowest_in_service": 1}])
+def test_starvation_never_excuses_what_a_killed_hook_cannot_cause(hard):
+    verdict = _verdict(deployments=FAILED, starved=[STARVED], **hard)
+    assert verdict.word == "FAIL"
+    assert body_of(verdict)["inconclusive"] is None
+
+
+def test_a_hook_killed_without_starvation_is_not_excused():
+    calls, lag = CallTimes(lambda: 0.0), HostLag(lambda: 0.0)
+    run = HookRun("d-1", "i-b", "BeforeInstall", "x", -9, 1.0, 12.0, timed_out=True)
+    calls.add("rehearsal-i-b", 2.0, 2.5)  # half a second in the emulator
+    assert starved(run, "rehearsal-i-b", calls, lag, allowance=5.0) is None
+
+    calls.add("rehearsal-i-b", 3.0, 9.0)  # six more: its calls queued
+    found = starved(run, "rehearsal-i-b", calls, lag, allowance=5.0)
+    assert found is not None and found.emulator_seconds == pytest.approx(6.5)
+    calls.add("rehearsal-i-b", 20.0, 30.0)  # after the run: not its starvation
+    assert starved(run, "rehearsal-i-b", calls, lag, 5.0).emulator_seconds == pytest.approx(6.5)
+
+
+def test_the_host_lag_probe_sees_a_starved_scheduler():
+    clock = time.monotonic
+    lag = HostLag(clock).start()
+    began = clock()
+    spin_until = began + 0.4
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)  # this thread keeps the interpreter: the probe wakes late
+    try:
+        while clock() < spin_until:
+            pass
+    finally:
+        sys.setswitchinterval(switch)
+    time.sleep(0.2)
+    lag.stop()
+    assert lag.seconds(began, clock()) > 0.2
+
+
+def test_the_time_scale_is_chosen_from_the_fleet_and_the_calibration():
+    # 100 instances, HalfAtATime: 50 at once, 2 hook processes each on the critical path, on
+    # 2 cores, a 160 s cycle, of which start-up may take half the real time: 0.32 s to start one
+    # (an idle moment) gives 5, the scale measured to pass; 0.71 s (a loaded one) 2.2.
+    quiet = choose(50, 160.0, 30.0, startup=0.32, cores=2)
+    assert quiet.scale == 5.0 and "calibrated" in quiet.reason and "2 core(s)" in quiet.reason
+    assert choose(50, 160.0, 30.0, startup=0.71, cores=2).scale == 2.2
+    assert choose(1, 160.0, 30.0, startup=0.5, cores=2).scale == 30.0  # capped at the default
+    assert choose(5000, 160.0, 30.0, startup=2.0, cores=1).scale == 1.0  # never below 1
+
+
+def test_a_hook_that_ran_out_of_its_own_deadline_while_starved_counts_as_starved():
+    """The hooks' deadline is the appspec timeout minus a margin: a hook that gave up at it
+    (exit 3) while its calls queued was starved as much as one the agent killed."""
+    calls, lag = CallTimes(lambda: 0.0), HostLag(lambda: 0.0)
+    calls.add("rehearsal-i-b", 1.0, 9.0)
+    gave_up = HookRun("d-1", "i-b", "BeforeInstall", "x", 3, 0.0, 10.0)
+    failed = HookRun("d-1", "i-b", "BeforeInstall", "x", 1, 0.0, 10.0)
+    assert [h.instance for h in starved_hooks([gave_up, failed], calls, lag)] == ["i-b"]
