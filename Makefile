@@ -53,7 +53,7 @@ test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	@$(MAKE) --no-print-directory scan
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 ## scan: checkov on both shipped stacks' plans, judged against policy/checkov-skips.yaml
 # Offline: no API key (nothing is uploaded), --skip-download (no policies or guidelines

@@ -10,7 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from release.access import aws_errors
-from shift.gates import GateResult, Gates, GateSettings, load_balancer_dimension
+from shift.gates import (
+    GateResult,
+    Gates,
+    GateSettings,
+    error_ratio_gate,
+    load_balancer_dimension,
+    sums_by_id,
+)
 
 _METRICS = ("HTTPCode_Target_5XX_Count", "RequestCount")
 
@@ -92,24 +99,13 @@ class ReleaseGates:
                         "ReturnData": True,
                     }
                 )
-        sums = [0.0, 0.0]
         with aws_errors("cloudwatch:GetMetricData", "the new colour's target groups"):
-            pages = self.cloudwatch.get_paginator("get_metric_data").paginate(
-                MetricDataQueries=queries, StartTime=start, EndTime=end
+            sums = sums_by_id(
+                self.cloudwatch.get_paginator("get_metric_data").paginate(
+                    MetricDataQueries=queries, StartTime=start, EndTime=end
+                )
             )
-            for page in pages:
-                for result in page["MetricDataResults"]:
-                    sums[int(result["Id"][1])] += sum(result.get("Values", []))
-        errors, requests = sums
-        limit = self.settings.max_5xx_ratio
-        if requests <= 0:
-            return GateResult(
-                "5xx ratio", errors == 0, f"{int(errors)} 5xx / 0 requests", f"at most {limit:g}"
-            )
-        ratio = errors / requests
-        return GateResult(
-            "5xx ratio",
-            ratio <= limit,
-            f"{ratio:.4f} ({int(errors)}/{int(requests)})",
-            f"at most {limit:g}",
-        )
+        # Query ids are m<metric>g<group>: m0 the 5xx count, m1 the requests.
+        errors = sum(v for query, v in sums.items() if query.startswith("m0"))
+        requests = sum(v for query, v in sums.items() if query.startswith("m1"))
+        return error_ratio_gate(errors, requests, self.settings.max_5xx_ratio)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,29 +123,14 @@ class Gates:
             }
             for i, name in enumerate(_ELB_METRICS)
         ]
-        sums = dict.fromkeys(range(len(_ELB_METRICS)), 0.0)
         with aws_errors("cloudwatch:GetMetricData", f"load balancer {self.dimension}"):
-            pages = self.cloudwatch.get_paginator("get_metric_data").paginate(
-                MetricDataQueries=queries, StartTime=start, EndTime=end
+            sums = sums_by_id(
+                self.cloudwatch.get_paginator("get_metric_data").paginate(
+                    MetricDataQueries=queries, StartTime=start, EndTime=end
+                )
             )
-            for page in pages:
-                for result in page["MetricDataResults"]:
-                    sums[int(result["Id"][1:])] += sum(result.get("Values", []))
-        errors = sums[0] + sums[1]
-        requests = sums[2]
-        limit = self.settings.max_5xx_ratio
-        if requests <= 0:
-            # No traffic yet is no evidence of errors; 5xx without requests is (a broken LB).
-            return GateResult(
-                "5xx ratio", errors == 0, f"{int(errors)} 5xx / 0 requests", f"at most {limit:g}"
-            )
-        ratio = errors / requests
-        return GateResult(
-            "5xx ratio",
-            ratio <= limit,
-            f"{ratio:.4f} ({int(errors)}/{int(requests)})",
-            f"at most {limit:g}",
-        )
+        errors = sums.get("m0", 0.0) + sums.get("m1", 0.0)
+        return error_ratio_gate(errors, sums.get("m2", 0.0), self.settings.max_5xx_ratio)
 
     def health_check(self) -> GateResult:
         check_id = self.settings.health_check_id
@@ -185,3 +171,28 @@ class Gates:
             )
         state = alarms[0]["StateValue"]
         return GateResult(f"alarm {name}", state != "ALARM", state, "not ALARM")
+
+
+def sums_by_id(pages: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """GetMetricData pages -> the sum of each query's values, by query id."""
+    sums: dict[str, float] = {}
+    for page in pages:
+        for result in page["MetricDataResults"]:
+            sums[result["Id"]] = sums.get(result["Id"], 0.0) + sum(result.get("Values", []))
+    return sums
+
+
+def error_ratio_gate(errors: float, requests: float, limit: float) -> GateResult:
+    """The 5xx gate: errors over requests at most ``limit``. No traffic yet is no evidence of
+    errors; 5xx without requests is (a broken load balancer)."""
+    if requests <= 0:
+        return GateResult(
+            "5xx ratio", errors == 0, f"{int(errors)} 5xx / 0 requests", f"at most {limit:g}"
+        )
+    ratio = errors / requests
+    return GateResult(
+        "5xx ratio",
+        ratio <= limit,
+        f"{ratio:.4f} ({int(errors)}/{int(requests)})",
+        f"at most {limit:g}",
+    )
