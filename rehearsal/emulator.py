@@ -107,12 +107,10 @@ class Emulator:
         if self._proxy is not None:
             self._proxy.close()
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            # moto keeps everything in memory and writes nothing: no clean exit to wait for
+            # (SIGTERM took 0.6 s of werkzeug shutdown per rehearsal).
+            self._process.kill()
+            self._process.wait()
 
     def client(self, service: str) -> Any:
         """A client straight to moto (the rehearsal's own bookkeeping; not counted)."""

@@ -52,13 +52,13 @@ from stack.config import (
     TrafficConfig,
     WafConfig,
 )
+from stack.loadbalancersection import _load_balancer
 from stack.names import OPT_OUTS_TAG
 from stack.reader import _Section
 from stack.sections import (
     _database,
     _deployment,
     _fleet,
-    _load_balancer,
     _logs,
     _network,
     _queue,
@@ -66,7 +66,7 @@ from stack.sections import (
     _scaling,
     _tags,
 )
-from stack.traffic import _traffic
+from stack.trafficsection import _traffic
 
 __all__ = [
     "ALLOW_DOWNTIME_TAG",

@@ -142,7 +142,7 @@ def test_a_mixed_instances_plan_becomes_fleet_instance_types(
 
 def test_the_strategies_stack_config_names_are_the_ones_infra_builds() -> None:
     """What stack-config compares a plan with is what the program's group declares."""
-    from migrate.stackconfig import INFRA_ON_DEMAND_STRATEGY, INFRA_SPOT_STRATEGY
+    from migrate.stackvalues import INFRA_ON_DEMAND_STRATEGY, INFRA_SPOT_STRATEGY
     from preview.cli import evaluate_stack
 
     evaluation = evaluate_stack("production", None)

@@ -22,7 +22,7 @@ SECTIONS = docs.SECTIONS
 def _keys_read() -> set[str]:
     """Every key name the stack rules read (the first string argument of a _Section read)."""
     found = set()
-    for name in ("sections.py", "traffic.py"):
+    for name in ("sections.py", "loadbalancersection.py", "trafficsection.py"):
         tree = ast.parse((ROOT / "stack" / name).read_text())
         for node in ast.walk(tree):
             if (
