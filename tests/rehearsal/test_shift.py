@@ -23,7 +23,9 @@ from stack.load import read_stack_file, stack_file_path
 from tests.rehearsal import VERDICT_KEYS, broken_ramp
 from tests.rehearsal.verdicts import body_of
 
-FAST = {"time_scale": 60.0}
+# No hook runs during a shift: the clock drives only the ramp's waits (TTL + hold, polls), and
+# the verdict reads the ramp's own events (a sleep before the rollback), never real timings.
+FAST = {"time_scale": 240.0}
 
 
 @pytest.fixture(scope="module")
