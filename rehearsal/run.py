@@ -72,6 +72,9 @@ class Options:
     ramp: object = None
     # Real seconds the proxy adds to every call: a slower emulator or a real region's latency.
     call_delay: float = 0.0
+    # The blue-green scenarios' release class (default release.run.Release; tests put a
+    # broken one).
+    release: object = None
 
 
 def validate(fleet: DeclaredFleet, options: Options) -> int:
@@ -80,6 +83,18 @@ def validate(fleet: DeclaredFleet, options: Options) -> int:
         raise RehearsalInputError(
             f"--scenario {options.scenario}: unknown; choose one of "
             f"{', '.join(scenarios.SCENARIOS)}"
+        )
+    blue_green = options.scenario in scenarios.BLUE_GREEN_SCENARIOS
+    if fleet.colours and not blue_green:
+        raise RehearsalInputError(
+            f"stack {fleet.stack} is blue-green (cutover:deployment.style: blue-green, two "
+            f"groups): rehearse its release with --scenario "
+            f"{', '.join(scenarios.BLUE_GREEN_SCENARIOS)}"
+        )
+    if blue_green and not fleet.colours:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: {fleet.stack} deploys in place; the blue-green "
+            "scenarios need cutover:deployment.style: blue-green"
         )
     if options.time_scale is not None and options.time_scale <= 0:
         raise RehearsalInputError(f"--time-scale {options.time_scale:g}: must be above 0")
@@ -159,8 +174,13 @@ def rehearse(
     deregister_timeout: int,
     register_timeout: int,
 ) -> Verdict:
-    """Run the rehearsal; hook output goes to `log`, one line per milestone to `progress`."""
+    """Run the rehearsal; hook output goes to `log`, one line per milestone to `progress`.
+    The blue-green scenarios run in `rehearsal.bluegreen.rehearse`."""
     n = validate(fleet, options)
+    if options.scenario in scenarios.BLUE_GREEN_SCENARIOS:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: rehearsed by rehearsal.bluegreen.rehearse"
+        )
     config_name = options.deployment_config or fleet.deployment_group.config_name
     custom = fleet.deployment_group.minimum_healthy_hosts
     if (

@@ -29,7 +29,12 @@ SCENARIOS: dict[str, str] = {
     "terminated-in-standby": "someone else terminates an instance while it is in Standby",
     "shift": "the users move from Azure to the fleet: the real ramp 5,25,50,100 with its gates",
     "shift-rollback": "the shift, with the application failing on one instance at step 2",
+    "blue-green": "a blue-green stack: the real release moves the users to the idle colour",
+    "blue-green-rollback": "the release, with the new colour answering 5xx at its second step",
+    "blue-green-scale-out": "the release, with an operator scaling out the live colour meanwhile",
 }
+# Rehearsed by rehearsal/bluegreen.py on a blue-green stack (deployment.style: blue-green).
+BLUE_GREEN_SCENARIOS = ("blue-green", "blue-green-rollback", "blue-green-scale-out")
 
 
 class Trigger:
