@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from rehearsal.declared import DeclarationError, declared_fleet
+from rehearsal.declared import declared_fleet
+from rehearsal.run import Options, RehearsalInputError, validate
 from release.cli import parser, run_release
 from release.errors import ReleaseError
 from release.run import Release
@@ -334,11 +335,12 @@ def test_missing_outputs_name_the_output(estate):
     assert "deploymentStyle" in str(error.value)
 
 
-def test_the_deployment_rehearsal_says_why_it_cannot_take_a_blue_green_stack(estate):
-    with pytest.raises(DeclarationError) as error:
-        declared_fleet("shop", estate.stack_file)
-    assert "declares 2 Auto Scaling groups" in str(error.value)
-    assert "bench/bench_release.py" in str(error.value)
+def test_the_in_place_rehearsal_sends_a_blue_green_stack_to_the_release_scenarios(estate):
+    fleet = declared_fleet("shop", estate.stack_file)
+    assert set(fleet.colours) == {"blue", "green"}
+    with pytest.raises(RehearsalInputError) as error:
+        validate(fleet, Options(scenario="deploy"))
+    assert "--scenario blue-green, blue-green-rollback, blue-green-scale-out" in str(error.value)
 
 
 def test_the_first_release_after_pulumi_up_retires_the_colour_up_started(estate, tmp_path):
