@@ -18,12 +18,13 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from awsfacts.codedeploy import minimum_healthy
+from awsfacts.codedeploy import MinimumHealthyHosts, minimum_healthy
 from rehearsal import codedeploy
 from rehearsal.agent import (
     HOOK_ALLOWANCE,
@@ -39,6 +40,7 @@ from rehearsal.changes import Change
 from rehearsal.clock import Clock
 from rehearsal.codedeploy import Ids
 from rehearsal.colours import BothWorlds, ColourUsers, Listener, ReleaseCodeDeploy
+from rehearsal.colours import Change as ColourChange
 from rehearsal.colourverdict import ColourRecord, judge
 from rehearsal.declared import DeclaredFleet
 from rehearsal.emulator import Emulated, Emulator
@@ -50,12 +52,12 @@ from rehearsal.run import (
     SHUTDOWN_STOP_SECONDS,
     MetadataServers,
     Options,
-    _append_watchdog_logs,
-    _events,
+    append_watchdog_logs,
+    hook_events,
     starved_hooks,
     validate,
 )
-from rehearsal.scenarios import _capacity_call
+from rehearsal.scenarios import capacity_call
 from rehearsal.session import FIRST_REVISION, Session
 from rehearsal.shift import ProxiedSession, ShiftClock
 from rehearsal.starvation import CallTimes, HostLag
@@ -142,6 +144,77 @@ def _listener(emulator: Emulator, emulated: dict[str, Emulated], fleet: Declared
     return str(listener["Listeners"][0]["ListenerArn"])
 
 
+def _deployment_configs(
+    fleets: dict[str, DeclaredFleet], options: Options
+) -> dict[str, tuple[str, MinimumHealthyHosts]]:
+    """Each colour's deployment config (name, minimum healthy hosts): its own, or the option."""
+    configs = {}
+    for colour, own in fleets.items():
+        declared = own.deployment_group.config_name
+        name = options.deployment_config or declared
+        custom = own.deployment_group.minimum_healthy_hosts if name == declared else None
+        configs[colour] = (name, codedeploy.resolve(name, custom))
+    return configs
+
+
+def _sessions(
+    fleets: dict[str, DeclaredFleet],
+    clock: Clock,
+    emulated: dict[str, Emulated],
+    agent: Agent,
+    observers: ColourObserver,
+    configs: dict[str, tuple[str, MinimumHealthyHosts]],
+    progress: TextIO,
+) -> dict[str, Session]:
+    """A session per colour (its deployments, launch deployments, actors), one agent and one
+    sequence of deployment ids for both."""
+    ids = Ids()
+    return {
+        c: Session(
+            fleets[c],
+            clock,
+            emulated[c],
+            agent,
+            observers.observers[c],
+            configs[c][1],
+            configs[c][0],
+            progress,
+            # Both colours' deployment groups deployed r0 last (green before it retired).
+            FIRST_REVISION,
+            ids=ids,
+        )
+        for c in (LIVE, IDLE)
+    }
+
+
+def _traffic(
+    emulator: Emulator, emulated: dict[str, Emulated], fleet: DeclaredFleet, clock: Clock
+) -> tuple[Listener, ColourUsers, datetime]:
+    """The weighted listener (watched) and the users in front of it; the metrics' epoch."""
+    elbv2 = emulator.client("elbv2")
+    listener_arn = _listener(emulator, emulated, fleet)
+    listener = Listener(
+        listener_arn,
+        elbv2,
+        {c: e.world for c, e in emulated.items()},
+        {c: e.target_groups[0] for c, e in emulated.items()},
+        clock,
+        [],
+    )
+    listener.initial = listener.weights()
+    found = elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]
+    # Whole minutes of emulated wall time start at multiples of 60 emulated seconds.
+    epoch = datetime.now(UTC).replace(second=0, microsecond=0)
+    users = ColourUsers(
+        listener,
+        clock,
+        epoch,
+        emulator.client("cloudwatch"),
+        load_balancer_dimension(found["LoadBalancerArn"]),
+    )
+    return listener, users, epoch
+
+
 def rehearse(
     fleet: DeclaredFleet,
     options: Options,
@@ -153,13 +226,7 @@ def rehearse(
     """Rehearse a blue-green scenario; hook output to `log`, milestones to `progress`."""
     n = validate(fleet, options)
     fleets = {c: fleet.colours[c] for c in (LIVE, IDLE)}
-    configs = {}
-    for colour, own in fleets.items():
-        name = options.deployment_config or own.deployment_group.config_name
-        custom = own.deployment_group.minimum_healthy_hosts
-        if options.deployment_config and options.deployment_config != name:
-            custom = None
-        configs[colour] = (name, codedeploy.resolve(name, custom))
+    configs = _deployment_configs(fleets, options)
     scale_reason = "given"
     if options.time_scale is None:
         at_once = max(1, n - minimum_healthy(configs[IDLE][1], n))
@@ -210,51 +277,14 @@ def rehearse(
                 options.sample_interval,
             )
             agent = Agent(revision, environment, both, clock, log, Faults(), INSTALL_SECONDS)  # type: ignore[arg-type]
-            ids = Ids()
-            sessions = {
-                c: Session(
-                    fleets[c],
-                    clock,
-                    emulated[c],
-                    agent,
-                    observers.observers[c],
-                    configs[c][1],
-                    configs[c][0],
-                    progress,
-                    # Both colours' deployment groups deployed r0 last (green before it retired).
-                    FIRST_REVISION,
-                    ids=ids,
-                )
-                for c in (LIVE, IDLE)
-            }
+            sessions = _sessions(fleets, clock, emulated, agent, observers, configs, progress)
             by_group = {s.fleet.deployment_group.name: s for s in sessions.values()}
             codedeploy_api = ReleaseCodeDeploy(by_group)
             grace = max(clock.to_real(SHUTDOWN_STOP_SECONDS), SHUTDOWN_MIN_REAL)
             for colour, world in worlds.items():
                 world.on_launch = sessions[colour].on_launch
                 world.on_gone = lambda iid: shut_down(marker, work / "state" / iid, grace)
-            listener_arn = _listener(emulator, emulated, fleet)
-            timeline: list[dict[str, Any]] = []
-            listener = Listener(
-                listener_arn,
-                emulator.client("elbv2"),
-                worlds,
-                {c: e.target_groups[0] for c, e in emulated.items()},
-                clock,
-                timeline,
-            )
-            listener.initial = listener.weights()
-            lb_arn = emulator.client("elbv2").describe_listeners(ListenerArns=[listener_arn])[
-                "Listeners"
-            ][0]["LoadBalancerArn"]
-            epoch = datetime.now(UTC).replace(second=0, microsecond=0)
-            users = ColourUsers(
-                listener,
-                clock,
-                epoch,
-                emulator.client("cloudwatch"),
-                load_balancer_dimension(lb_arn),
-            )
+            listener, users, epoch = _traffic(emulator, emulated, fleet, clock)
             rules = emulated[LIVE].rules
             rules.apis += [codedeploy_api, listener, users]
             before = {c: Capacity.of(w.refresh()) for c, w in worlds.items()}
@@ -275,9 +305,9 @@ def rehearse(
                 breach_step=BREACH_STEP if options.scenario == "blue-green-rollback" else None,
                 capacity_before=before,
                 listener=listener,
-                timeline=timeline,
+                timeline=listener.timeline,
             )
-            _play(options, sessions, listener, users, record, clock, epoch, _events(revision))
+            _play(options, sessions, listener, users, record, clock, epoch, hook_events(revision))
             for session in sessions.values():
                 for thread in list(session.background):
                     thread.join()
@@ -302,7 +332,7 @@ def rehearse(
         finally:
             end_processes(leftover_processes(marker))
             imds.close()
-            _append_watchdog_logs(work / "state", log)
+            append_watchdog_logs(work / "state", log)
     return judge(
         fleet,
         options,
@@ -334,6 +364,63 @@ def _expected(
     return {LIVE: Capacity(0, 0, live.max), IDLE: Capacity(live.min, live.desired, live.max)}
 
 
+def _fail_at_second_step(
+    new: Session, users: ColourUsers, record: ColourRecord, clock: Clock
+) -> Callable[[ColourChange], None]:
+    """blue-green-rollback: when the new colour's weight is raised a `BREACH_STEP`-th time,
+    every instance of it answers 5xx to the users from then on (health checks still pass)."""
+    raised: list[int] = []
+
+    def breach(change: ColourChange) -> None:
+        if change.weights[IDLE] > (raised[-1] if raised else 0):
+            raised.append(change.weights[IDLE])
+        if len(raised) != BREACH_STEP or record.fault is not None:
+            return
+        world = new.emulated.world
+        with world.lock:
+            victims = sorted(i for i in world.instances if i not in world.gone)
+        users.fail(victims)
+        record.fault = (
+            f"the application on every {IDLE} instance ({len(victims)}) answers 5xx "
+            f"from step {BREACH_STEP} ({change.weights[IDLE]} %) on (health checks pass)"
+        )
+        record.fault_at = clock.real()
+        record.timeline.append({"event": "fault", "atReal": record.fault_at})
+        new.observer.mark(f"fault: {IDLE} answers 5xx", "action")
+
+    return breach
+
+
+def _scale_out_while_preparing(
+    live: Session, new: Session, events: dict[str, str]
+) -> Callable[[Any, str, str], None]:
+    """blue-green-scale-out: when the first instance of the release's deployment to the new
+    colour is back, an operator raises the live colour's DesiredCapacity by `SCALE_OUT`."""
+    fired = threading.Event()
+    group = live.fleet.group.name
+
+    def scale_out(deployment: Any, iid: str, event: str) -> None:
+        mine = deployment.group == new.fleet.deployment_group.name
+        if not mine or deployment.kind != "deploy" or event != events["register"]:
+            return
+        if fired.is_set():
+            return
+        fired.set()
+        current = live.group()
+        desired = min(current["MaxSize"], current["DesiredCapacity"] + SCALE_OUT)
+        capacity_call(
+            live,
+            "operator",
+            f"operator: {LIVE} DesiredCapacity {current['DesiredCapacity']} -> {desired} "
+            f"while {IDLE} is being prepared ({iid} back)",
+            lambda c: c.update_auto_scaling_group(
+                AutoScalingGroupName=group, DesiredCapacity=desired
+            ),
+        )
+
+    return scale_out
+
+
 def _play(
     options: Options,
     sessions: dict[str, Session],
@@ -346,69 +433,37 @@ def _play(
 ) -> None:
     """Run the real release; the scenario's fault or operator act at their moment."""
     live, new = sessions[LIVE], sessions[IDLE]
-    say = live.say
+    fault = None
     if options.scenario == "blue-green-rollback":
-        raised: list[int] = []
-
-        def breach(change) -> None:
-            if change.weights[IDLE] > (raised[-1] if raised else 0):
-                raised.append(change.weights[IDLE])
-            if len(raised) == BREACH_STEP and record.fault is None:
-                world = new.emulated.world
-                with world.lock:
-                    victims = sorted(i for i in world.instances if i not in world.gone)
-                users.fail(victims)
-                record.fault = (
-                    f"the application on every {IDLE} instance ({len(victims)}) answers 5xx "
-                    f"from step {BREACH_STEP} ({change.weights[IDLE]} %) on (health checks pass)"
-                )
-                record.fault_at = clock.real()
-                listener.timeline.append({"event": "fault", "atReal": record.fault_at})
-                live.observer.mark(f"fault: {IDLE} answers 5xx", "action")
-
-        listener.on_change = breach
+        fault = _fail_at_second_step(new, users, record, clock)
     elif options.scenario == "blue-green-scale-out":
-        fired = threading.Event()
-        group = live.fleet.group.name
+        live.agent.listeners.append(_scale_out_while_preparing(live, new, events))
 
-        def scale_out(deployment, iid: str, event: str) -> None:
-            mine = deployment.group == new.fleet.deployment_group.name
-            if not mine or deployment.kind != "deploy" or event != events["register"]:
-                return
-            if fired.is_set():
-                return
-            fired.set()
-            current = live.group()
-            desired = min(current["MaxSize"], current["DesiredCapacity"] + SCALE_OUT)
-            _capacity_call(
-                live,
-                "operator",
-                f"operator: {LIVE} DesiredCapacity {current['DesiredCapacity']} -> {desired} "
-                f"while {IDLE} is being prepared ({iid} back)",
-                lambda c: c.update_auto_scaling_group(
-                    AutoScalingGroupName=group, DesiredCapacity=desired
-                ),
-            )
-
-        live.agent.listeners.append(scale_out)
-
-    def on_change(change) -> None:
-        label = f"{IDLE} {change.weights[IDLE]}%"
+    def on_change(change: ColourChange) -> None:
+        if fault is not None:
+            fault(change)
         back = change.weights[IDLE] == 0
-        live.observer.mark(f"rollback: {label}" if back else label, "rollback" if back else "info")
+        label = f"{'rollback: ' if back else ''}{IDLE} {change.weights[IDLE]}%"
+        live.observer.mark(label, "rollback" if back else "info")
 
-    previous = listener.on_change
+    listener.on_change = on_change
+    _run_release(options, sessions, listener, record, clock, epoch)
 
-    def both(change) -> None:
-        previous(change)
-        on_change(change)
 
-    listener.on_change = both
-    release_class = options.release or Release
-    session = live
+def _run_release(
+    options: Options,
+    sessions: dict[str, Session],
+    listener: Listener,
+    record: ColourRecord,
+    clock: Clock,
+    epoch: datetime,
+) -> None:
+    """The release command's own class (or the test's broken one) through the proxy."""
+    live = sessions[LIVE]
+    say = live.say
     stack = BlueGreenStack(
-        name=session.fleet.stack,
-        application=session.fleet.deployment_group.application,
+        name=live.fleet.stack,
+        application=live.fleet.deployment_group.application,
         groups={c: s.fleet.group.name for c, s in sessions.items()},
         target_groups={c: tuple(s.emulated.target_groups) for c, s in sessions.items()},
         deployment_groups={c: s.fleet.deployment_group.name for c, s in sessions.items()},
@@ -424,10 +479,11 @@ def _play(
         "defaults are 300 s and 3600 s)"
         + (f"; {IDLE} answers 5xx from step {BREACH_STEP}" if record.breach_step else "")
     )
+    release_class = options.release or Release
     release = release_class(  # type: ignore[operator]
         stack,
         release_options,
-        session=ProxiedSession(session.emulated.url, session.fleet.region, RELEASE_CALLER),
+        session=ProxiedSession(live.emulated.url, live.fleet.region, RELEASE_CALLER),
         clock=ShiftClock(clock, epoch, record.timeline),
         say=lambda line: say(f"  release: {line}"),
     )

@@ -155,7 +155,7 @@ class MetadataServers(dict):
             server.close()
 
 
-def _events(revision: Revision) -> dict[str, str]:
+def hook_events(revision: Revision) -> dict[str, str]:
     found = {"deregister": "BeforeInstall", "register": "ApplicationStart"}
     for script in revision.scripts:
         name = Path(script.location).name
@@ -259,7 +259,7 @@ def rehearse(
             lag = HostLag(clock.real).start()
             world.start()
             observer.start()
-            floor = scenarios.play(options.scenario, session, options, _events(revision))
+            floor = scenarios.play(options.scenario, session, options, hook_events(revision))
             for thread in list(session.background):
                 thread.join()
             expected = expected_after(Capacity.of(before), session.changes)
@@ -281,7 +281,7 @@ def rehearse(
         finally:
             end_processes(leftover_processes(marker))
             imds.close()
-            _append_watchdog_logs(work / "state", log)
+            append_watchdog_logs(work / "state", log)
     return _judge(
         fleet,
         options,
@@ -313,7 +313,7 @@ def starved_hooks(runs: list, calls: CallTimes, lag: HostLag) -> list[StarvedHoo
     return found
 
 
-def _append_watchdog_logs(state_root: Path, log: TextIO) -> None:
+def append_watchdog_logs(state_root: Path, log: TextIO) -> None:
     """The watchdogs log to their instance's state folder, which goes with the rehearsal: keep
     them in the hook log."""
     for path in sorted(state_root.glob("*/heal-*.log")):

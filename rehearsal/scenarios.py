@@ -66,7 +66,7 @@ def _record(session: Session, change: Change) -> None:
     session.say(f"  {change.description}")
 
 
-def _capacity_call(
+def capacity_call(
     session: Session,
     actor: str,
     description: str,
@@ -115,7 +115,7 @@ def play(name: str, session: Session, options: Any, events: dict[str, str]) -> i
 
         def scale_out(iid: str) -> None:
             desired = min(new_max - 2, session.group()["DesiredCapacity"] + 6)
-            _capacity_call(
+            capacity_call(
                 session,
                 "operator",
                 f"operator: MaxSize {baseline['MaxSize']} -> {new_max}, DesiredCapacity -> "
@@ -131,7 +131,7 @@ def play(name: str, session: Session, options: Any, events: dict[str, str]) -> i
         new_min, new_max = baseline["MinSize"] + 1, baseline["MaxSize"] + 2
 
         def change(iid: str) -> None:
-            _capacity_call(
+            capacity_call(
                 session,
                 "operator",
                 f"operator: MinSize {baseline['MinSize']} -> {new_min}, MaxSize "
@@ -148,7 +148,7 @@ def play(name: str, session: Session, options: Any, events: dict[str, str]) -> i
 
         def scale_in(iid: str) -> None:
             desired = session.group()["DesiredCapacity"]
-            _capacity_call(
+            capacity_call(
                 session,
                 "scaling",
                 f"scale-in policy: DesiredCapacity {desired} -> {desired - 1} after {iid} is back",
