@@ -310,7 +310,9 @@ def render(title: str, verdict) -> str:  # verdict: rehearsal.verdict.Verdict
             f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" stroke-width="2.5" '
             f'stroke-dasharray="{dash}"/>'
         )
-    svg += _bars(samples, rows, bars_top, x)
+    # Blue-green: an instance of a colour without users is out of service only when it is out
+    # of its own target group (the users' view is the top panel).
+    svg += _bars(getattr(blue_green, "instance_samples", None) or samples, rows, bars_top, x)
     svg.append("</svg>")
     legend = [(IN_SERVICE, "line", "in service"), (FLOOR, "dash", f"promised floor ({floor})")]
     legend += [(c, "dash" if dash else "line", label) for _, label, c, dash, _ in CAPACITY]

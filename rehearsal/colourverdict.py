@@ -58,6 +58,8 @@ class ColourRecord:
     both_serving_seconds: float = 0.0
     requests: dict[str, Any] = field(default_factory=dict)
     in_service: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    # Each instance serving in its own colour's target group, users or not (the chart's rows).
+    instance_samples: list[Sample] = field(default_factory=list)
     time_scale: float = 1.0
     reasons: list[str] = field(default_factory=list)
 
@@ -223,14 +225,21 @@ def _in_service(observer: Observer) -> list[tuple[float, int]]:
     return [(s.t, s.in_service) for s in observer.samples]
 
 
-def combined_samples(observers: dict[str, Observer], listener: Listener) -> list[Sample]:
+def combined_samples(
+    observers: dict[str, Observer], listener: Listener, users_only: bool = True
+) -> list[Sample]:
     """What the users saw at each moment: the instances serving in the colours the listener
-    sends users to, and the capacity the account runs (both groups' Min/Desired/Max added)."""
+    sends users to (`users_only`; else in either colour), and the capacity the account runs
+    (both groups' Min/Desired/Max added)."""
     found = []
     lists = list(observers.values())
     for row in zip(*(o.samples for o in lists), strict=False):
         weights = listener.weights_at_real(row[0].t)
-        carrying = [s for c, s in zip(observers, row, strict=True) if weights.get(c, 0) > 0]
+        carrying = [
+            s
+            for c, s in zip(observers, row, strict=True)
+            if weights.get(c, 0) > 0 or not users_only
+        ]
         found.append(
             Sample(
                 t=row[0].t,
@@ -307,6 +316,7 @@ def judge(
     """The verdict: the top-level fields about the users' fleet (the colours they were sent
     to), `blueGreen` about the release."""
     combined = combined_samples(observers, record.listener)
+    record.instance_samples = combined_samples(observers, record.listener, users_only=False)
     judge_record(record, after, expected, observers, combined, users, options.time_scale)
     live = record.live_after or record.live_before
     world = sessions[live].emulated.world
