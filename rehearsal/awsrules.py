@@ -399,3 +399,50 @@ def _instance_health(balancer, ids: list[str]) -> str:
             f"<ReasonCode>{reason}</ReasonCode><Description>{description}</Description>"
         )
     return f"<InstanceStates>{wire.members(items)}</InstanceStates>"
+
+
+class ColourRules:
+    """The rules of a blue-green account: two groups, each with its own world and `Rules`,
+    behind one proxy. A call goes to the rules of the group (or target group, or instance) it
+    names; a read of both groups shows both worlds' `Pending:Wait`. One account: the throttling
+    buckets, the read cache, the counters and the group-write lock are shared."""
+
+    def __init__(self, by_colour: dict[str, Rules]) -> None:
+        self.by_colour = by_colour
+        first = next(iter(by_colour.values()))
+        for rules in by_colour.values():
+            rules.buckets, rules.cache = first.buckets, first.cache
+            rules.world.on_change = first.cache.clear
+        self.world = first.world  # its counters are every colour's
+        self.buckets, self.cache, self.group_lock = first.buckets, first.cache, first.group_lock
+        self.apis: list[Any] = []
+        self.call_times: Any = None
+        self.call_delay = 0.0
+
+    def rules_for(self, call: Call) -> Rules:
+        names = {call.get("AutoScalingGroupName")} | set(
+            call.members("AutoScalingGroupNames.member")
+        )
+        names |= {t.get("ResourceId") for t in call.structs("Tags.member")}
+        balancer = call.get("TargetGroupArn") or call.get("LoadBalancerName")
+        ids = set(call.members("InstanceIds.member")) | set(call.members("InstanceId"))
+        for rules in self.by_colour.values():
+            world = rules.world
+            with world.lock:
+                mine = ids & set(world.instances)
+            if world.fleet.group.name in names or balancer in world.balancers or mine:
+                return rules
+        return next(iter(self.by_colour.values()))
+
+    def before(self, call: Call) -> tuple[Reply | None, bytes | None]:
+        return self.rules_for(call).before(call)
+
+    def after(self, call: Call, status: int, body: bytes) -> bytes:
+        if call.service == "autoscaling" and call.action in (
+            "DescribeAutoScalingGroups",
+            "DescribeAutoScalingInstances",
+        ):
+            for rules in self.by_colour.values():
+                body = rules.after(call, status, body)
+            return body
+        return self.rules_for(call).after(call, status, body)

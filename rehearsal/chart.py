@@ -2,9 +2,11 @@
 
 Panels over one time axis: instances in service against the promised floor; the group's
 Min/Desired/Max (each line drawn a little apart, with its own dash, so equal values never hide
-one another); for a traffic shift, the Route 53 weights and the 5xx ratio each step's gate read
-against its limit; and one row per instance with its out-of-service time as bars. The time axis
-shows real seconds and, under them, the AWS time they stand for (real seconds x the time scale).
+one another); for a blue/green release, each colour's in-service count and listener weight
+(both colours' capacities added in the capacity panel); for a traffic shift, the Route 53
+weights and the 5xx ratio each step's gate read against its limit; and one row per instance
+with its out-of-service time as bars. The time axis shows real seconds and, under them, the
+AWS time they stand for (real seconds x the time scale).
 Marks (deployments, operators' actions, rollbacks) are labelled in a band above the panels, in
 as many rows as it takes for no two labels to touch, each kept inside the chart. Every colour
 means one thing, and every colour is in the legend. The page is as wide as the window (up to
@@ -45,6 +47,11 @@ MARK_MEANING = {
     "info": "a deployment or step starts or ends",
 }
 ERROR_OK, ERROR_BAD = "#1b7f3b", "#c0392b"
+COLOUR_LINES = (
+    # a blue-green stack's colour, line colour, dash, vertical offset (px): equal values apart
+    ("blue", "#2e86c1", "", -2),
+    ("green", "#239b56", "7 3", 2),
+)
 
 
 def _step_path(points: Sequence[tuple[float, float]]) -> str:
@@ -227,8 +234,14 @@ def render(title: str, verdict) -> str:  # verdict: rehearsal.verdict.Verdict
     capacity = _Panel(top + PANEL + GAP, PANEL, max([s.max_size for s in samples] + [1]), x)
     traffic = getattr(verdict, "traffic", None)
     below = capacity.top + PANEL + GAP
-    weights = errors = None
+    weights = errors = colour_served = colour_weights = None
     error_steps = _error_steps(traffic) if traffic is not None else []
+    blue_green = getattr(verdict, "blue_green", None)
+    if blue_green is not None:
+        most = max([n for series in blue_green.in_service.values() for _, n in series] + [1])
+        colour_served = _Panel(below, PANEL, most, x)
+        colour_weights = _Panel(below + PANEL + GAP, PANEL, 100, x)
+        below += 2 * (PANEL + GAP)
     if traffic is not None:
         weights = _Panel(below, PANEL, 100, x)
         below += PANEL + GAP
@@ -251,7 +264,14 @@ def render(title: str, verdict) -> str:  # verdict: rehearsal.verdict.Verdict
         "Instances in service (InService and healthy in every load balancer), against the "
         "promised floor"
     )
-    svg += capacity.frame("Auto Scaling group capacity: MinSize, DesiredCapacity, MaxSize")
+    svg += capacity.frame(
+        "Auto Scaling group capacity: MinSize, DesiredCapacity, MaxSize"
+        + (" (both colours' groups added)" if blue_green is not None else "")
+    )
+    if colour_served is not None and colour_weights is not None:
+        svg += colour_served.frame("Instances in service per colour (its own group)")
+        svg += colour_weights.frame("Listener weights (%) per colour: each change by the release")
+        svg += _colour_lines(blue_green, colour_served, colour_weights, end, x)
     if weights is not None:
         svg += weights.frame("Route 53 weights (%): each step set by the shift, rollbacks marked")
         svg += _weight_lines(traffic, weights, end, x)
@@ -290,12 +310,19 @@ def render(title: str, verdict) -> str:  # verdict: rehearsal.verdict.Verdict
             f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" stroke-width="2.5" '
             f'stroke-dasharray="{dash}"/>'
         )
-    svg += _bars(samples, rows, bars_top, x)
+    # Blue-green: an instance of a colour without users is out of service only when it is out
+    # of its own target group (the users' view is the top panel).
+    svg += _bars(getattr(blue_green, "instance_samples", None) or samples, rows, bars_top, x)
     svg.append("</svg>")
     legend = [(IN_SERVICE, "line", "in service"), (FLOOR, "dash", f"promised floor ({floor})")]
     legend += [(c, "dash" if dash else "line", label) for _, label, c, dash, _ in CAPACITY]
     if traffic is not None:
         legend += [(c, "dash" if dash else "line", label) for _, label, c, dash, _ in WEIGHTS]
+    if blue_green is not None:
+        legend += [
+            (c, "dash" if dash else "line", f"{name}: in service, weight")
+            for name, c, dash, _ in COLOUR_LINES
+        ]
     if errors is not None:
         legend += [
             (ERROR_OK, "line", "5xx ratio, gate held"),
@@ -359,6 +386,34 @@ def _weight_lines(traffic, panel: _Panel, end: float, x) -> list[str]:
         label = f"{w['aws']}%"
         at, anchor = inside(x(t) + 4, text_width(label))
         svg.append(_text(at, panel.y(w["aws"]) - 7, label, anchor=anchor, extra=' fill="#b35900"'))
+    return svg
+
+
+def _colour_lines(record, served: _Panel, weights: _Panel, end: float, x) -> list[str]:
+    """Each colour's in-service count and its listener weight over time (blue-green)."""
+    svg = []
+    history = [(0.0, record.listener.initial)] + [
+        (c.at_real, c.weights) for c in record.listener.changes
+    ]
+    for name, colour, dash, offset in COLOUR_LINES:
+        series = record.in_service.get(name, [])
+        if series:
+            points = [(x(t), served.y(n) + offset) for t, n in series]
+            svg.append(
+                f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" '
+                f'stroke-width="2.5" stroke-dasharray="{dash}"/>'
+            )
+        points = [(x(t), weights.y(w.get(name, 0)) + offset) for t, w in history]
+        points.append((x(end), points[-1][1]))
+        svg.append(
+            f'<path d="{_step_path(points)}" fill="none" stroke="{colour}" stroke-width="2.5" '
+            f'stroke-dasharray="{dash}"/>'
+        )
+    new = record.new
+    for t, w in history[1:]:
+        label = f"{new} {w.get(new, 0)}%"
+        at, anchor = inside(x(t) + 4, text_width(label))
+        svg.append(_text(at, weights.y(w.get(new, 0)) - 7, label, anchor=anchor))
     return svg
 
 

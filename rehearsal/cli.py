@@ -1,4 +1,5 @@
-"""Rehearse an in-place deployment of a stack on a local AWS emulator, with the real hooks.
+"""Rehearse a deployment of a stack (in place, or a blue/green release) on a local AWS emulator,
+with the real hooks.
 
     python -m rehearsal STACK [--scenario NAME] [--config FILE] [--instances N]
                              [--deployment-config NAME] [--time-scale X] [--fail-instance K]
@@ -128,8 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         time_scale=args.time_scale,
         raise_max=args.raise_max,
     )
+    from rehearsal import bluegreen
+    from rehearsal.scenarios import BLUE_GREEN_SCENARIOS
+
+    play = bluegreen.rehearse if args.scenario in BLUE_GREEN_SCENARIOS else rehearse
     with log_path.open("w", encoding="utf-8") as log:
-        verdict = rehearse(
+        verdict = play(
             fleet,
             options,
             log,

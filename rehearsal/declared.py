@@ -25,6 +25,8 @@ from awsfacts.tokens import (
     SUBNET,
     TARGET_GROUP,
 )
+from stack.config import BLUE_GREEN_COLOURS
+from stack.names import COLOUR_TAG
 
 # The shift scenarios on a stack without `cutover:traffic` (the shipped ones have none): the
 # rehearsal adds this section to a copy of the stack file, so the program itself declares the
@@ -148,6 +150,9 @@ class DeclaredFleet:
     zones: list[str]
     outputs: dict[str, Any]
     traffic: DeclaredTraffic | None = None
+    # A blue-green stack (deployment.style: blue-green): each colour's own fleet (its group,
+    # target groups and deployment group), by colour; the fleet itself is the first colour's.
+    colours: dict[str, DeclaredFleet] = field(default_factory=dict)
 
     @property
     def drain_seconds(self) -> int:
@@ -187,16 +192,29 @@ def _classic_health_check(raw: dict[str, Any]) -> HealthCheck:
     )
 
 
+def _colour(group: Any) -> str | None:
+    tags = {str(t.get("key")): str(t.get("value")) for t in group.inputs.get("tags") or []}
+    return tags.get(COLOUR_TAG)
+
+
 def from_evaluation(stack: str, region: str, evaluation: Any) -> DeclaredFleet:
-    """The fleet from an `preview.mocks.Evaluation` of the program."""
+    """The fleet from an `preview.mocks.Evaluation` of the program: its one group, or (a
+    blue-green stack) each colour's group, the first colour's as the fleet itself."""
     groups = evaluation.of_type(GROUP)
-    if len(groups) != 1:
+    colours = {_colour(g): g for g in groups}
+    if len(groups) == 1:
+        return _fleet(stack, region, evaluation, groups[0].inputs)
+    if len(groups) != len(BLUE_GREEN_COLOURS) or set(colours) != set(BLUE_GREEN_COLOURS):
         raise DeclarationError(
             f"stack {stack}: the program declares {len(groups)} Auto Scaling groups; the "
-            "rehearsal needs exactly one (a blue-green stack's release is rehearsed on moto by "
-            "bench/bench_release.py and tests/release, not here yet)"
+            "rehearsal needs exactly one, or a blue-green stack's "
+            f"{' and '.join(BLUE_GREEN_COLOURS)} (each tagged {COLOUR_TAG})"
         )
-    raw = groups[0].inputs
+    fleets = {c: _fleet(stack, region, evaluation, colours[c].inputs) for c in BLUE_GREEN_COLOURS}
+    return replace(fleets[BLUE_GREEN_COLOURS[0]], colours=fleets)
+
+
+def _fleet(stack: str, region: str, evaluation: Any, raw: dict[str, Any]) -> DeclaredFleet:
     by_arn = {r.outputs.get("arn"): r for r in evaluation.of_type(TARGET_GROUP)}
     target_groups = []
     for arn in raw.get("targetGroupArns") or []:

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from rehearsal.awsrules import Rules
+from rehearsal.awsrules import ColourRules, Rules
 from rehearsal.clock import Clock
 from rehearsal.declared import DeclaredFleet
 from rehearsal.proxy import Proxy
@@ -76,6 +76,7 @@ class Emulator:
         self._process: subprocess.Popen | None = None
         self._proxy: Proxy | None = None
         self._world: World | None = None
+        self._worlds: list[World] = []
 
     def __enter__(self) -> Emulator:
         port = _free_port()
@@ -104,6 +105,8 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         if self._world is not None:
             self._world.stop()
+        for world in self._worlds:
+            world.stop()
         if self._proxy is not None:
             self._proxy.close()
         if self._process is not None:
@@ -126,7 +129,55 @@ class Emulator:
         self, fleet: DeclaredFleet, clock: Clock, instances: int, installed: str | None
     ) -> Emulated:
         """Create the declared fleet in moto with `instances` instances, then the proxy."""
-        ec2, autoscaling = self.client("ec2"), self.client("autoscaling")
+        vpc, subnets, image = self._network(fleet)
+        world, target_groups, classic_elbs = self._group(
+            fleet,
+            clock,
+            (fleet.group.min_size, instances, fleet.group.max_size),
+            installed,
+            subnets,
+            image,
+            vpc,
+        )
+        rules = Rules(world, self.client("ec2"))
+        self._world = world
+        self._proxy = Proxy(self.moto_url, rules)
+        return Emulated(self._proxy.url, world, rules, target_groups, classic_elbs, vpc, subnets)
+
+    def build_colours(
+        self,
+        fleets: dict[str, DeclaredFleet],
+        clock: Clock,
+        capacities: dict[str, tuple[int, int, int]],
+        installed: dict[str, str | None],
+    ) -> dict[str, Emulated]:
+        """A blue-green stack: each colour's group in moto at (Min, Desired, Max), one world
+        per group, and one proxy whose rules send each call to the colour it is about
+        (`ColourRules`): one account, one set of throttling buckets and counters."""
+        first = next(iter(fleets.values()))
+        vpc, subnets, image = self._network(first)
+        built = {
+            colour: self._group(
+                fleet, clock, capacities[colour], installed[colour], subnets, image, vpc
+            )
+            for colour, fleet in fleets.items()
+        }
+        worlds = [world for world, _, _ in built.values()]
+        for world in worlds[1:]:
+            world.counters = worlds[0].counters
+            world.write_lock = worlds[0].write_lock
+        ec2 = self.client("ec2")
+        rules = ColourRules({c: Rules(world, ec2) for c, (world, _, _) in built.items()})
+        self._worlds = worlds
+        self._proxy = Proxy(self.moto_url, rules)  # type: ignore[arg-type]
+        return {
+            colour: Emulated(self._proxy.url, world, rules, tgs, elbs, vpc, subnets)  # type: ignore[arg-type]
+            for colour, (world, tgs, elbs) in built.items()
+        }
+
+    def _network(self, fleet: DeclaredFleet) -> tuple[str, list[str], str]:
+        """A VPC, a subnet per declared zone, an image: what the declaration cannot give."""
+        ec2 = self.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
         zones = fleet.zones or [f"{fleet.region}a"]
         subnets = [
@@ -135,6 +186,24 @@ class Emulator:
             ]["SubnetId"]
             for n, zone in enumerate(zones)
         ]
+        # Any Amazon image will do; a name filter keeps moto from listing its 1,350 (1-3 s).
+        amazon_linux = [{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
+        images = ec2.describe_images(Owners=["amazon"], Filters=amazon_linux)["Images"]
+        images = images or ec2.describe_images(Owners=["amazon"])["Images"]
+        return vpc, subnets, images[0]["ImageId"]
+
+    def _group(
+        self,
+        fleet: DeclaredFleet,
+        clock: Clock,
+        capacity: tuple[int, int, int],
+        installed: str | None,
+        subnets: list[str],
+        image: str,
+        vpc: str,
+    ) -> tuple[World, list[str], list[str]]:
+        """The group as declared, at `capacity` (Min, Desired, Max), with its load balancers."""
+        ec2, autoscaling = self.client("ec2"), self.client("autoscaling")
         balancers: dict[str, Balancer] = {}
         group_balancers: list[str] = []
         elbv2 = self.client("elbv2")
@@ -191,11 +260,6 @@ class Emulator:
             delay = int(drain.get("Timeout", 300)) if drain.get("Enabled") else 0
             balancers[classic.name] = Balancer(classic.name, True, check, delay, 80)
             group_balancers.append(classic.name)
-        # Any Amazon image will do; a name filter keeps moto from listing its 1,350 (1-3 s).
-        amazon_linux = [{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
-        images = ec2.describe_images(Owners=["amazon"], Filters=amazon_linux)["Images"]
-        images = images or ec2.describe_images(Owners=["amazon"])["Images"]
-        image = images[0]["ImageId"]
         template = f"{fleet.group.name}-template"[:120]
         ec2.create_launch_template(
             LaunchTemplateName=template,
@@ -216,9 +280,9 @@ class Emulator:
         autoscaling.create_auto_scaling_group(
             **attachments,
             AutoScalingGroupName=group.name,
-            MinSize=group.min_size,
-            MaxSize=group.max_size,
-            DesiredCapacity=instances,
+            MinSize=capacity[0],
+            MaxSize=capacity[2],
+            DesiredCapacity=capacity[1],
             LaunchTemplate={"LaunchTemplateName": template, "Version": "$Latest"},
             VPCZoneIdentifier=",".join(subnets),
             HealthCheckType=group.health_check_type,
@@ -236,7 +300,4 @@ class Emulator:
         )
         world = World(fleet, clock, autoscaling, balancers, group_balancers)
         world.adopt(installed)
-        rules = Rules(world, ec2)
-        self._world = world
-        self._proxy = Proxy(self.moto_url, rules)
-        return Emulated(self._proxy.url, world, rules, target_groups, classic_elbs, vpc, subnets)
+        return world, target_groups, classic_elbs

@@ -72,6 +72,9 @@ class Options:
     ramp: object = None
     # Real seconds the proxy adds to every call: a slower emulator or a real region's latency.
     call_delay: float = 0.0
+    # The blue-green scenarios' release class (default release.run.Release; tests put a
+    # broken one).
+    release: object = None
 
 
 def validate(fleet: DeclaredFleet, options: Options) -> int:
@@ -80,6 +83,18 @@ def validate(fleet: DeclaredFleet, options: Options) -> int:
         raise RehearsalInputError(
             f"--scenario {options.scenario}: unknown; choose one of "
             f"{', '.join(scenarios.SCENARIOS)}"
+        )
+    blue_green = options.scenario in scenarios.BLUE_GREEN_SCENARIOS
+    if fleet.colours and not blue_green:
+        raise RehearsalInputError(
+            f"stack {fleet.stack} is blue-green (cutover:deployment.style: blue-green, two "
+            f"groups): rehearse its release with --scenario "
+            f"{', '.join(scenarios.BLUE_GREEN_SCENARIOS)}"
+        )
+    if blue_green and not fleet.colours:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: {fleet.stack} deploys in place; the blue-green "
+            "scenarios need cutover:deployment.style: blue-green"
         )
     if options.time_scale is not None and options.time_scale <= 0:
         raise RehearsalInputError(f"--time-scale {options.time_scale:g}: must be above 0")
@@ -140,7 +155,7 @@ class MetadataServers(dict):
             server.close()
 
 
-def _events(revision: Revision) -> dict[str, str]:
+def hook_events(revision: Revision) -> dict[str, str]:
     found = {"deregister": "BeforeInstall", "register": "ApplicationStart"}
     for script in revision.scripts:
         name = Path(script.location).name
@@ -159,8 +174,13 @@ def rehearse(
     deregister_timeout: int,
     register_timeout: int,
 ) -> Verdict:
-    """Run the rehearsal; hook output goes to `log`, one line per milestone to `progress`."""
+    """Run the rehearsal; hook output goes to `log`, one line per milestone to `progress`.
+    The blue-green scenarios run in `rehearsal.bluegreen.rehearse`."""
     n = validate(fleet, options)
+    if options.scenario in scenarios.BLUE_GREEN_SCENARIOS:
+        raise RehearsalInputError(
+            f"--scenario {options.scenario}: rehearsed by rehearsal.bluegreen.rehearse"
+        )
     config_name = options.deployment_config or fleet.deployment_group.config_name
     custom = fleet.deployment_group.minimum_healthy_hosts
     if (
@@ -239,7 +259,7 @@ def rehearse(
             lag = HostLag(clock.real).start()
             world.start()
             observer.start()
-            floor = scenarios.play(options.scenario, session, options, _events(revision))
+            floor = scenarios.play(options.scenario, session, options, hook_events(revision))
             for thread in list(session.background):
                 thread.join()
             expected = expected_after(Capacity.of(before), session.changes)
@@ -261,7 +281,7 @@ def rehearse(
         finally:
             end_processes(leftover_processes(marker))
             imds.close()
-            _append_watchdog_logs(work / "state", log)
+            append_watchdog_logs(work / "state", log)
     return _judge(
         fleet,
         options,
@@ -293,7 +313,7 @@ def starved_hooks(runs: list, calls: CallTimes, lag: HostLag) -> list[StarvedHoo
     return found
 
 
-def _append_watchdog_logs(state_root: Path, log: TextIO) -> None:
+def append_watchdog_logs(state_root: Path, log: TextIO) -> None:
     """The watchdogs log to their instance's state folder, which goes with the rehearsal: keep
     them in the hook log."""
     for path in sorted(state_root.glob("*/heal-*.log")):

@@ -29,7 +29,12 @@ SCENARIOS: dict[str, str] = {
     "terminated-in-standby": "someone else terminates an instance while it is in Standby",
     "shift": "the users move from Azure to the fleet: the real ramp 5,25,50,100 with its gates",
     "shift-rollback": "the shift, with the application failing on one instance at step 2",
+    "blue-green": "a blue-green stack: the real release moves the users to the idle colour",
+    "blue-green-rollback": "the release, with the new colour answering 5xx at its second step",
+    "blue-green-scale-out": "the release, with an operator scaling out the live colour meanwhile",
 }
+# Rehearsed by rehearsal/bluegreen.py on a blue-green stack (deployment.style: blue-green).
+BLUE_GREEN_SCENARIOS = ("blue-green", "blue-green-rollback", "blue-green-scale-out")
 
 
 class Trigger:
@@ -61,7 +66,7 @@ def _record(session: Session, change: Change) -> None:
     session.say(f"  {change.description}")
 
 
-def _capacity_call(
+def capacity_call(
     session: Session,
     actor: str,
     description: str,
@@ -110,7 +115,7 @@ def play(name: str, session: Session, options: Any, events: dict[str, str]) -> i
 
         def scale_out(iid: str) -> None:
             desired = min(new_max - 2, session.group()["DesiredCapacity"] + 6)
-            _capacity_call(
+            capacity_call(
                 session,
                 "operator",
                 f"operator: MaxSize {baseline['MaxSize']} -> {new_max}, DesiredCapacity -> "
@@ -126,7 +131,7 @@ def play(name: str, session: Session, options: Any, events: dict[str, str]) -> i
         new_min, new_max = baseline["MinSize"] + 1, baseline["MaxSize"] + 2
 
         def change(iid: str) -> None:
-            _capacity_call(
+            capacity_call(
                 session,
                 "operator",
                 f"operator: MinSize {baseline['MinSize']} -> {new_min}, MaxSize "
@@ -143,7 +148,7 @@ def play(name: str, session: Session, options: Any, events: dict[str, str]) -> i
 
         def scale_in(iid: str) -> None:
             desired = session.group()["DesiredCapacity"]
-            _capacity_call(
+            capacity_call(
                 session,
                 "scaling",
                 f"scale-in policy: DesiredCapacity {desired} -> {desired - 1} after {iid} is back",

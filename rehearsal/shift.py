@@ -57,9 +57,9 @@ class ProxiedSession(boto3.Session):
     """A boto3 session whose clients go to the rehearsal's proxy: the standard `endpoint_url`
     argument, what AWS_ENDPOINT_URL does for the hooks' processes."""
 
-    def __init__(self, url: str, region: str) -> None:
+    def __init__(self, url: str, region: str, caller: str = SHIFT_CALLER) -> None:
         super().__init__(
-            aws_access_key_id=SHIFT_CALLER, aws_secret_access_key="rehearsal", region_name=region
+            aws_access_key_id=caller, aws_secret_access_key="rehearsal", region_name=region
         )
         self.url = url
 

@@ -135,6 +135,8 @@ class Verdict:
     samples: list[Sample] = field(repr=False, default_factory=list)
     marks: list[Mark] = field(repr=False, default_factory=list)
     traffic: Any = None  # the shift scenarios' ShiftReport (rehearsal/shiftverdict.py)
+    # The blue-green scenarios' ColourRecord (rehearsal/colourverdict.py).
+    blue_green: Any = None
     # Hooks killed by their appspec timeout while this machine starved them (starvation.py).
     starved: list[StarvedHook] = field(default_factory=list)
     # Why this time scale: given by the user, or chosen from the fleet and a calibration.
@@ -199,6 +201,8 @@ class Verdict:
             found.append(f"no hook ever logged step {self.kill_requested}: nothing was killed")
         if self.traffic is not None:
             found += [f"traffic: {r}" for r in self.traffic.reasons]
+        if self.blue_green is not None:
+            found += [f"blue-green: {r}" for r in self.blue_green.reasons]
         return found
 
     def injected(self, failure: str) -> bool:
@@ -289,6 +293,7 @@ class Verdict:
             "inconclusive": {"cause": self.cause, "fix": self.fix} if self.inconclusive else None,
             "wallSeconds": round(self.seconds, 2),
             **({"traffic": self.traffic.to_json()} if self.traffic is not None else {}),
+            **({"blueGreen": self.blue_green.to_json()} if self.blue_green is not None else {}),
         }
 
     @property
@@ -364,6 +369,8 @@ class Verdict:
             lines.append(f"  killed              {', '.join(self.killed)}")
         if self.traffic is not None:
             lines += self.traffic.render()
+        if self.blue_green is not None:
+            lines += self.blue_green.render()
         lines.append(
             f"  {self.hook_runs} hook runs, {len(self.samples)} samples, {self.seconds:.1f} s "
             f"wall (time scale {self.time_scale:g})"

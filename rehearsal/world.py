@@ -102,7 +102,8 @@ class World:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():  # a rehearsal that failed before starting it
+            self._thread.join()
 
     # -- the application on each instance (told by the CodeDeploy agent) ---------------------
     def app_stopped(self, iid: str) -> None:

@@ -1,7 +1,8 @@
 """The release, step by step; every step reads AWS first, so an interrupted release resumes.
 
 1. size the idle colour to the live one's Min/Desired/Max;
-2. deploy the revision to it with CodeDeploy (its own deployment group, no traffic on it);
+2. once its targets are healthy, deploy the revision to it with CodeDeploy (its own deployment
+   group, no traffic on it);
 3. wait until its targets are healthy;
 4. pin the old colour (MinSize = its Desired, so it cannot scale in while the users leave it),
    then move the users in steps: before each step the new colour follows any scale-out of the
@@ -156,6 +157,14 @@ class Release:
         self.groups.resize(new, before.at_least(live))
         self._note(f"sized {new} to {old}'s {live}")
         app, group = self.stack.application, self.stack.deployment_groups[new]
+        # CodeDeploy deploys to the instances in service when the deployment is created (one
+        # launched a moment ago is still in Pending:Wait, its launch deployment installing the
+        # group's last revision), and the hooks keep one other healthy instance while each is
+        # out: both need the sized colour up and healthy first.
+        if not self._wait_healthy(new):
+            self.groups.resize(new, before)
+            self._note(f"{new}'s targets not healthy in time after sizing: {new} back to {before}")
+            return CHECK_FAILED
         if self.codedeploy.succeeded_before(app, group, revision):
             self._note(f"{revision.uri} already deployed to {new}")
         else:

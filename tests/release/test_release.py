@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from rehearsal.declared import DeclarationError, declared_fleet
+from rehearsal.declared import declared_fleet
+from rehearsal.run import Options, RehearsalInputError, validate
 from release.cli import parser, run_release
 from release.errors import ReleaseError
 from release.run import Release
@@ -134,12 +135,15 @@ def test_no_user_moves_before_the_new_targets_passed_their_health_checks(estate)
 def test_targets_that_never_turn_healthy_move_no_user(estate, aws):
     aws.seconds = 10_000
     changes = listener_changes(estate)
-    built, _ = release(estate, "--revision", REVISION, "--healthy-timeout", "120")
+    built, played = release(estate, "--revision", REVISION, "--healthy-timeout", "120")
     assert built.run() == 1
     assert changes == []
     assert estate.capacity("green") == (0, 0, 6)
-    assert (
-        built.report.events[-1].what == "green's targets not healthy in time: green back to 0/0/6"
+    # Not even deployed: CodeDeploy takes only instances in service, and the hooks need the
+    # colour's other instances healthy (the rehearsal's blue-green scenarios found it).
+    assert played.created == []
+    assert built.report.events[-1].what == (
+        "green's targets not healthy in time after sizing: green back to 0/0/6"
     )
 
 
@@ -334,11 +338,12 @@ def test_missing_outputs_name_the_output(estate):
     assert "deploymentStyle" in str(error.value)
 
 
-def test_the_deployment_rehearsal_says_why_it_cannot_take_a_blue_green_stack(estate):
-    with pytest.raises(DeclarationError) as error:
-        declared_fleet("shop", estate.stack_file)
-    assert "declares 2 Auto Scaling groups" in str(error.value)
-    assert "bench/bench_release.py" in str(error.value)
+def test_the_in_place_rehearsal_sends_a_blue_green_stack_to_the_release_scenarios(estate):
+    fleet = declared_fleet("shop", estate.stack_file)
+    assert set(fleet.colours) == {"blue", "green"}
+    with pytest.raises(RehearsalInputError) as error:
+        validate(fleet, Options(scenario="deploy"))
+    assert "--scenario blue-green, blue-green-rollback, blue-green-scale-out" in str(error.value)
 
 
 def test_the_first_release_after_pulumi_up_retires_the_colour_up_started(estate, tmp_path):
