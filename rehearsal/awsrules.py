@@ -13,6 +13,8 @@ from typing import Any
 
 from awsfacts import limits
 from rehearsal import wire
+from rehearsal.ec2view import InstanceView
+from rehearsal.starvation import EmulatorStats
 from rehearsal.throttling import RATES, TokenBucket
 from rehearsal.wire import Call, Reply
 from rehearsal.world import World
@@ -99,7 +101,9 @@ class Rules:
         # AWS applies one group change after another: check and write as one step.
         self.group_lock = world.write_lock
         self.cache = ReadCache()
-        world.on_change = self.cache.clear
+        # DescribeInstances from moto's last description of each instance (ec2view.py).
+        self.instances = InstanceView()
+        world.on_change = self.forget
         # Rules for APIs spoken otherwise than the query protocol (Route 53's REST, CloudWatch's
         # CBOR), tried first: each `handles(method, path, headers, body)` and
         # `relay(method, path, headers, body, forward)`. The shift scenarios add theirs.
@@ -110,6 +114,13 @@ class Rules:
         # Real seconds added to every query-protocol call (a slower emulator, a region's
         # latency).
         self.call_delay = 0.0
+        # Per action: calls, real seconds in the proxy and in moto (bench/bench_rehearse.py).
+        self.stats = EmulatorStats()
+
+    def forget(self) -> None:
+        """moto changed otherwise than through a call the proxy saw (the world's own writes)."""
+        self.cache.clear()
+        self.instances.forget()
 
     # -- before moto ------------------------------------------------------------------------
     def before(self, call: Call) -> tuple[Reply | None, bytes | None]:
@@ -251,8 +262,13 @@ class Rules:
         if call.action == "DeleteTags":
             return None
         for resource in call.members("ResourceId"):
-            found = self.ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])
-            keys = {t["Key"] for t in found["Tags"]} | {t.get("Key", "") for t in tags}
+            present = self.instances.tag_keys(resource)  # an instance the view knows
+            if present is None:
+                found = self.ec2.describe_tags(
+                    Filters=[{"Name": "resource-id", "Values": [resource]}]
+                )
+                present = {t["Key"] for t in found["Tags"]}
+            keys = present | {t.get("Key", "") for t in tags}
             count = limits.counted(keys)
             if count > limits.TAGS_PER_RESOURCE:
                 self.world.counters.refused[f"{call.action}: TagLimitExceeded"] += 1
@@ -316,6 +332,14 @@ class Rules:
             # entries need not make moto describe the group again.
             tags_only = call.service == "ec2" and call.action in ("CreateTags", "DeleteTags")
             self.cache.clear("ec2" if tags_only else None)
+            if tags_only:
+                self.instances.changed(call.members("ResourceId"))
+            elif call.service == "ec2" or (
+                call.service == "autoscaling" and (call.action not in GROUP_WRITES or status != 200)
+            ):
+                # May have launched, terminated or changed instances. A group write that
+                # succeeded is judged below, by the group's instances before and after.
+                self.instances.forget()
         if status != 200:
             return body
         world = self.world
@@ -345,7 +369,10 @@ class Rules:
             count = limits.counted({t["Key"] for t in group.get("Tags", [])})
             world.counters.peak_group_tags = max(world.counters.peak_group_tags, count)
         if call.action in GROUP_WRITES:
-            gone = call.instances_before - {i["InstanceId"] for i in group["Instances"]}
+            now = {i["InstanceId"] for i in group["Instances"]}
+            if now != call.instances_before:
+                self.instances.forget()  # launched or terminated: EC2's answers changed
+            gone = call.instances_before - now
             if gone and call.caller.startswith(HOOK_CALLER):
                 # A hook's capacity write made the group terminate instances.
                 world.counters.terminated_by_hooks += sorted(gone)
