@@ -364,7 +364,9 @@ class Rules:
                 self.cache.clear(call.service)
             else:
                 self.cache.clear()
-            if tags_only:
+            if tags_only and status == 200:
+                self.instances.tagged(call.action, call.members("ResourceId"), call.structs("Tag"))
+            elif tags_only:
                 self.instances.changed(call.members("ResourceId"))
             elif call.service == "ec2" or (
                 call.service == "autoscaling" and (call.action not in GROUP_WRITES or status != 200)

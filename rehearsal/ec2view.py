@@ -144,6 +144,31 @@ class InstanceView:
             for iid in ids:
                 self._versions[iid] = self._versions.get(iid, 0) + 1
 
+    def tagged(self, action: str, ids: list[str], tags: list[dict[str, str]]) -> None:
+        """A CreateTags or DeleteTags moto accepted: apply it to the descriptions as moto does
+        (a new key last, an existing one in its place, a deleted one gone), so that a hundred
+        hooks writing their entries do not make moto describe their instances again. A
+        DeleteTags naming values is left to moto (described again)."""
+        if action == "DeleteTags" and any("Value" in t for t in tags):
+            return self.changed(ids)
+        with self._state:
+            for iid in ids:
+                found = self._instances.get(iid)
+                if found is None:
+                    continue
+                current = self._current(iid)
+                self._versions[iid] = self._versions.get(iid, 0) + 1
+                if not current:
+                    continue  # to be described again anyway
+                for tag in tags:
+                    if action == "CreateTags":
+                        found.tags[tag.get("Key", "")] = tag.get("Value", "")
+                    else:
+                        found.tags.pop(tag.get("Key", ""), None)
+                if found.tags:  # (no tags at all: how moto says that is moto's to say)
+                    found.xml = _with_tags(found.xml, found.tags)
+                    self._fresh[iid] = self._versions[iid]
+
     def forget(self) -> None:
         """Instances may have been launched, terminated or changed: describe them all again."""
         with self._state:
@@ -280,6 +305,20 @@ class InstanceView:
                 instances[iid] = Described(iid, rid, state, tags, inner(item))
                 reservation.order.append(iid)
         return root.findtext(q("nextToken")) or None
+
+
+def _with_tags(xml: str, tags: dict[str, str]) -> str:
+    """An instance's <item> with its tagSet replaced (moto lists tags in insertion order)."""
+    item = ET.fromstring(xml)
+    found = item.find("tagSet")
+    if found is None:
+        found = ET.SubElement(item, "tagSet")
+    found.clear()
+    for key, value in tags.items():
+        entry = ET.SubElement(found, "item")
+        ET.SubElement(entry, "key").text = key
+        ET.SubElement(entry, "value").text = value
+    return ET.tostring(item, encoding="unicode")
 
 
 def fetcher(forward: Callable[..., object], path: str, headers: dict[str, str]) -> Fetch:

@@ -22,6 +22,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 class Proxy:
     def __init__(self, upstream: str, rules: Rules) -> None:
+        self.rules = rules
         parts = urlsplit(upstream)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         local = threading.local()

@@ -134,15 +134,13 @@ def set_lifecycle(
         iid = node.find(q("InstanceId"))
         state = node.find(q("LifecycleState"))
         if iid is not None and state is not None and iid.text in states:
-            if state.text != states[iid.text]:
-                state.text = states[iid.text]
-                changed = True
+            changed |= state.text != states[iid.text]
+            state.text = states[iid.text]
         name = node.find(q("AutoScalingGroupName"))
         capacity = node.find(q("DesiredCapacity"))
         if desired and name is not None and capacity is not None and name.text in desired:
-            if capacity.text != str(desired[name.text]):
-                capacity.text = str(desired[name.text])
-                changed = True
+            changed |= capacity.text != str(desired[name.text])
+            capacity.text = str(desired[name.text])
     return ET.tostring(root, encoding="utf-8") if changed else body
 
 

@@ -317,19 +317,25 @@ def test_the_proxys_describe_instances_follows_every_write(account):
         assert found == {i["InstanceId"] for r in mine["Reservations"] for i in r["Instances"]}
         return found
 
+    view = account.emulated.rules.instances
     assert ids(entries) == set()
+    described = view.described
     ec2.create_tags(Resources=[first], Tags=[{"Key": "cutover:entry", "Value": "1"}])
     assert ids(entries) == {first}
+    ec2.create_tags(Resources=[first], Tags=[{"Key": "Name", "Value": "<b>&"}])  # in place
+    assert ids({"Filters": [{"Name": "tag:Name", "Values": ["<b>&"]}]}) == {first}
     ec2.delete_tags(Resources=[first], Tags=[{"Key": "cutover:entry"}])
     assert ids(entries) == set()
+    assert _described(ec2.describe_instances()) == _described(moto.describe_instances())
+    assert view.described == described  # the tag writes applied as moto does, not re-read
+    ec2.delete_tags(Resources=[first], Tags=[{"Key": "Name", "Value": "other"}])  # moto's rule
+    assert ids({"Filters": [{"Name": "tag:Name", "Values": ["<b>&"]}]}) == {first}
     # Past the proxy (the world's own writes): the world says moto changed.
     moto.create_tags(Resources=[second], Tags=[{"Key": "cutover:entry", "Value": "2"}])
     account.emulated.rules.forget()
     assert ids(entries) == {second}
     ec2.terminate_instances(InstanceIds=[second])
-    assert ids({"Filters": [{"Name": "instance-state-name", "Values": ["terminated"]}]}) == {
-        second
-    }
+    assert ids({"Filters": [{"Name": "instance-state-name", "Values": ["terminated"]}]}) == {second}
     before = ids({})
     autoscaling.update_auto_scaling_group(
         AutoScalingGroupName=account.group, MaxSize=6, DesiredCapacity=4
