@@ -428,6 +428,8 @@ def _standby_patch(group: dict[str, Any], ids: list[str]) -> Callable[[str, byte
     def change(action: str, body: bytes) -> bytes | None:
         if action not in STANDBY_PATCHED:
             return body
+        if action == "DescribeAutoScalingInstances" and not any(i.encode() in body for i in ids):
+            return body  # another instance's answer: nothing to parse (under the group's lock)
         return wire.set_lifecycle(body, states, {name: desired})
 
     return change

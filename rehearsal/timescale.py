@@ -6,14 +6,15 @@ instances deploying at once share this machine's cores with the emulator answeri
 instance's deregister + register cycle costs INSTANCE_COST hook start-ups of CPU (the two hooks,
 the self-healing watchdog the deregister starts, and the emulator answering their calls), and a
 start-up costs what the calibration measures, now (the load beside it included). The scale is the
-highest at which the instances deploying at once need at most SHARE of the cores' real time
-during one cycle (the drain, the install and the health checks, divided by the scale); never
-above the default, never below 1. The margin is for a load that changes during the run (another
-test run starting beside it)."""
+highest at which the instances deploying at once need at most SHARE times the cores' real
+time during one cycle (the drain, the install and the health checks, divided by the scale); never
+above the default, never below 1. A hook the host starved into its appspec timeout all the same
+makes the verdict INCONCLUSIVE (starvation.py), never FAIL."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -23,12 +24,16 @@ from dataclasses import dataclass
 # answers (~21 calls). Measured: 100 instances HalfAtATime, 1.0 s of CPU per instance in the
 # hooks and moto and 0.1 s in the proxy, against a 0.32 s start-up on the same machine.
 INSTANCE_COST = 3.5
-# The batch's CPU must fit in this share of the cores' real time during one cycle. The
-# calibration already measures the load beside the rehearsal; a hook's own appspec timeout
-# leaves room for it to grow. Measured on 2 cores, 100 instances HalfAtATime, load 11-20: a
-# third of it (scale 2, 0.53 s start-up) PASSed in 310 s, too slow for the 5 minutes of issue
-# 20; scale 5 PASSed in 203 s.
-SHARE = 1.0
+# How much of a cycle's real time the batch's CPU may take. Above 1 the hooks start later than
+# the clock would have them (the agent starts a few at a time and counts each appspec timeout
+# from the hook's first line), but a running hook still finishes within its timeout: its own
+# work after start-up is short and the emulator answers in milliseconds. Measured on 2 cores
+# shared with other test runs, 100 instances HalfAtATime: scale 5 PASSed in 203 s (load
+# 11-19), scale 2 in 310 s (load 15-20, over the 5 minutes of issue 20); a start-up there takes
+# 0.5-0.9 s, which this gives 5.4-3.0 for.
+SHARE = 1.5
+# Start-ups timed for the calibration; their median is taken (one start can meet a spike).
+PROBES = 3
 # What the calibration runs: a hook's start-up (the interpreter, boto3, one client).
 PROBE = (
     "import boto3; boto3.Session().client('autoscaling', region_name='us-east-1', "
@@ -43,10 +48,14 @@ class Choice:
 
 
 def calibrate() -> float:
-    """Real seconds one hook-like process takes to start on this machine, now."""
-    began = time.monotonic()
-    subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True)  # noqa: S603
-    return time.monotonic() - began
+    """Real seconds one hook-like process takes to start on this machine, now (the median of
+    PROBES starts, one after another)."""
+    times = []
+    for _ in range(PROBES):
+        began = time.monotonic()
+        subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True)  # noqa: S603
+        times.append(time.monotonic() - began)
+    return statistics.median(times)
 
 
 def choose(
@@ -63,7 +72,7 @@ def choose(
         f"chosen: {at_once} instance(s) deploying at once x {INSTANCE_COST:g} hook start-ups of "
         f"CPU each (2 hooks, the watchdog, the emulator's answers) x {startup:.2f} s start-up "
         f"(calibrated) on {cores} core(s), for a {cycle_seconds:g} s cycle (drain + install + "
-        f"health checks): at most {SHARE:.0%} of the cores' real time in it; capped at "
+        f"health checks): at most {SHARE:g} x its real time on the cores; capped at "
         f"{default:g}, at least 1"
     )
     return Choice(scale, reason)
