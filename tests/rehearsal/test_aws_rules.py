@@ -374,3 +374,22 @@ def test_standby_patches_the_groups_cached_answers_to_what_moto_answers(account)
     autoscaling.update_auto_scaling_group(AutoScalingGroupName=account.group, MinSize=2)
     same_as_moto()
     assert stats["autoscaling:DescribeAutoScalingGroups"].forwarded == asked + 1
+
+
+def test_the_proxy_leaves_to_moto_the_describe_instances_queries_it_does_not_model():
+    from rehearsal.ec2view import Query
+    from rehearsal.wire import Call
+
+    def query(*params: tuple[str, str]) -> Query | None:
+        base = [("Action", "DescribeInstances"), ("Version", "2016-11-15")]
+        return Query.of(Call("ec2", "DescribeInstances", base + list(params), "rehearsal-i-x"))
+
+    entries = (("Filter.1.Name", "tag-key"), ("Filter.1.Value.1", "cutover:entry"))
+    assert query(*entries, ("MaxResults", "1000")) is not None  # the hooks' read of entries
+    assert query(("InstanceId.1", "i-1")) is not None
+    assert query(*entries, ("NextToken", "r-1")) is None  # a later page: moto's
+    assert query(("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", "vpc-1")) is None
+    assert query(("InstanceId.1", "i-1"), ("MaxResults", "5")) is None  # AWS refuses both
+    assert query(*entries, ("MaxResults", "2000")) is None  # out of AWS's range: moto says so
+    assert query(("Filter.1.Name", "tag-key"), ("Filter.1.Value.1", "a\\*")) is None  # escapes
+    assert query(*entries, ("DryRun", "true")) is None
