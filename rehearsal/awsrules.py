@@ -72,7 +72,7 @@ class ReadCache:
 
     moto changes only when a write reaches it (through the proxy, or the world's own), and
     every write clears its service's answers (EnterStandby and ExitStandby patch theirs: the
-    group's answer at a hundred instances costs moto 36 ms to render on an idle machine, and
+    group's answer at a hundred instances costs moto 36 ms to render asked alone (load 8), and
     each instance goes through Standby and back); a read that raced a write is not stored
     (generation check). With a hundred instances polling, moto would otherwise spend its time
     re-describing the group."""

@@ -345,7 +345,7 @@ def test_the_proxys_describe_instances_follows_every_write(account):
 
 def test_standby_patches_the_groups_cached_answers_to_what_moto_answers(account):
     """EnterStandby and ExitStandby rewrite the proxy's cached group answers (moto renders the
-    whole group again per read: 36 ms at 100 instances on an idle machine, per instance per
+    whole group again per read: 36 ms at 100 instances asked alone, per instance per
     Standby) instead of dropping them: what the hooks read must be what moto answers."""
     autoscaling = account.client("autoscaling")
     moto = account.world.autoscaling
