@@ -3,8 +3,8 @@
 moto renders every instance it describes through its botocore-model serializer: about 6 ms an
 instance on a loaded 2-core machine, and it renders them all again for every call. The hooks'
 read of the group's entries (a filtered DescribeInstances: 50 instances carry one at HalfAtATime
-on 100) cost moto 0.4-0.6 s each, three or four times per instance per deployment, and made it
-the bottleneck of a rehearsal at fleet scale.
+on 100) cost moto 0.4-0.6 s each, twice per instance per deployment (two more reads name the
+instance), and made it the bottleneck of a rehearsal at fleet scale.
 
 This view keeps each instance's description as moto last rendered it and answers the queries the
 hooks make (instance ids; filters on tags, tag keys and values, the state and the id, with AWS's
