@@ -9,10 +9,13 @@ launch hook as `Pending:Wait`."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from awsfacts import limits
 from rehearsal import wire
+from rehearsal.ec2view import InstanceView
+from rehearsal.starvation import EmulatorStats
 from rehearsal.throttling import RATES, TokenBucket
 from rehearsal.wire import Call, Reply
 from rehearsal.world import World
@@ -42,7 +45,16 @@ CACHED_READS = {
     ("autoscaling", "DescribeTags"),
     ("ec2", "DescribeInstances"),
     ("ec2", "DescribeTags"),
+    # What the hooks read of their load balancers; only an ELB write changes it.
+    ("elasticloadbalancing", "DescribeTargetGroups"),
+    ("elasticloadbalancing", "DescribeTargetGroupAttributes"),
+    ("elasticloadbalancing", "DescribeLoadBalancers"),
+    ("elasticloadbalancing", "DescribeLoadBalancerAttributes"),
 }
+# What EnterStandby and ExitStandby change in moto's answers: the instances' LifecycleState and
+# the group's DesiredCapacity (neither launches nor terminates; the world's poll sees it if so).
+STANDBY_PATCHED = {"DescribeAutoScalingGroups", "DescribeAutoScalingInstances"}
+STANDBY_PATCHED_BY = {"EnterStandby", "ExitStandby"}
 
 
 # The API families the verdict counts apart: Auto Scaling and Elastic Load Balancing are the
@@ -56,12 +68,14 @@ def family(service: str) -> str:
 
 
 class ReadCache:
-    """moto's answers to the reads the hooks repeat most, until anything changes.
+    """moto's answers to the reads the hooks repeat most, until a write changes them.
 
     moto changes only when a write reaches it (through the proxy, or the world's own), and
-    every write clears the cache; a read that raced a write is not stored (generation check).
-    With a hundred instances polling, moto would otherwise spend its time re-describing the
-    group."""
+    every write clears its service's answers (EnterStandby and ExitStandby patch theirs: the
+    group's answer at a hundred instances costs moto 36 ms to render asked alone (load 8), and
+    each instance goes through Standby and back); a read that raced a write is not stored
+    (generation check). With a hundred instances polling, moto would otherwise spend its time
+    re-describing the group."""
 
     def __init__(self) -> None:
         self._answers: dict[tuple, bytes] = {}
@@ -70,7 +84,7 @@ class ReadCache:
 
     @staticmethod
     def key(call: Call) -> tuple:
-        return (call.service, tuple(sorted(call.params)))
+        return (call.service, call.action, tuple(sorted(call.params)))
 
     def get(self, call: Call) -> tuple[bytes | None, int]:
         with self._lock:
@@ -90,6 +104,18 @@ class ReadCache:
                 self._answers = {k: v for k, v in self._answers.items() if k[0] != service}
             self._generation += 1
 
+    def patch(self, service: str, change: Callable[[str, bytes], bytes | None]) -> None:
+        """Rewrite `service`'s answers as a write changed them: change(action, body) gives the
+        new body, or None to forget it."""
+        with self._lock:
+            kept = {}
+            for key, body in self._answers.items():
+                changed = change(key[1], body) if key[0] == service else body
+                if changed is not None:
+                    kept[key] = changed
+            self._answers = kept
+            self._generation += 1
+
 
 class Rules:
     def __init__(self, world: World, ec2: Any) -> None:
@@ -99,7 +125,9 @@ class Rules:
         # AWS applies one group change after another: check and write as one step.
         self.group_lock = world.write_lock
         self.cache = ReadCache()
-        world.on_change = self.cache.clear
+        # DescribeInstances from moto's last description of each instance (ec2view.py).
+        self.instances = InstanceView()
+        world.on_change = self.forget
         # Rules for APIs spoken otherwise than the query protocol (Route 53's REST, CloudWatch's
         # CBOR), tried first: each `handles(method, path, headers, body)` and
         # `relay(method, path, headers, body, forward)`. The shift scenarios add theirs.
@@ -110,6 +138,13 @@ class Rules:
         # Real seconds added to every query-protocol call (a slower emulator, a region's
         # latency).
         self.call_delay = 0.0
+        # Per action: calls, real seconds in the proxy and in moto (bench/bench_rehearse.py).
+        self.stats = EmulatorStats()
+
+    def forget(self) -> None:
+        """moto changed otherwise than through a call the proxy saw (the world's own writes)."""
+        self.cache.clear()
+        self.instances.forget()
 
     # -- before moto ------------------------------------------------------------------------
     def before(self, call: Call) -> tuple[Reply | None, bytes | None]:
@@ -251,8 +286,13 @@ class Rules:
         if call.action == "DeleteTags":
             return None
         for resource in call.members("ResourceId"):
-            found = self.ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])
-            keys = {t["Key"] for t in found["Tags"]} | {t.get("Key", "") for t in tags}
+            present = self.instances.tag_keys(resource)  # an instance the view knows
+            if present is None:
+                found = self.ec2.describe_tags(
+                    Filters=[{"Name": "resource-id", "Values": [resource]}]
+                )
+                present = {t["Key"] for t in found["Tags"]}
+            keys = present | {t.get("Key", "") for t in tags}
             count = limits.counted(keys)
             if count > limits.TAGS_PER_RESOURCE:
                 self.world.counters.refused[f"{call.action}: TagLimitExceeded"] += 1
@@ -315,7 +355,25 @@ class Rules:
             # An instance's tags are in EC2's answers only: a hundred hooks writing their
             # entries need not make moto describe the group again.
             tags_only = call.service == "ec2" and call.action in ("CreateTags", "DeleteTags")
-            self.cache.clear("ec2" if tags_only else None)
+            standby = call.service == "autoscaling" and call.action in STANDBY_PATCHED_BY
+            if standby and status == 200:
+                pass  # patched below, once the world's copy of the group has followed
+            elif call.service == "elasticloadbalancing" or tags_only:
+                # A load balancer's write changes its own API's answers; an instance's tags
+                # are in EC2's answers only. A group's may launch or terminate instances.
+                self.cache.clear(call.service)
+            else:
+                self.cache.clear()
+            if tags_only and status == 200:
+                self.instances.tagged(call.action, call.members("ResourceId"), call.structs("Tag"))
+            elif tags_only:
+                self.instances.changed(call.members("ResourceId"))
+            elif call.service == "ec2" or (
+                call.service == "autoscaling" and (call.action not in GROUP_WRITES or status != 200)
+            ):
+                # May have launched, terminated or changed instances. A group write that
+                # succeeded is judged below, by the group's instances before and after.
+                self.instances.forget()
         if status != 200:
             return body
         world = self.world
@@ -339,17 +397,42 @@ class Rules:
         decrementing = call.get("ShouldDecrementDesiredCapacity", "false") == "true"
         if call.action == "ExitStandby" or (call.action == "EnterStandby" and decrementing):
             group = world.standby_changed(ids, entering=call.action == "EnterStandby")
+            self.cache.patch("autoscaling", _standby_patch(group, ids))
         else:
             group = world.refresh()
+            if call.action in STANDBY_PATCHED_BY:
+                self.cache.clear()  # EnterStandby keeping Desired: the group launches
         if call.action == "CreateOrUpdateTags":
             count = limits.counted({t["Key"] for t in group.get("Tags", [])})
             world.counters.peak_group_tags = max(world.counters.peak_group_tags, count)
         if call.action in GROUP_WRITES:
-            gone = call.instances_before - {i["InstanceId"] for i in group["Instances"]}
+            now = {i["InstanceId"] for i in group["Instances"]}
+            if now != call.instances_before:
+                self.instances.forget()  # launched or terminated: EC2's answers changed
+            gone = call.instances_before - now
             if gone and call.caller.startswith(HOOK_CALLER):
                 # A hook's capacity write made the group terminate instances.
                 world.counters.terminated_by_hooks += sorted(gone)
         return body
+
+
+def _standby_patch(group: dict[str, Any], ids: list[str]) -> Callable[[str, bytes], bytes | None]:
+    """moto's answers after EnterStandby (decrementing) or ExitStandby, from the world's copy of
+    the group: those instances' LifecycleState and the group's DesiredCapacity, as they are now
+    (absolute values: patching an answer read after the write changes nothing)."""
+    states = {
+        i["InstanceId"]: i["LifecycleState"] for i in group["Instances"] if i["InstanceId"] in ids
+    }
+    name, desired = group["AutoScalingGroupName"], group["DesiredCapacity"]
+
+    def change(action: str, body: bytes) -> bytes | None:
+        if action not in STANDBY_PATCHED:
+            return body
+        if action == "DescribeAutoScalingInstances" and not any(i.encode() in body for i in ids):
+            return body  # another instance's answer: nothing to parse (under the group's lock)
+        return wire.set_lifecycle(body, states, {name: desired})
+
+    return change
 
 
 def _target_health(balancer, ids: list[str]) -> str:

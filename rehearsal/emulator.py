@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,6 +31,8 @@ from rehearsal.targets import Balancer
 from rehearsal.world import World
 
 DELAY = "deregistration_delay.timeout_seconds"
+# The file the emulator's per-action times are written to when it stops, if set.
+STATS_FILE = "CUTOVER_EMULATOR_STATS"
 CREDENTIALS = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}
 
 
@@ -109,6 +112,10 @@ class Emulator:
             world.stop()
         if self._proxy is not None:
             self._proxy.close()
+            report = os.environ.get(STATS_FILE)
+            if report:
+                # Where the emulator's time went, per action (bench/bench_rehearse.py).
+                Path(report).write_text(self._proxy.rules.stats.table() + "\n", encoding="utf-8")
         if self._process is not None:
             # moto keeps everything in memory and writes nothing: no clean exit to wait for
             # (SIGTERM took 0.6 s of werkzeug shutdown per rehearsal).

@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from rehearsal import wire
+from rehearsal import ec2view, wire
 from rehearsal.awsrules import CACHED_READS, GROUP_WRITES, Rules
 from rehearsal.wire import Call, Reply
 
@@ -22,6 +22,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 class Proxy:
     def __init__(self, upstream: str, rules: Rules) -> None:
+        self.rules = rules
         parts = urlsplit(upstream)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         local = threading.local()
@@ -74,6 +75,7 @@ class Proxy:
                 call = Call.parse(body, self.headers.get("Authorization", ""))
                 times = rules.call_times
                 began = times.now() if times is not None else 0.0
+                clock = time.perf_counter()
                 try:
                     if rules.call_delay:
                         time.sleep(rules.call_delay)
@@ -81,6 +83,7 @@ class Proxy:
                 finally:
                     if times is not None:
                         times.add(call.caller, began, times.now())
+                    rules.stats.answered(call, time.perf_counter() - clock)
 
             def _answer(self, call: Call, headers: dict[str, str], body: bytes) -> None:
                 # Only the group's own writes queue behind each other (an instance's EC2
@@ -92,13 +95,20 @@ class Proxy:
                     if answered is not None:
                         return self._send(answered)
                     reply = None
-                    cacheable = (call.service, call.action) in CACHED_READS
+                    if call.service == "ec2" and call.action == "DescribeInstances":
+                        fetch = ec2view.fetcher(forward, self.path, headers)
+                        composed = rules.instances.answer(call, fetch)
+                        if composed is not None:
+                            reply = Reply(200, composed, {"Content-Type": "text/xml"})
+                    cacheable = reply is None and (call.service, call.action) in CACHED_READS
                     if cacheable:
                         cached, generation = rules.cache.get(call)
                         if cached is not None:
                             reply = Reply(200, cached, {"Content-Type": "text/xml"})
                     if reply is None:
+                        asked = time.perf_counter()
                         reply = forward("POST", self.path, headers, amended or body)
+                        rules.stats.forwarded(call, time.perf_counter() - asked)
                         failed = wire.server_failure(call, reply)
                         if failed is not None:
                             rules.world.counters.refused[f"{call.action}: emulator failure"] += 1

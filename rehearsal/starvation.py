@@ -126,3 +126,57 @@ def starved(
     if run.not_started or emulator + host >= allowance:
         return found
     return None
+
+
+@dataclass
+class ActionTimes:
+    """Per API action: calls, real seconds in the proxy (queued and answered) and real seconds
+    waiting on moto, for finding where the emulator's time goes (bench/bench_rehearse.py)."""
+
+    calls: int = 0
+    seconds: float = 0.0
+    forwarded: int = 0
+    moto_seconds: float = 0.0
+    slowest: float = 0.0
+
+
+class EmulatorStats:
+    def __init__(self) -> None:
+        self.actions: dict[str, ActionTimes] = {}
+        self._lock = threading.Lock()
+
+    def _entry(self, call: Any) -> ActionTimes:
+        key = f"{call.service}:{call.action}"
+        found = self.actions.get(key)
+        if found is None:
+            found = self.actions.setdefault(key, ActionTimes())
+        return found
+
+    def answered(self, call: Any, seconds: float) -> None:
+        with self._lock:
+            entry = self._entry(call)
+            entry.calls += 1
+            entry.seconds += seconds
+            entry.slowest = max(entry.slowest, seconds)
+
+    def forwarded(self, call: Any, seconds: float) -> None:
+        with self._lock:
+            entry = self._entry(call)
+            entry.forwarded += 1
+            entry.moto_seconds += seconds
+
+    def table(self) -> str:
+        """One line per action, the most time first."""
+        with self._lock:
+            rows = sorted(self.actions.items(), key=lambda kv: -kv[1].seconds)
+        lines = [
+            f"{'action':48} {'calls':>6} {'s in proxy':>10} {'mean ms':>8} {'max s':>6} "
+            f"{'to moto':>7} {'s in moto':>9} {'mean ms':>8}"
+        ]
+        for key, t in rows:
+            lines.append(
+                f"{key:48} {t.calls:6d} {t.seconds:10.1f} {1000 * t.seconds / max(1, t.calls):8.1f}"
+                f" {t.slowest:6.2f} {t.forwarded:7d} {t.moto_seconds:9.1f} "
+                f"{1000 * t.moto_seconds / max(1, t.forwarded):8.1f}"
+            )
+        return "\n".join(lines)

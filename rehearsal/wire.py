@@ -120,8 +120,11 @@ def text(value: object) -> str:
     return escape(str(value))
 
 
-def set_lifecycle(body: bytes, states: dict[str, str]) -> bytes:
-    """Rewrite the LifecycleState of the given instances in an Auto Scaling answer."""
+def set_lifecycle(
+    body: bytes, states: dict[str, str], desired: dict[str, int] | None = None
+) -> bytes:
+    """Rewrite the LifecycleState of the given instances in an Auto Scaling answer (and, with
+    `desired`, the DesiredCapacity of the groups it names)."""
     root = ET.fromstring(body)
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     ET.register_namespace("", ns)
@@ -131,8 +134,13 @@ def set_lifecycle(body: bytes, states: dict[str, str]) -> bytes:
         iid = node.find(q("InstanceId"))
         state = node.find(q("LifecycleState"))
         if iid is not None and state is not None and iid.text in states:
+            changed |= state.text != states[iid.text]
             state.text = states[iid.text]
-            changed = True
+        name = node.find(q("AutoScalingGroupName"))
+        capacity = node.find(q("DesiredCapacity"))
+        if desired and name is not None and capacity is not None and name.text in desired:
+            changed |= capacity.text != str(desired[name.text])
+            capacity.text = str(desired[name.text])
     return ET.tostring(root, encoding="utf-8") if changed else body
 
 

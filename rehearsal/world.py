@@ -185,6 +185,8 @@ class World:
                     balancer.deregister(iid, now)
             self.lifecycle = {iid: item["LifecycleState"] for iid, item in current.items()}
             self.suspended = {p["ProcessName"] for p in group.get("SuspendedProcesses", [])}
+        if launched or departed:
+            self.on_change()  # EC2 describes other instances now (the proxy's views forget)
         for iid in departed:
             self.on_gone(iid)
         for iid in launched:
