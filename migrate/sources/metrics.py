@@ -32,6 +32,8 @@ METRIC_NAMES = (
 )
 PERCENTILES = (1, 5, 50, 90, 95, 99)
 _HIGH_KEYS = (("maximum", "Maximum"), ("average", "Average"))
+_LOW_KEYS = (("minimum", "Minimum"), ("average", "Average"))
+_DAY = timedelta(days=1)
 _METRICS_PROVIDER = "/providers/microsoft.insights/metrics/"
 
 
@@ -81,6 +83,20 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+# Day index of a timestamp string from a period's start, per start: the same few hundred hourly
+# stamps recur in every metric of every resource, so each is parsed once.
+_DAY_TABLES: dict[datetime, dict[str, int]] = {}
+
+
+def _day_table(start: datetime) -> dict[str, int]:
+    table = _DAY_TABLES.get(start)
+    if table is None:
+        if len(_DAY_TABLES) > 64:
+            _DAY_TABLES.clear()
+        table = _DAY_TABLES.setdefault(start, {})
+    return table
+
+
 def summarize_metric(
     metric: dict[str, Any], start: datetime, days: int, source: str
 ) -> MetricSummary | None:
@@ -92,25 +108,36 @@ def summarize_metric(
     # Lower available memory is the busier hour: its hourly Minimum (else Average) is read and
     # combined by the minimum; every other metric by its Maximum (else Average).
     low = name.startswith("Available Memory")
-    keys = (("minimum", "Minimum"), ("average", "Average")) if low else _HIGH_KEYS
+    (first, first_label), (second, second_label) = _LOW_KEYS if low else _HIGH_KEYS
     pick = min if low else max
+    # One pass over the points, written for speed (a 30-day inventory of 10,000 VMs reads 43
+    # million of them): a point counts with the first aggregation it has; a timestamp seen twice
+    # (several time series) keeps the busier value.
     by_time: dict[str, float] = {}
     aggregation = ""
     for series in metric.get("timeseries") or []:
         for point in series.get("data") or []:
-            for key, label in keys:
-                value = point.get(key)
-                if value is not None:
-                    stamp = str(point.get("timeStamp") or point.get("timestamp"))
-                    by_time[stamp] = pick(by_time.get(stamp, value), float(value))
-                    aggregation = aggregation or label
-                    break
+            value = point.get(first)
+            label = first_label
+            if value is None:
+                value = point.get(second)
+                if value is None:
+                    continue
+                label = second_label
+            stamp = str(point.get("timeStamp") or point.get("timestamp"))
+            seen = by_time.get(stamp)
+            by_time[stamp] = value if seen is None else pick(seen, float(value))
+            if not aggregation:
+                aggregation = label
     if not by_time:
         return None
     values = sorted(by_time.values())
     daily: list[float | None] = [None] * max(days, 1)
+    day_of = _day_table(start)
     for stamp, value in by_time.items():
-        day = int((parse_time(stamp, source) - start) / timedelta(days=1))
+        day = day_of.get(stamp)
+        if day is None:
+            day = day_of[stamp] = int((parse_time(stamp, source) - start) / _DAY)
         if 0 <= day < len(daily):
             seen = daily[day]
             daily[day] = value if seen is None else pick(seen, value)

@@ -12,6 +12,7 @@ as-is. The answers are summarised at once (``migrate.sources.metrics``): no raw 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.monitor.querymetrics import MetricsClient
 
+from migrate.errors import MigrateError
 from migrate.model import Inventory, Utilization, id_key, subscription_of
 from migrate.sources.live import AzureConnection, arm_json
 from migrate.sources.metrics import METRIC_NAMES, resource_of, summarize
@@ -69,6 +71,11 @@ def batches(inventory: Inventory) -> list[Batch]:
         for i in range(0, len(ids), BATCH_LIMIT):
             out.append(Batch(sub, region, namespace, tuple(ids[i : i + BATCH_LIMIT])))
     return out
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    """A querymetrics ``MetricsQueryResult`` as the REST entry ``batch`` reads."""
+    return {"value": [_metric_json(m) for m in result.metrics]}
 
 
 def _metric_json(metric: Any) -> dict[str, Any]:
@@ -138,14 +145,7 @@ class MetricsReader:
 
     def batch(self, batch: Batch) -> tuple[list[Utilization], list[str], int]:
         try:
-            results = self.client(batch.region).query_resources(
-                resource_ids=list(batch.resource_ids),
-                metric_namespace=batch.namespace,
-                metric_names=list(LIVE_METRICS),
-                timespan=(self.start, self.end),
-                granularity=timedelta(hours=1),
-                aggregations=["Average", "Maximum", "Minimum"],
-            )
+            values = self.query(batch)
         except HttpResponseError as exc:
             if exc.status_code not in _REFUSED:
                 return [], [_failed(batch, exc)], 0
@@ -154,9 +154,9 @@ class MetricsReader:
             return [], [_failed(batch, exc)], 0
         by_id = {id_key(r).lstrip("/"): r for r in batch.resource_ids}
         out: list[Utilization] = []
-        for position, result in enumerate(results):
-            metrics = [_metric_json(m) for m in result.metrics]
-            owner = next((resource_of(m["id"] or "") for m in metrics if m["id"]), "")
+        for position, entry in enumerate(values):
+            metrics = entry.get("value") or []
+            owner = next((resource_of(m.get("id") or "") for m in metrics if m.get("id")), "")
             rid = by_id.get(id_key(owner).lstrip("/")) or (
                 batch.resource_ids[position] if position < len(batch.resource_ids) else ""
             )
@@ -165,6 +165,45 @@ class MetricsReader:
                     summarize(rid, metrics, self.timespan, "PT1H", f"azure-monitor-batch:{rid}")
                 )
         return _with_data(out, batch.resource_ids, [], 0)
+
+    def query(self, batch: Batch, raw: bool = True) -> list[dict[str, Any]]:
+        """One batch call through ``MetricsClient.query_resources``: the answer's ``values``.
+
+        ``raw`` (the default) keeps the REST JSON as the service sent it. ``query_resources``
+        otherwise turns every hourly point into the SDK's models (``model_base`` deserialization,
+        then a ``MetricValue`` with an ISO 8601 parse per timestamp): ~100 us of Python per
+        point, 43 million points for 10,000 VMs over 30 days. The operation's own keywords
+        ``stream=True`` and ``cls=`` (a callback the generated operation hands the raw pipeline
+        response to) skip that: the SDK still builds and signs the request (its api-version, its
+        query parameters), sends it through its pipeline (retries, Retry-After) and raises its
+        errors; only the body is read here. ``raw=False`` is the models' way, kept to show
+        (tests/migrate/test_metrics_live.py) that both give the same summaries.
+        """
+        kwargs: dict[str, Any] = {
+            "resource_ids": list(batch.resource_ids),
+            "metric_namespace": batch.namespace,
+            "metric_names": list(LIVE_METRICS),
+            "timespan": (self.start, self.end),
+            "granularity": timedelta(hours=1),
+            "aggregations": ["Average", "Maximum", "Minimum"],
+        }
+        client = self.client(batch.region)
+        if not raw:
+            return [_result_json(r) for r in client.query_resources(**kwargs)]
+        bodies: list[bytes] = []
+
+        def keep_body(pipeline_response: Any, _stream: Any, _headers: Any) -> dict[str, Any]:
+            bodies.append(pipeline_response.http_response.read())
+            return {"values": []}  # nothing left for query_resources to turn into models
+
+        models = client.query_resources(**kwargs, stream=True, cls=keep_body)
+        if len(bodies) != 1 or models:
+            raise MigrateError(
+                "azure-monitor-querymetrics no longer hands its raw response to `cls`: "
+                "pin the version in pyproject.toml or read the models (raw=False)"
+            )
+        values = json.loads(bodies[0]).get("values")
+        return values if isinstance(values, list) else []
 
     def per_resource(
         self, batch: Batch, refused: HttpResponseError
