@@ -13,7 +13,7 @@ from migrate.model import Inventory, VirtualMachine
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
 from migrate.sources.live import AzureConnection
-from migrate.sources.metrics import summarize
+from migrate.sources.metrics import summarize_batch
 from migrate.sources.metrics_live import BATCH_LIMIT, MetricsReader, batches, read_metrics
 from tests.migrate.conftest import SAMPLE
 from tests.migrate.fake_arm import FakeCredential, PlainHttpBearerPolicy
@@ -109,9 +109,13 @@ def test_the_raw_batch_answer_summarises_as_the_sdk_models_do(monitor: FakeMonit
 
     def summaries(raw: bool) -> list[Any]:
         return [
-            summarize(str(i), entry["value"], reader.timespan, "PT1H", "test")
+            utilization
             for batch in batches(inventory)
-            for i, entry in enumerate(reader.query(batch, raw=raw))
+            for utilization in summarize_batch(
+                reader.query(batch) if raw else reader.query_models(batch),
+                batch.resource_ids,
+                reader.timespan,
+            )
         ]
 
     raw, models = summaries(raw=True), summaries(raw=False)
@@ -120,6 +124,22 @@ def test_the_raw_batch_answer_summarises_as_the_sdk_models_do(monitor: FakeMonit
     points = {u.metrics[0].points for u in raw}
     assert points == {48, 14}  # 0.6 of a day present for one VM
     assert {len(u.metrics) for u in raw} == {5, 6}  # one VM without memory
+
+
+def test_worker_processes_summarise_as_the_threads_do(monitor: FakeMonitor) -> None:
+    inventory = _estate(monitor, 130, ("westeurope", "northeurope"))
+    now = datetime(2026, 11, 3, tzinfo=UTC)
+
+    def read(processes: int) -> tuple[list[Any], int]:
+        reader = MetricsReader(
+            connection(monitor), days=2, endpoint=monitor.endpoint, now=now, processes=processes
+        )
+        report = reader.read(inventory)
+        return sorted(report.utilization, key=lambda u: u.resource_id), report.batch_calls
+
+    in_threads, in_processes = read(1), read(2)
+
+    assert in_threads == in_processes and len(in_threads[0]) == 130 and in_threads[1] == 4
 
 
 def test_throttled_batch_calls_are_retried_after_retry_after(monitor: FakeMonitor) -> None:
