@@ -135,12 +135,14 @@ def inventory_bench(args: argparse.Namespace) -> None:
         wall, times = time.perf_counter() - wall0, os.times()
         parent.send("cpu")
         server = parent.recv() - server0
-        client = sum(times[:4]) - sum(times0[:4])  # this process and its (joined) workers
+        main = sum(times[:2]) - sum(times0[:2])
+        workers = sum(times[2:4]) - sum(times0[2:4])  # the summarising processes (joined)
         assert len(report.utilization) == args.vms, report.notes[:3]
         print(
             f"  run {run + 1}: wall {wall:.2f} s, ratio {wall / limit:.2f}; CPU: client "
-            f"{client:.2f} s ({reader.processes} summarising processes), fake server "
-            f"{server:.2f} s; load average before {load:.1f} on {os.cpu_count()} CPUs"
+            f"{main + workers:.2f} s (threads {main:.2f} s, {reader.processes} summarising "
+            f"processes {workers:.2f} s), fake server {server:.2f} s; load average before "
+            f"{load:.1f} on {os.cpu_count()} CPUs"
         )
     parent.send("done")
     process.join(5)

@@ -9,10 +9,11 @@ API (azure-mgmt-monitor, ``{"timespan", "interval", "value": [metric...]}``) and
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,7 +123,10 @@ def _points(metric: dict[str, Any], low: bool) -> tuple[dict[str, float], str]:
         for key, label in ((first, first_label), (second, second_label)):
             values = [point.get(key) for point in data]
             if data and None not in values:
-                stamps = [str(p.get("timeStamp") or p.get("timestamp")) for p in data]
+                try:
+                    stamps = [point["timeStamp"] for point in data]
+                except KeyError:
+                    break  # an older spelling (timestamp) somewhere
                 by_time = dict(zip(stamps, values, strict=True))
                 if len(by_time) == len(values):
                     return by_time, label
@@ -148,6 +152,27 @@ def _points(metric: dict[str, Any], low: bool) -> tuple[dict[str, float], str]:
     return by_time, aggregation
 
 
+def _fill_days(
+    daily: list[float | None],
+    day_numbers: list[int],
+    values: list[float],
+    pick: Callable[..., float],
+) -> None:
+    """Each day's busiest value (``pick``: max, or min for available memory) into ``daily``."""
+    if day_numbers == sorted(day_numbers):  # in time order, as Azure answers: slices per day
+        lo = bisect.bisect_left(day_numbers, 0)
+        for day in range(len(daily)):
+            hi = bisect.bisect_left(day_numbers, day + 1, lo)
+            if hi > lo:
+                daily[day] = pick(values[lo:hi])
+            lo = hi
+        return
+    for day, value in zip(day_numbers, values, strict=True):
+        if 0 <= day < len(daily):
+            seen = daily[day]
+            daily[day] = value if seen is None else pick(seen, value)
+
+
 def summarize_metric(
     metric: dict[str, Any], start: datetime, days: int, source: str
 ) -> MetricSummary | None:
@@ -171,12 +196,7 @@ def summarize_metric(
         for i, (stamp, day) in enumerate(zip(stamps, day_numbers, strict=True)):
             if day is None:
                 day_numbers[i] = day_of[stamp] = int((parse_time(stamp, source) - start) / _DAY)
-    last = len(daily)
-    for day, value in zip(day_numbers, by_time.values(), strict=True):
-        if 0 <= day < last:
-            seen = daily[day]
-            if seen is None or (value < seen if low else value > seen):
-                daily[day] = value
+    _fill_days(daily, day_numbers, list(by_time.values()), min if low else max)
     return MetricSummary(
         name=name,
         unit=str(metric.get("unit") or ""),
