@@ -141,11 +141,17 @@ def inventory_bench(args: argparse.Namespace) -> None:
         print(
             f"  run {run + 1}: wall {wall:.2f} s, ratio {wall / limit:.2f}; CPU: client "
             f"{main + workers:.2f} s (threads {main:.2f} s, {reader.processes} summarising "
-            f"processes {workers:.2f} s), fake server {server:.2f} s; load average before "
-            f"{load:.1f} on {os.cpu_count()} CPUs"
+            f"processes {workers:.2f} s), fake server {server:.2f} s; peak RSS {_rss()}; load "
+            f"average before {load:.1f} on {os.cpu_count()} CPUs"
         )
     parent.send("done")
     process.join(5)
+
+
+def _rss() -> str:
+    main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"{main:.0f} MB (a summarising process {worker:.0f} MB)"
 
 
 def _summary(name: str, p95: float, hours: int) -> MetricSummary:
