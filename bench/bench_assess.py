@@ -3,7 +3,9 @@
 1. ``inventory --metrics`` for ``--vms`` VMs (default 10,000; 20 subscriptions, one region)
    through the real MetricsClient against the fake Azure Monitor (tests/migrate/fake_metrics.py)
    in its own process, ``--latency`` per request (default 50 ms), ``--days`` of hourly points for
-   the six metrics. Bound: batch calls x latency / allowed concurrency (``--max-workers``).
+   the six metrics. Bound: the batch calls, ``--max-workers`` at a time, x latency, or Azure's
+   read quota per subscription when that is longer. The fake renders its answers beforehand
+   (``--prerender``, default under 2 GB), so that the runs measure the client.
 2. ``plan`` with performance sizing for ``--plan-vms`` VMs (default 100,000) in groups of 10 by
    tag, each with a utilization summary (built in memory, as an inventory.json would load).
 
