@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from migrate.errors import MigrateError
 from migrate.model import Inventory, VirtualMachine
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
@@ -140,6 +141,22 @@ def test_worker_processes_summarise_as_the_threads_do(monitor: FakeMonitor) -> N
     in_threads, in_processes = read(1), read(2)
 
     assert in_threads == in_processes and len(in_threads[0]) == 130 and in_threads[1] == 4
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_malformed_answer_names_the_resource(monitor: FakeMonitor, processes: int) -> None:
+    inventory = _estate(monitor, 60, ("westeurope",))
+    broken = inventory.vms[55].id
+    body = az_metrics_body(broken, cpu_p95=20, days=2)
+    body["value"][0]["timeseries"][0]["data"][3]["timeStamp"] = "yesterday"
+    monitor.add(body)
+    reader = MetricsReader(
+        connection(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, tzinfo=UTC), processes=processes,
+    )  # fmt: skip
+
+    with pytest.raises(MigrateError, match=f"azure-monitor-batch:{broken}: 'yesterday' is not"):
+        reader.read(inventory)
 
 
 def test_throttled_batch_calls_are_retried_after_retry_after(monitor: FakeMonitor) -> None:
