@@ -94,7 +94,7 @@ def bound(work: list[Batch], workers: int, latency: float) -> tuple[float, str]:
     quota = max(max(0, n - ARM_READS_BURST) / ARM_READS_PER_SECOND for n in calls.values())
     why = (
         f"{len(work)} calls / {workers} parallel x {latency * 1000:.0f} ms; quota: at most "
-        f"{max(calls.values())} calls per subscription against a burst of {ARM_READS_BURST} "
+        f"{max(calls.values())} call(s) per subscription against a burst of {ARM_READS_BURST} "
         f"reads, then {ARM_READS_PER_SECOND}/s"
     )
     return max(waves, quota), why
