@@ -129,7 +129,7 @@ class MetricsReader:
         self.max_workers = max_workers
         # Summarising the answers is CPU-bound (JSON and Python per hourly point): it runs in
         # ``processes`` worker processes (default: one per CPU) while the threads wait on HTTP.
-        self.processes = (os.cpu_count() or 1) if processes is None else processes
+        self.processes = _usable_cpus() if processes is None else processes
         self._summarizers: ProcessPoolExecutor | None = None
         end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         self.start, self.end = end - timedelta(days=days), end
@@ -157,7 +157,7 @@ class MetricsReader:
         work = batches(inventory)
         for region in {b.region for b in work}:
             self.client(region)  # built before the threads: one client (and pool) per region
-        processes = min(self.processes, len(work))
+        processes = min(self.processes, self.max_workers, len(work))
         with ExitStack() as stack:
             # The answers' JSON makes millions of short-lived objects and no cycles: the cyclic
             # GC would only rescan them. Paused while reading, switched back on after.
@@ -293,6 +293,13 @@ def _with_data(
         if id_key(rid) not in have and rid not in noted
     ]
     return kept, notes, calls
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a container's share, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _iso(value: datetime) -> str:
