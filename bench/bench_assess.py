@@ -3,7 +3,9 @@
 1. ``inventory --metrics`` for ``--vms`` VMs (default 10,000; 20 subscriptions, one region)
    through the real MetricsClient against the fake Azure Monitor (tests/migrate/fake_metrics.py)
    in its own process, ``--latency`` per request (default 50 ms), ``--days`` of hourly points for
-   the six metrics. Bound: batch calls x latency / allowed concurrency (``--max-workers``).
+   the six metrics. Bound: the batch calls, ``--max-workers`` at a time, x latency, or Azure's
+   read quota per subscription when that is longer. The fake renders its answers beforehand
+   (``--prerender``, default under 2 GB), so that the runs measure the client.
 2. ``plan`` with performance sizing for ``--plan-vms`` VMs (default 100,000) in groups of 10 by
    tag, each with a utilization summary (built in memory, as an inventory.json would load).
 
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import resource
 import sys
 import time
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 from multiprocessing import Pipe, Process
 from pathlib import Path
 
@@ -28,7 +32,14 @@ from migrate import catalog  # noqa: E402
 from migrate.model import Inventory, MetricSummary, Utilization, VirtualMachine  # noqa: E402
 from migrate.plan import PlanOptions, build_plan  # noqa: E402
 from migrate.sources.live import AzureConnection  # noqa: E402
-from migrate.sources.metrics_live import BATCH_LIMIT, MetricsReader, batches  # noqa: E402
+from migrate.sources.metrics_live import (  # noqa: E402
+    ARM_READS_BURST,
+    ARM_READS_PER_SECOND,
+    BATCH_LIMIT,
+    Batch,
+    MetricsReader,
+    batches,
+)
 from tests.migrate.fake_arm import FakeCredential, PlainHttpBearerPolicy  # noqa: E402
 from tests.migrate.fake_metrics import FakeMonitor  # noqa: E402
 from tests.migrate.metrics_bodies import START, az_metrics_body  # noqa: E402
@@ -48,47 +59,101 @@ def _vm_id(i: int) -> str:
     )
 
 
-def serve(latency: float, days: int, conn) -> None:  # noqa: ANN001 (a multiprocessing Connection)
-    template = az_metrics_body(_vm_id(0), cpu_p95=20, memory_gib=16, days=days, region=REGION)
-    with FakeMonitor(latency=latency, template=template) as server:
-        conn.send(server.url)
-        conn.recv()  # until the parent is done
+def _inventory(vms: int) -> Inventory:
+    return Inventory(
+        vms=[VirtualMachine(_vm_id(i), f"vm-{i}", REGION, "Standard_D4s_v5", "bench")
+             for i in range(vms)]
+    )  # fmt: skip
+
+
+def serve(args: argparse.Namespace, conn) -> None:  # noqa: ANN001 (a multiprocessing Connection)
+    """The fake Azure Monitor, in its own process; with ``--prerender`` every batch answer is
+    rendered before the clock starts, so that the runs measure the client, not the fake."""
+    template = az_metrics_body(_vm_id(0), cpu_p95=20, memory_gib=16, days=args.days, region=REGION)
+    with FakeMonitor(latency=args.latency, template=template) as server:
+        rendered, cpu = 0, time.process_time()
+        if args.prerender:
+            start = _iso(START)
+            query = {"starttime": start, "endtime": _iso(START + timedelta(days=args.days))}
+            for batch in batches(_inventory(args.vms)):
+                rendered += server.render(list(batch.resource_ids), query)
+        conn.send((server.url, rendered, time.process_time() - cpu))
+        while conn.recv() == "cpu":  # until the parent is done
+            conn.send(time.process_time())
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def bound(work: list[Batch], workers: int, latency: float) -> tuple[float, str]:
+    """The time no client can beat: the batch calls, ``workers`` at a time, each ``latency``;
+    and Azure's read quota per subscription (a burst, then a refill rate), when it is lower."""
+    calls = Counter(b.subscription for b in work)
+    waves = math.ceil(len(work) / workers) * latency
+    quota = max(max(0, n - ARM_READS_BURST) / ARM_READS_PER_SECOND for n in calls.values())
+    why = (
+        f"{len(work)} calls / {workers} parallel x {latency * 1000:.0f} ms; quota: at most "
+        f"{max(calls.values())} call(s) per subscription against a burst of {ARM_READS_BURST} "
+        f"reads, then {ARM_READS_PER_SECOND}/s"
+    )
+    return max(waves, quota), why
 
 
 def inventory_bench(args: argparse.Namespace) -> None:
     parent, child = Pipe()
-    process = Process(target=serve, args=(args.latency, args.days, child), daemon=True)
+    process = Process(target=serve, args=(args, child), daemon=True)
     process.start()
-    url = parent.recv()
-    inventory = Inventory(
-        vms=[VirtualMachine(_vm_id(i), f"vm-{i}", REGION, "Standard_D4s_v5", "bench")
-             for i in range(args.vms)]
-    )  # fmt: skip
+    url, rendered, render_cpu = parent.recv()
+    inventory = _inventory(args.vms)
     credential = FakeCredential()
     connection = AzureConnection(
         credential=credential,
         client_kwargs={"authentication_policy": PlainHttpBearerPolicy(credential)},
     )
-    calls = len(batches(inventory))
-    bound = math.ceil(calls / args.max_workers) * args.latency
+    work = batches(inventory)
+    limit, why = bound(work, args.max_workers, args.latency)
+    points = args.vms * 6 * 24 * args.days
+    print(
+        f"inventory --metrics: {args.vms} VMs x {args.days} days: {len(work)} batch calls "
+        f"(<= {BATCH_LIMIT} resources each), {points / 1e6:.2f} M hourly points; the fake's "
+        + (
+            f"answers ({rendered / 1e6:.0f} MB) rendered beforehand in {render_cpu:.1f} s"
+            if rendered
+            else "answers rendered on request (from a template)"
+        )
+    )
+    print(f"bound {limit:.2f} s: {why}")
     end = START + timedelta(days=args.days)
     for run in range(args.repeat):
         reader = MetricsReader(
             connection, args.days, endpoint=lambda r: f"{url}/{r}",
-            max_workers=args.max_workers, now=end,
+            max_workers=args.max_workers, now=end, processes=args.processes,
         )  # fmt: skip
-        cpu0, wall0 = time.process_time(), time.perf_counter()
+        parent.send("cpu")
+        server0, load = parent.recv(), os.getloadavg()[0]
+        times0, wall0 = os.times(), time.perf_counter()
         report = reader.read(inventory)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        wall, times = time.perf_counter() - wall0, os.times()
+        parent.send("cpu")
+        server = parent.recv() - server0
+        main = sum(times[:2]) - sum(times0[:2])
+        workers = sum(times[2:4]) - sum(times0[2:4])  # the summarising processes (joined)
         assert len(report.utilization) == args.vms, report.notes[:3]
         print(
-            f"inventory --metrics run {run + 1}: {args.vms} VMs, {args.days} days, {calls} batch "
-            f"calls (<= {BATCH_LIMIT} each), {args.max_workers} in parallel, "
-            f"{args.latency * 1000:.0f} ms latency: wall {wall:.2f} s, CPU {cpu:.2f} s, "
-            f"bound {bound:.2f} s, ratio {wall / bound:.2f}"
+            f"  run {run + 1}: wall {wall:.2f} s, ratio {wall / limit:.2f}; CPU: client "
+            f"{main + workers:.2f} s (threads {main:.2f} s, {reader.processes} summarising "
+            f"processes {workers:.2f} s), fake server {server:.2f} s; peak RSS {_rss()}; load "
+            f"average before {load:.1f} on {os.cpu_count()} CPUs"
         )
     parent.send("done")
     process.join(5)
+
+
+def _rss() -> str:
+    main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"{main:.0f} MB (a summarising process {worker:.0f} MB)"
 
 
 def _summary(name: str, p95: float, hours: int) -> MetricSummary:
@@ -157,10 +222,19 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--max-workers", type=int, default=8, help="parallel batch calls")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--processes", type=int, default=None, help="summarising processes (default: CPUs)"
+    )
+    parser.add_argument(
+        "--prerender", action=argparse.BooleanOptionalAction, default=None,
+        help="render the fake's answers before the runs (default: when under 2 GB)",
+    )  # fmt: skip
     parser.add_argument("--plan-vms", type=int, default=100_000)
     parser.add_argument("--skip-inventory", action="store_true")
     parser.add_argument("--skip-plan", action="store_true")
     args = parser.parse_args()
+    if args.prerender is None:  # ~105 bytes of JSON per hourly point
+        args.prerender = args.vms * 6 * 24 * args.days * 105 < 2e9
     if not args.skip_plan:
         plan_bench(args)
     if not args.skip_inventory:

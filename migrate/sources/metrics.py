@@ -9,13 +9,16 @@ API (azure-mgmt-monitor, ``{"timespan", "interval", "value": [metric...]}``) and
 
 from __future__ import annotations
 
+import bisect
+import functools
+import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from migrate.errors import MigrateError
-from migrate.model import MetricSummary, Utilization
+from migrate.model import MetricSummary, Utilization, id_key
 
 # The metrics sizing and the report read (Azure Monitor's names for VMs and scale sets).
 CPU = "Percentage CPU"
@@ -32,6 +35,8 @@ METRIC_NAMES = (
 )
 PERCENTILES = (1, 5, 50, 90, 95, 99)
 _HIGH_KEYS = (("maximum", "Maximum"), ("average", "Average"))
+_LOW_KEYS = (("minimum", "Minimum"), ("average", "Average"))
+_DAY = timedelta(days=1)
 _METRICS_PROVIDER = "/providers/microsoft.insights/metrics/"
 
 
@@ -77,8 +82,95 @@ def resource_of(metric_id: str) -> str:
 
 def percentile(ordered: list[float], p: float) -> float:
     """Nearest-rank percentile of an ascending list (Azure Migrate's convention)."""
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return ordered[_rank(p, len(ordered))]
+
+
+def _rank(p: float, count: int) -> int:
+    return max(1, math.ceil(p / 100 * count)) - 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _ranks(count: int) -> tuple[tuple[str, int], ...]:
+    """(``p50``, index) of each of PERCENTILES in an ascending list of ``count`` values."""
+    return tuple((f"p{p}", _rank(p, count)) for p in PERCENTILES)
+
+
+# Day index of a timestamp string from a period's start, per start: the same few hundred hourly
+# stamps recur in every metric of every resource, so each is parsed once.
+_DAY_TABLES: dict[datetime, dict[str, int]] = {}
+
+
+def _day_table(start: datetime) -> dict[str, int]:
+    table = _DAY_TABLES.get(start)
+    if table is None:
+        if len(_DAY_TABLES) > 64:
+            _DAY_TABLES.clear()
+        table = _DAY_TABLES.setdefault(start, {})
+    return table
+
+
+def _points(metric: dict[str, Any], low: bool) -> tuple[dict[str, float], str]:
+    """The metric's hourly values by timestamp, and the aggregation they come from.
+
+    A point counts with the first aggregation it has (Maximum, else Average; Minimum, else
+    Average for available memory); a timestamp in several time series keeps the busier value.
+    Written for speed: a 30-day inventory of 10,000 VMs reads 43 million points.
+    """
+    (first, first_label), (second, second_label) = _LOW_KEYS if low else _HIGH_KEYS
+    series = metric.get("timeseries") or []
+    if len(series) == 1:  # the usual answer: one series, every point with the first aggregation
+        data = series[0].get("data") or []
+        for key, label in ((first, first_label), (second, second_label)):
+            values = [point.get(key) for point in data]
+            if data and None not in values:
+                try:
+                    stamps = [point["timeStamp"] for point in data]
+                except KeyError:
+                    break  # an older spelling (timestamp) somewhere
+                by_time = dict(zip(stamps, values, strict=True))
+                if len(by_time) == len(values):
+                    return by_time, label
+            if any(v is not None for v in values):
+                break  # some points have the first aggregation, some only the second
+    pick = min if low else max
+    by_time = {}
+    aggregation = ""
+    for each in series:
+        for point in each.get("data") or []:
+            value = point.get(first)
+            label = first_label
+            if value is None:
+                value = point.get(second)
+                if value is None:
+                    continue
+                label = second_label
+            stamp = str(point.get("timeStamp") or point.get("timestamp"))
+            seen = by_time.get(stamp)
+            by_time[stamp] = value if seen is None else pick(seen, float(value))
+            if not aggregation:
+                aggregation = label
+    return by_time, aggregation
+
+
+def _fill_days(
+    daily: list[float | None],
+    day_numbers: list[int],
+    values: list[float],
+    pick: Callable[..., float],
+) -> None:
+    """Each day's busiest value (``pick``: max, or min for available memory) into ``daily``."""
+    if day_numbers == sorted(day_numbers):  # in time order, as Azure answers: slices per day
+        lo = bisect.bisect_left(day_numbers, 0)
+        for day in range(len(daily)):
+            hi = bisect.bisect_left(day_numbers, day + 1, lo)
+            if hi > lo:
+                daily[day] = pick(values[lo:hi])
+            lo = hi
+        return
+    for day, value in zip(day_numbers, values, strict=True):
+        if 0 <= day < len(daily):
+            seen = daily[day]
+            daily[day] = value if seen is None else pick(seen, value)
 
 
 def summarize_metric(
@@ -92,34 +184,25 @@ def summarize_metric(
     # Lower available memory is the busier hour: its hourly Minimum (else Average) is read and
     # combined by the minimum; every other metric by its Maximum (else Average).
     low = name.startswith("Available Memory")
-    keys = (("minimum", "Minimum"), ("average", "Average")) if low else _HIGH_KEYS
-    pick = min if low else max
-    by_time: dict[str, float] = {}
-    aggregation = ""
-    for series in metric.get("timeseries") or []:
-        for point in series.get("data") or []:
-            for key, label in keys:
-                value = point.get(key)
-                if value is not None:
-                    stamp = str(point.get("timeStamp") or point.get("timestamp"))
-                    by_time[stamp] = pick(by_time.get(stamp, value), float(value))
-                    aggregation = aggregation or label
-                    break
+    by_time, aggregation = _points(metric, low)
     if not by_time:
         return None
     values = sorted(by_time.values())
     daily: list[float | None] = [None] * max(days, 1)
-    for stamp, value in by_time.items():
-        day = int((parse_time(stamp, source) - start) / timedelta(days=1))
-        if 0 <= day < len(daily):
-            seen = daily[day]
-            daily[day] = value if seen is None else pick(seen, value)
+    day_of = _day_table(start)
+    stamps = list(by_time)
+    day_numbers = list(map(day_of.get, stamps))
+    if None in day_numbers:
+        for i, (stamp, day) in enumerate(zip(stamps, day_numbers, strict=True)):
+            if day is None:
+                day_numbers[i] = day_of[stamp] = int((parse_time(stamp, source) - start) / _DAY)
+    _fill_days(daily, day_numbers, list(by_time.values()), min if low else max)
     return MetricSummary(
         name=name,
         unit=str(metric.get("unit") or ""),
         aggregation=aggregation,
         points=len(values),
-        percentiles={f"p{p}": round(percentile(values, p), 4) for p in PERCENTILES},
+        percentiles={key: round(values[i], 4) for key, i in _ranks(len(values))},
         maximum=round(values[-1], 4),
         minimum=round(values[0], 4),
         mean=round(sum(values) / len(values), 4),
@@ -154,6 +237,30 @@ def summarize(
         interval="PT1H" if hours == 1 else str(interval),
         metrics=[s for s in summaries if s is not None],
     )
+
+
+def summarize_batch(
+    answer: bytes | dict[str, Any], resource_ids: tuple[str, ...], timespan: str
+) -> list[Utilization]:
+    """A metrics batch answer (``{"values": [{"value": [metric...]}, ...]}``, JSON or parsed)
+    -> the Utilization of each resource in it.
+
+    An entry belongs to the resource its metric ids name, else to the one asked for at its
+    position. Run in worker processes by ``metrics_live``: it takes and returns plain data.
+    """
+    body = json.loads(answer) if isinstance(answer, bytes | bytearray) else answer
+    values = body.get("values") if isinstance(body, dict) else None
+    by_id = {id_key(r).lstrip("/"): r for r in resource_ids}
+    out: list[Utilization] = []
+    for position, entry in enumerate(values if isinstance(values, list) else []):
+        metrics = entry.get("value") or []
+        owner = next((resource_of(m.get("id") or "") for m in metrics if m.get("id")), "")
+        rid = by_id.get(id_key(owner).lstrip("/")) or (
+            resource_ids[position] if position < len(resource_ids) else ""
+        )
+        if rid:
+            out.append(summarize(rid, metrics, timespan, "PT1H", f"azure-monitor-batch:{rid}"))
+    return out
 
 
 def from_export(body: dict[str, Any], source: str) -> Utilization:

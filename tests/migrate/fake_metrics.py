@@ -43,6 +43,7 @@ class FakeMonitor:
     batch_refused: int = 0
     # For benchmarks: the metrics of any resource without its own body (ids substituted).
     template: dict[str, Any] | None = None
+    rendered: dict[tuple[str, ...], bytes] = field(default_factory=dict)  # ids -> batch answer
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -109,7 +110,10 @@ class FakeMonitor:
         }
 
     def templated(self, ids: list[str], query: dict[str, str]) -> bytes:
-        """The batch answer from ``template`` (encoded once; each resource's id put in)."""
+        """The batch answer from ``template`` (each resource's id put in), or a rendered one."""
+        rendered = self.rendered.get(tuple(ids))
+        if rendered is not None:
+            return rendered
         if "_template" not in self._encoded:
             assert self.template is not None
             rid = resource_of(self.template["value"][0]["id"])
@@ -119,12 +123,14 @@ class FakeMonitor:
             self._encoded["_template"] = (
                 json.dumps(entry, separators=(",", ":")).replace(rid, "__RID__").encode()
             )
-        template = self._encoded["_template"]
-        return (
-            b'{"values":['
-            + b",".join(template.replace(b"__RID__", rid.encode()) for rid in ids)
-            + b"]}"
-        )
+        parts = self._encoded["_template"].split(b"__RID__")
+        return b'{"values":[' + b",".join(rid.encode().join(parts) for rid in ids) + b"]}"
+
+    def render(self, ids: list[str], query: dict[str, str]) -> int:
+        """Render the templated answer for ``ids`` now, so that a benchmark measures the client
+        and not this server's JSON; the answer's size in bytes."""
+        self.rendered[tuple(ids)] = self.templated(ids, query)
+        return len(self.rendered[tuple(ids)])
 
 
 def _error(code: str, message: str) -> bytes:

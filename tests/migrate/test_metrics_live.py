@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from migrate.errors import MigrateError
 from migrate.model import Inventory, VirtualMachine
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
 from migrate.sources.live import AzureConnection
-from migrate.sources.metrics_live import BATCH_LIMIT, read_metrics
+from migrate.sources.metrics import summarize_batch
+from migrate.sources.metrics_live import BATCH_LIMIT, MetricsReader, batches, read_metrics
 from tests.migrate.conftest import SAMPLE
 from tests.migrate.fake_arm import FakeCredential, PlainHttpBearerPolicy
 from tests.migrate.fake_metrics import FakeMonitor
@@ -94,6 +96,67 @@ def test_batch_calls_hold_at_most_50_resources_of_one_subscription_and_region(
     sizes = sorted(n for kind, n, status in monitor.log if kind == "batch" and status == 200)
     assert sizes == [15, 15, 50, 50] and max(sizes) <= BATCH_LIMIT
     assert len(inventory.utilization) == 130  # the fake refuses mixed regions or subscriptions
+
+
+def test_the_raw_batch_answer_summarises_as_the_sdk_models_do(monitor: FakeMonitor) -> None:
+    inventory = _estate(monitor, 60, ("westeurope",))
+    partial, no_memory = inventory.vms[3].id, inventory.vms[4].id
+    monitor.add(az_metrics_body(partial, cpu_p95=70, memory_gib=8, days=2, days_present=0.6))
+    monitor.add(az_metrics_body(no_memory, cpu_p95=35, days=2, seed=4))
+    reader = MetricsReader(
+        connection(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, 5, tzinfo=UTC),
+    )  # fmt: skip
+
+    def summaries(raw: bool) -> list[Any]:
+        return [
+            utilization
+            for batch in batches(inventory)
+            for utilization in summarize_batch(
+                reader.query(batch) if raw else reader.query_models(batch),
+                batch.resource_ids,
+                reader.timespan,
+            )
+        ]
+
+    raw, models = summaries(raw=True), summaries(raw=False)
+
+    assert raw == models and len(raw) == 60
+    points = {u.metrics[0].points for u in raw}
+    assert points == {48, 14}  # 0.6 of a day present for one VM
+    assert {len(u.metrics) for u in raw} == {5, 6}  # one VM without memory
+
+
+def test_worker_processes_summarise_as_the_threads_do(monitor: FakeMonitor) -> None:
+    inventory = _estate(monitor, 130, ("westeurope", "northeurope"))
+    now = datetime(2026, 11, 3, tzinfo=UTC)
+
+    def read(processes: int) -> tuple[list[Any], int]:
+        reader = MetricsReader(
+            connection(monitor), days=2, endpoint=monitor.endpoint, now=now, processes=processes
+        )
+        report = reader.read(inventory)
+        return sorted(report.utilization, key=lambda u: u.resource_id), report.batch_calls
+
+    in_threads, in_processes = read(1), read(2)
+
+    assert in_threads == in_processes and len(in_threads[0]) == 130 and in_threads[1] == 4
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_malformed_answer_names_the_resource(monitor: FakeMonitor, processes: int) -> None:
+    inventory = _estate(monitor, 60, ("westeurope",))
+    broken = inventory.vms[55].id
+    body = az_metrics_body(broken, cpu_p95=20, days=2)
+    body["value"][0]["timeseries"][0]["data"][3]["timeStamp"] = "yesterday"
+    monitor.add(body)
+    reader = MetricsReader(
+        connection(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, tzinfo=UTC), processes=processes,
+    )  # fmt: skip
+
+    with pytest.raises(MigrateError, match=f"azure-monitor-batch:{broken}: 'yesterday' is not"):
+        reader.read(inventory)
 
 
 def test_throttled_batch_calls_are_retried_after_retry_after(monitor: FakeMonitor) -> None:
