@@ -495,9 +495,11 @@ class ColourRules:
         first = next(iter(by_colour.values()))
         for rules in by_colour.values():
             rules.buckets, rules.cache = first.buckets, first.cache
-            rules.world.on_change = first.cache.clear
+            rules.instances, rules.stats = first.instances, first.stats  # one EC2, one proxy
+            rules.world.on_change = first.forget
         self.world = first.world  # its counters are every colour's
         self.buckets, self.cache, self.group_lock = first.buckets, first.cache, first.group_lock
+        self.instances, self.stats, self.forget = first.instances, first.stats, first.forget
         self.apis: list[Any] = []
         self.call_times: Any = None
         self.call_delay = 0.0
