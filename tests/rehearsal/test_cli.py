@@ -118,7 +118,7 @@ def test_the_shift_rollback_command_passes_and_charts_the_weights(tmp_path):
         "--scenario",
         "shift-rollback",
         "--time-scale",
-        "60",
+        "240",  # no hook runs in a shift: the verdict reads the ramp's events, not timings
         "--json",
         str(paths["v.json"]),
         "--chart",
@@ -133,5 +133,10 @@ def test_the_shift_rollback_command_passes_and_charts_the_weights(tmp_path):
     verdict = json.loads(paths["v.json"].read_text())
     assert verdict["verdict"] == "PASS" and verdict["capacityAfter"] == verdict["capacityBefore"]
     assert verdict["traffic"]["finalWeights"] == {"azure": 95, "aws": 5}
+    # The chart plots the ratio the breached gate read, on the AWS clock.
+    assert all(step["atSeconds"] > 0 for step in verdict["traffic"]["steps"])
+    page = paths["c.html"].read_text()
+    assert "5xx ratio of the requests" in page and " breached</text>" in page
+    assert "AWS time" in page
     chart = paths["c.html"].read_text()
     assert "Route 53 weights" in chart and "AWS weight" in chart and "rollback to AWS 5%" in chart
