@@ -87,17 +87,19 @@ def evaluate_stack(stack: str, config_path: str | Path | None = None):  # -> moc
     path = Path(config_path) if config_path else stack_file_path(stack)
     cfg = load_stack_file(path, stack=stack)  # errors name the file
     values = to_pulumi_values(read_stack_file(path))
-    # Deprecation warnings are not hidden: Python's default filters already show only those
-    # raised by code run as __main__, not the ones pulumi_aws's own modules raise on import.
-    from infra import __main__ as program
     from preview import mocks
 
-    return mocks.evaluate(
-        lambda: program.main(program.load_pulumi_config()),
-        stack=stack,
-        values=values,
-        region=cfg.region,
-    )
+    return mocks.evaluate(_run_program, stack=stack, values=values, region=cfg.region)
+
+
+def _run_program() -> None:
+    # Imported here, under the mocks (pulumi_aws's modules are most of a preview's time: see
+    # mocks.collector_paused). Deprecation warnings are not hidden: Python's default filters
+    # already show only those raised by code run as __main__, not the ones pulumi_aws's own
+    # modules raise on import.
+    from infra import __main__ as program
+
+    program.main(program.load_pulumi_config())
 
 
 def check_stack(evaluation, cfg: StackConfig) -> list[Violation]:
