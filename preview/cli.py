@@ -26,6 +26,7 @@ from policy.rules import Resource, Settings, Violation, check
 from preview.terraformplan import convert
 from stack.load import (
     StackConfig,
+    load_mapping,
     load_stack_file,
     opt_out_lines,
     read_stack_file,
@@ -85,11 +86,13 @@ def evaluate(stack: str, config_path: str | Path | None = None) -> list[dict[str
 def evaluate_stack(stack: str, config_path: str | Path | None = None):  # -> mocks.Evaluation
     """Validate the stack file, then run the real program on it under the mocks."""
     path = Path(config_path) if config_path else stack_file_path(stack)
-    cfg = load_stack_file(path, stack=stack)  # errors name the file
-    values = to_pulumi_values(read_stack_file(path))
+    values = read_stack_file(path)
+    cfg = load_mapping(values, stack=stack, source=str(path))  # errors name the file
     from preview import mocks
 
-    return mocks.evaluate(_run_program, stack=stack, values=values, region=cfg.region)
+    return mocks.evaluate(
+        _run_program, stack=stack, values=to_pulumi_values(values), region=cfg.region
+    )
 
 
 def _run_program() -> None:
