@@ -1,7 +1,21 @@
-"""`python -m preview STACK [--config FILE] [--json] [--check]`: see preview/README.md."""
+"""`python -m preview STACK [--config FILE] [--json] [--check]`: see preview/README.md.
 
+A preview is a short process that builds some 300,000 objects meant to live until it ends, most
+of them pulumi_aws's classes and the typing objects of their annotations. The garbage collector
+walked them all at every full collection during the run and again at exit, 1.1 s of the 2.5 s
+of CPU a production preview took: it stays off, and the objects are frozen before the exit
+(preview/README.md, "Speed"). Atexit handlers still run and stdout and stderr are flushed;
+only the collection a process about to end does not need is skipped. The memory a preview
+needs is unchanged (160 MB at most on production).
+"""
+
+import gc
 import sys
 
-from preview.cli import main
+gc.disable()
 
-sys.exit(main())
+from preview.cli import main  # noqa: E402
+
+code = main()
+gc.freeze()
+sys.exit(code)

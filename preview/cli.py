@@ -26,6 +26,7 @@ from policy.rules import Resource, Settings, Violation, check
 from preview.terraformplan import convert
 from stack.load import (
     StackConfig,
+    load_mapping,
     load_stack_file,
     opt_out_lines,
     read_stack_file,
@@ -85,19 +86,23 @@ def evaluate(stack: str, config_path: str | Path | None = None) -> list[dict[str
 def evaluate_stack(stack: str, config_path: str | Path | None = None):  # -> mocks.Evaluation
     """Validate the stack file, then run the real program on it under the mocks."""
     path = Path(config_path) if config_path else stack_file_path(stack)
-    cfg = load_stack_file(path, stack=stack)  # errors name the file
-    values = to_pulumi_values(read_stack_file(path))
-    # Deprecation warnings are not hidden: Python's default filters already show only those
-    # raised by code run as __main__, not the ones pulumi_aws's own modules raise on import.
-    from infra import __main__ as program
+    values = read_stack_file(path)
+    cfg = load_mapping(values, stack=stack, source=str(path))  # errors name the file
     from preview import mocks
 
     return mocks.evaluate(
-        lambda: program.main(program.load_pulumi_config()),
-        stack=stack,
-        values=values,
-        region=cfg.region,
+        _run_program, stack=stack, values=to_pulumi_values(values), region=cfg.region
     )
+
+
+def _run_program() -> None:
+    # Imported here, under the mocks (pulumi_aws's modules are most of a preview's time: see
+    # mocks.collector_paused). Deprecation warnings are not hidden: Python's default filters
+    # already show only those raised by code run as __main__, not the ones pulumi_aws's own
+    # modules raise on import.
+    from infra import __main__ as program
+
+    program.main(program.load_pulumi_config())
 
 
 def check_stack(evaluation, cfg: StackConfig) -> list[Violation]:
