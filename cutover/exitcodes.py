@@ -11,3 +11,5 @@ ENVIRONMENT = 3
 UNEXPECTED = 70
 # Interrupted (Ctrl-C or SIGTERM): 128 + SIGINT, the shell's convention.
 INTERRUPTED = 130
+# The reader of our output went away (`... | head`): 128 + SIGPIPE, as a Unix tool killed by it.
+BROKEN_PIPE = 141

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from cutover.exitcodes import ENVIRONMENT, INTERRUPTED, UNEXPECTED
+from cutover.exitcodes import BROKEN_PIPE, ENVIRONMENT, INTERRUPTED, UNEXPECTED
 
 # The repository root: a top-level package found here is the project's own, not a dependency.
 _ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,12 @@ def run(program: str, main: Callable[[], int | None], argv: Sequence[str] | None
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): nothing is wrong, nothing more can be said.
+        # stdout goes to /dev/null so that the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
     except Exception as error:  # noqa: BLE001 -- the last line of defence, re-raised as one line

@@ -33,3 +33,33 @@ def test_a_missing_module_of_the_project_itself_is_a_bug(
 ) -> None:
     assert run("migrate", lambda: _import("migrate.nonexistent"), []) == UNEXPECTED
     assert "a bug" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_not_a_bug() -> None:
+    """`python -m preview production --check | head -2`: the reader closes the pipe before the
+    table is written; the command stops as a Unix tool killed by SIGPIPE would (141), without
+    'unexpected error' or 'Exception ignored' on stderr."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys; from cutover.main import run\n"
+        "def main():\n"
+        "    for n in range(100000):\n"
+        "        print('a line of the table', n)\n"
+        "sys.exit(run('preview', main))\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.readline()
+    child.stdout.close()  # as `head -1` does once it has its line
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141, err
+    assert err == ""
