@@ -170,22 +170,6 @@ def test_an_unexpected_error_is_one_line_and_exits_70(monkeypatch, capsys):
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
-def test_a_successful_preview_leaves_no_event_loop_behind():
-    # Before: every executor thread of the mock monitor kept an unclosed event loop, which the
-    # interpreter reported at exit ("unclosed event loop", "Exception ignored ... Invalid file
-    # descriptor"). Development mode shows ResourceWarnings, so the fix is visible here.
-    result = subprocess.run(
-        [PYTHON, "-X", "dev", "-m", "preview", "production", "--json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "unclosed event loop" not in result.stderr
-    assert "Exception ignored" not in result.stderr
-
-
 def test_policy_help_prints_help_and_exits_0():
     result = subprocess.run(
         [PYTHON, "-m", "policy", "--help"],

@@ -60,3 +60,21 @@ def test_the_run_still_records_the_program_resources(collector_restored):
         _one_resource, stack="staging", values={"aws:region": "eu-central-1"}
     )
     assert [(r.type, r.name) for r in evaluation.resources] == [("cutover:test:Thing", "thing")]
+
+
+def test_a_run_leaves_no_event_loop_open() -> None:
+    """Every executor thread of the mock monitor runs an event loop; left open, the interpreter
+    reports each at exit ("unclosed event loop", "Exception ignored ... Invalid file
+    descriptor"). After a run, no open loop is left anywhere in the process."""
+    import asyncio
+
+    from preview.cli import evaluate_stack
+
+    evaluate_stack("production")
+    gc.collect()
+    open_loops = [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()
+    ]
+    assert open_loops == []
