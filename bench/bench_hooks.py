@@ -5,16 +5,26 @@
    emulator answers instantly, so this is the hooks' own overhead and their call budget).
    Each run gets a new boto3 session; the parsed service models are shared, as they are within
    one process (their one-time parse is printed apart).
-2. The same cycle as the CodeDeploy agent runs it, one process per hook (`python3 -m hooks
-   deregister`, then `register`), through a proxy that adds --latency milliseconds to every
-   request (a real region's round trip) and counts the calls per action: median wall time per
-   cycle. With --aws-sample DIR (a local copy of the AWS CodeDeploy sample's load-balancing
-   scripts; nothing is fetched) its scripts run the same way, side by side.
+2. The same cycle as the CodeDeploy agent runs it, one process per hook (the bundle's wrappers,
+   deregister.sh then register.sh), through a proxy that adds --latency milliseconds to every
+   request (a real region's round trip; default 0 and 50) and counts the calls per action:
+   median wall time per cycle, for both group shapes of issue 25 (Min/Desired/Max 1/1/2 with
+   downtime allowed, and 2/3/6). With --aws-sample DIR (a local copy of the AWS CodeDeploy
+   sample's `load-balancing/elb-v2` scripts: common_functions.sh, deregister_from_elb.sh,
+   register_with_elb.sh; nothing is fetched) its scripts run the same way, interleaved run by run
+   with the hooks, under bash, with the AWS CLI v1 from --aws-cli DIR (a folder holding `aws`,
+   e.g. a venv's bin; default: the PATH) and a `curl` stand-in answering the metadata service's
+   instance id (the sample hard-codes 169.254.169.254). Without the folder it says so and
+   measures the hooks alone.
 3. The interleaving explorer (tests/hooks/explorer.py): random schedules of 2-3 concurrent hook
    runs (and operator actions) per scenario, paused at every AWS call; prints the number of
    schedules and of invariant violations (must be 0), with the seed of any violation.
 
-    .venv/bin/python bench/bench_hooks.py [--schedules N] [-v] [--latency MS] [--aws-sample DIR]
+    .venv/bin/python bench/bench_hooks.py [--schedules N] [-v] [--latency MS ...]
+        [--process-runs N] [--aws-sample DIR [--aws-cli DIR]]
+
+    e.g. python3 -m venv /work/awscli-venv && /work/awscli-venv/bin/pip install awscli
+         python bench/bench_hooks.py --aws-sample /work/aws-sample --aws-cli /work/awscli-venv/bin
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -42,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
+from hooks.group import ALLOW_DOWNTIME_TAG  # noqa: E402
 from hooks.runbook import run_hook  # noqa: E402
 from hooks.settings import from_environment  # noqa: E402
 from tests.hooks.explorer import explore, scenarios  # noqa: E402
@@ -55,6 +67,9 @@ RESET_EVERY = 40
 # Calls per cycle per API family before issue 20 (hooks/README "API budget").
 BEFORE_ISSUE_20 = {"autoscaling": 12, "elasticloadbalancing": 7, "ec2": 9}
 FAMILIES = (("autoscaling", "Auto Scaling"), ("elasticloadbalancing", "ELB"), ("ec2", "EC2"))
+SAMPLE_SCRIPTS = ("deregister_from_elb.sh", "register_with_elb.sh")
+# The sample's flag that MinSize was lowered (it keeps its state in /tmp).
+SAMPLE_FLAG = "/tmp/asgmindecremented"
 
 
 def free_port() -> int:
@@ -63,7 +78,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_group(name: str) -> str:
+@dataclass(frozen=True)
+class Shape:
+    """A group shape of issue 25: Min/Desired/Max, and whether downtime is allowed."""
+
+    min_size: int
+    desired: int
+    max_size: int
+    allow_downtime: bool = False
+
+    def __str__(self) -> str:
+        text = f"{self.min_size}/{self.desired}/{self.max_size}"
+        return text + (" allow-downtime" if self.allow_downtime else "")
+
+
+SHAPES = (Shape(1, 1, 2, allow_downtime=True), Shape(2, 3, 6))
+# The bench's in-process cycle: MinSize to lower (2/2/4), the API budget of hooks/README.
+BUDGET_SHAPE = Shape(2, 2, 4)
+
+
+def build_group(name: str, shape: Shape = BUDGET_SHAPE) -> str:
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=f"{REGION}a")
@@ -78,14 +112,30 @@ def build_group(name: str) -> str:
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName=name,
         LaunchTemplate={"LaunchTemplateName": f"lt-{name}", "Version": "$Latest"},
-        MinSize=2,
-        MaxSize=4,
-        DesiredCapacity=2,
+        MinSize=shape.min_size,
+        MaxSize=shape.max_size,
+        DesiredCapacity=shape.desired,
         VPCZoneIdentifier=subnet["Subnet"]["SubnetId"],
         TargetGroupARNs=[tg],
+        Tags=[
+            {
+                "Key": ALLOW_DOWNTIME_TAG,
+                "Value": "true",
+                "PropagateAtLaunch": False,
+                "ResourceId": name,
+                "ResourceType": "auto-scaling-group",
+            }
+        ]
+        if shape.allow_downtime
+        else [],
     )
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
-    return group["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    instances = [i["InstanceId"] for i in group["AutoScalingGroups"][0]["Instances"]]
+    # The instances are serving: the floor counts the others healthy (moto: at once).
+    boto3.client("elbv2", region_name=REGION).register_targets(
+        TargetGroupArn=tg, Targets=[{"Id": i} for i in instances]
+    )
+    return instances[0]
 
 
 def made_calls(made: list[str]):
@@ -171,48 +221,76 @@ class LatencyProxy:
         self.server.server_close()
 
 
+CURL_STAND_IN = """#!/bin/sh
+# The AWS sample asks 169.254.169.254 for the instance id: the bench answers for it.
+printf %s "$BENCH_INSTANCE_ID"
+"""
+
+
+def sample_environment(sample: Path, aws_cli: Path | None, base: dict[str, str]) -> dict:
+    """PATH for the sample: the AWS CLI's folder and a curl stand-in first."""
+    shims = Path(tempfile.mkdtemp(prefix="cutover-bench-sample-"))
+    (shims / "curl").write_text(CURL_STAND_IN)
+    (shims / "curl").chmod(0o755)
+    path = os.pathsep.join(
+        str(p) for p in (shims, aws_cli, os.environ.get("PATH", "")) if p is not None
+    )
+    return {**base, "PATH": path, "AWS_REGION": REGION}
+
+
 def process_cycles(
-    endpoint: str, latency: float, runs: int, sample: Path | None
-) -> dict[str, tuple[float, collections.Counter[str]]]:
-    """Median wall seconds of a deregister + register cycle, one process per hook, and the
-    calls of the last cycle per action; the AWS sample's too when its folder is given."""
+    endpoint: str,
+    latency: float,
+    runs: int,
+    shape: Shape,
+    sample: Path | None,
+    aws_cli: Path | None,
+) -> dict[str, tuple[list[float], collections.Counter[str]]]:
+    """Wall seconds of deregister + register cycles, one process per hook as the agent runs
+    them (the wrappers), and the calls of the last cycle per action; the AWS sample's too when
+    its folder is given, interleaved run by run."""
     proxy = LatencyProxy(endpoint, latency)
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url}
-    commands = {
-        "hooks": [
-            [sys.executable, "-m", "hooks", "deregister"],
-            [sys.executable, "-m", "hooks", "register"],
-        ]
+    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "CUTOVER_PYTHON": sys.executable}
+    scripts = root / "hooks" / "scripts"
+    commands: dict[str, tuple[list[list[str]], dict[str, str]]] = {
+        "hooks": (
+            [["/bin/sh", str(scripts / f"{c}.sh")] for c in ("deregister", "register")],
+            {**env, "CUTOVER_REGION": REGION},
+        )
     }
     if sample is not None:
-        commands["aws-sample"] = [
-            ["/bin/sh", str(sample / "deregister_from_elb.sh")],
-            ["/bin/sh", str(sample / "register_with_elb.sh")],
-        ]
-    found = {}
+        commands["aws-sample"] = (
+            [["/bin/bash", str(sample / f)] for f in SAMPLE_SCRIPTS],
+            sample_environment(sample, aws_cli, env),
+        )
+    found: dict[str, tuple[list[float], collections.Counter[str]]] = {
+        name: ([], collections.Counter()) for name in commands
+    }
     try:
-        for name, steps in commands.items():
-            times = []
-            for run in range(runs):
-                instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}")
+        for run in range(runs):
+            for name, (steps, step_env) in commands.items():
+                instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}", shape)
+                Path(SAMPLE_FLAG).unlink(missing_ok=True)
                 proxy.actions.clear()
                 start = time.perf_counter()
                 for step in steps:
-                    args = step + (["--instance-id", instance_id, "--region", REGION])
-                    if name != "hooks":
-                        args = step
                     subprocess.run(  # noqa: S603
-                        args,
+                        step,
                         cwd=root,
-                        env={**env, "CUTOVER_INSTANCE_ID": instance_id},
+                        env={
+                            **step_env,
+                            "CUTOVER_INSTANCE_ID": instance_id,
+                            "BENCH_INSTANCE_ID": instance_id,
+                        },
                         check=True,
                         capture_output=True,
                     )
-                times.append(time.perf_counter() - start)
-            found[name] = (statistics.median(times), collections.Counter(proxy.actions))
+                found[name][0].append(time.perf_counter() - start)
+                found[name] = (found[name][0], collections.Counter(proxy.actions))
     finally:
         proxy.stop()
+        Path(SAMPLE_FLAG).unlink(missing_ok=True)
     return found
 
 
@@ -223,7 +301,7 @@ def reset(endpoint: str) -> None:
 
 def interleavings(endpoint: str, total: int) -> tuple[int, list[str], dict[str, int], float]:
     chosen = scenarios()
-    per = max(1, -(-total // len(chosen)))
+    per = -(-total // len(chosen))  # 0: skip the explorer
     done, violations, counts = 0, [], dict.fromkeys((s.name for s in chosen), 0)
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
@@ -244,14 +322,22 @@ def main() -> None:
     options.add_argument("--schedules", type=int, default=SCHEDULES)
     options.add_argument("-v", action="store_true", help="list the calls of one cycle")
     options.add_argument(
-        "--latency", type=float, default=0.0, help="milliseconds the proxy adds per request"
+        "--latency",
+        type=float,
+        action="append",
+        help="milliseconds the proxy adds per request (repeatable; default 0 and 50)",
     )
-    options.add_argument("--process-runs", type=int, default=5)
+    options.add_argument("--process-runs", type=int, default=7)
     options.add_argument(
         "--aws-sample",
         type=Path,
-        help="folder holding the AWS CodeDeploy sample's deregister_from_elb.sh and "
-        "register_with_elb.sh (a local copy: nothing is fetched)",
+        help="folder holding the AWS CodeDeploy sample's common_functions.sh, "
+        "deregister_from_elb.sh and register_with_elb.sh (a local copy: nothing is fetched)",
+    )
+    options.add_argument(
+        "--aws-cli",
+        type=Path,
+        help="folder holding the AWS CLI v1 `aws` the sample runs (default: the PATH)",
     )
     args = options.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -294,16 +380,32 @@ def main() -> None:
         if args.v:
             print("  calls of the last cycle: " + ", ".join(made))
         reset(endpoint)
-        latency = args.latency / 1000
-        per_process = process_cycles(endpoint, latency, args.process_runs, args.aws_sample)
-        print(
-            f"one process per hook, {args.latency:g} ms added per request, median of "
-            f"{args.process_runs}:"
-        )
-        for name, (median, actions) in per_process.items():
-            print(f"  {name}: {median:.3f} s per cycle, {sum(actions.values())} calls")
-            if args.v:
-                print("    " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())))
+        sample = args.aws_sample
+        if sample is not None and not all((sample / f).is_file() for f in SAMPLE_SCRIPTS):
+            print(f"  no AWS sample in {sample} ({', '.join(SAMPLE_SCRIPTS)}): hooks alone")
+            sample = None
+        elif sample is None:
+            print("  no --aws-sample DIR given: the hooks alone (nothing is fetched)")
+        for latency in args.latency or [0.0, 50.0]:
+            for shape in SHAPES:
+                per_process = process_cycles(
+                    endpoint, latency / 1000, args.process_runs, shape, sample, args.aws_cli
+                )
+                reset(endpoint)
+                print(
+                    f"one process per hook, group {shape}, {latency:g} ms added per request, "
+                    f"median of {args.process_runs}:"
+                )
+                medians = {n: statistics.median(t) for n, (t, _) in per_process.items()}
+                for name, (times, actions) in per_process.items():
+                    print(
+                        f"  {name:<10} {medians[name]:.3f} s per cycle (min {min(times):.3f}, "
+                        f"max {max(times):.3f}), {sum(actions.values())} calls"
+                    )
+                    if args.v:
+                        print("    " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())))
+                if "aws-sample" in medians:
+                    print(f"  speed-up: {medians['aws-sample'] / medians['hooks']:.1f}x")
         reset(endpoint)
         done, violations, counts, took = interleavings(endpoint, args.schedules)
     finally:
