@@ -35,6 +35,7 @@ import contextlib
 import http.client
 import logging
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -54,6 +55,7 @@ import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 from hooks.group import ALLOW_DOWNTIME_TAG  # noqa: E402
+from hooks.permissions import ALL_ACTIONS  # noqa: E402
 from hooks.runbook import run_hook  # noqa: E402
 from hooks.settings import from_environment  # noqa: E402
 from tests.hooks.explorer import explore, scenarios  # noqa: E402
@@ -245,7 +247,7 @@ def process_cycles(
     shape: Shape,
     sample: Path | None,
     aws_cli: Path | None,
-) -> dict[str, tuple[list[float], collections.Counter[str]]]:
+) -> dict[str, tuple[list[float], list[float], collections.Counter[str]]]:
     """Wall seconds of deregister + register cycles, one process per hook as the agent runs
     them (the wrappers), and the calls of the last cycle per action; the AWS sample's too when
     its folder is given, interleaved run by run."""
@@ -264,8 +266,8 @@ def process_cycles(
             [["/bin/bash", str(sample / f)] for f in SAMPLE_SCRIPTS],
             sample_environment(sample, aws_cli, env),
         )
-    found: dict[str, tuple[list[float], collections.Counter[str]]] = {
-        name: ([], collections.Counter()) for name in commands
+    found: dict[str, tuple[list[float], list[float], collections.Counter[str]]] = {
+        name: ([], [], collections.Counter()) for name in commands
     }
     try:
         for run in range(runs):
@@ -273,6 +275,7 @@ def process_cycles(
                 instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}", shape)
                 Path(SAMPLE_FLAG).unlink(missing_ok=True)
                 proxy.actions.clear()
+                cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 for step in steps:
                     subprocess.run(  # noqa: S603
@@ -287,11 +290,26 @@ def process_cycles(
                         capture_output=True,
                     )
                 found[name][0].append(time.perf_counter() - start)
-                found[name] = (found[name][0], collections.Counter(proxy.actions))
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                used = after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime
+                found[name][1].append(used)
+                found[name] = (found[name][0], found[name][1], collections.Counter(proxy.actions))
     finally:
         proxy.stop()
         Path(SAMPLE_FLAG).unlink(missing_ok=True)
     return found
+
+
+# Action -> API family, from the hooks' IAM actions (the sample calls a subset of them).
+ACTION_FAMILY = {action.split(":")[1]: action.split(":")[0] for action in ALL_ACTIONS}
+
+
+def per_family(actions: collections.Counter[str]) -> str:
+    counts: collections.Counter[str] = collections.Counter()
+    for action, n in actions.items():
+        counts[ACTION_FAMILY.get(action, "other")] += n
+    labels = dict(FAMILIES)
+    return ", ".join(f"{labels.get(f, f)} {counts[f]}" for f, _ in FAMILIES if counts[f])
 
 
 def reset(endpoint: str) -> None:
@@ -394,18 +412,24 @@ def main() -> None:
                 reset(endpoint)
                 print(
                     f"one process per hook, group {shape}, {latency:g} ms added per request, "
-                    f"median of {args.process_runs}:"
+                    f"median of {args.process_runs} (load average {os.getloadavg()[0]:.1f}):"
                 )
-                medians = {n: statistics.median(t) for n, (t, _) in per_process.items()}
-                for name, (times, actions) in per_process.items():
+                medians = {n: statistics.median(t) for n, (t, _, _) in per_process.items()}
+                cpus = {n: statistics.median(c) for n, (_, c, _) in per_process.items()}
+                for name, (times, _, actions) in per_process.items():
                     print(
                         f"  {name:<10} {medians[name]:.3f} s per cycle (min {min(times):.3f}, "
-                        f"max {max(times):.3f}), {sum(actions.values())} calls"
+                        f"max {max(times):.3f}; CPU {cpus[name]:.3f} s), "
+                        f"{sum(actions.values())} calls ({per_family(actions)})"
                     )
                     if args.v:
                         print("    " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())))
                 if "aws-sample" in medians:
-                    print(f"  speed-up: {medians['aws-sample'] / medians['hooks']:.1f}x")
+                    print(
+                        f"  speed-up: {medians['aws-sample'] / medians['hooks']:.1f}x wall "
+                        f"(goal 10x at 0 ms, 5x at 50 ms), "
+                        f"{cpus['aws-sample'] / cpus['hooks']:.1f}x CPU"
+                    )
         reset(endpoint)
         done, violations, counts, took = interleavings(endpoint, args.schedules)
     finally:

@@ -44,10 +44,10 @@ def locate_instance(run: HookRun) -> None:
     lifecycle = None
     if name is not None:
         run.group = AutoScalingGroup(run.clients.autoscaling, name)
-        early = _early_registration(run) if s.command == "register" else None
-        # Register: the registration with the recorded load balancers does not depend on the
-        # group read (RegisterTargets changes nothing for a registered target): beside it.
-        run.together(run.read_group, *([early] if early else []))
+        early = _early_calls(run) if s.command == "register" else []
+        # Register: the registration with the recorded load balancers and the entry's way
+        # back to `out` do not depend on the group read: beside it.
+        run.together(run.read_group, *early)
         assert run.snapshot is not None
         lifecycle = run.snapshot.lifecycle.get(run.instance_id)
     if lifecycle is None:
@@ -96,20 +96,30 @@ def settle_after_launch(run: HookRun) -> None:
     coordination.finish(run, "settle_after_launch")
 
 
-def _early_registration(run: HookRun) -> Callable[[], None] | None:
-    """Register's registration with the load balancers its deregister recorded, to run beside
-    the group read (register_with_load_balancers does the rest, if anything is left)."""
+def _early_calls(run: HookRun) -> list[Callable[[], None]]:
+    """What register can do beside its group read, from its deregister's local record: register
+    with the load balancers it names (register_with_load_balancers does the rest, if anything
+    is left), and take the entry back from `sb` to `out` (exit_standby's first write: it must
+    precede ExitStandby, and errs towards giving back nothing if the instance turns out to be
+    still EnteringStandby; on an instance already back, `out` is what the entry says anyway,
+    or a killed restore's `closing` that this run's own restore writes again)."""
+    calls: list[Callable[[], None]] = []
+    value = run.record.entry()
+    if value is not None:
+        mine = run.entries[run.instance_id] = Entry.parse(run.instance_id, value)
+        if mine.stage == STAGE_STANDBY:
+            calls.append(lambda: mark_standby(run, STAGE_OUT))
     remembered = run.record.load()
-    if not remembered:
-        return None
+    if remembered:
 
-    def register() -> None:
-        done = run.lb.register(remembered, None)
-        run.registered_early = (remembered.names(), done)
-        if done:
-            run.registered_at = time.monotonic()
+        def register() -> None:
+            done = run.lb.register(remembered, None)
+            run.registered_early = (remembered.names(), done)
+            if done:
+                run.registered_at = time.monotonic()
 
-    return register
+        calls.insert(0, register)
+    return calls
 
 
 def _scans(run: HookRun) -> bool:
