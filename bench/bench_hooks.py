@@ -15,13 +15,14 @@
    with the hooks, under bash, with the AWS CLI v1 from --aws-cli DIR (a folder holding `aws`,
    e.g. a venv's bin; default: the PATH) and a `curl` stand-in answering the metadata service's
    instance id (the sample hard-codes 169.254.169.254). Without the folder it says so and
-   measures the hooks alone.
+   measures the hooks alone. With --baseline CHECKOUT (e.g. /work/main) that checkout's hooks
+   run the same way too: before and after a change, in one run.
 3. The interleaving explorer (tests/hooks/explorer.py): random schedules of 2-3 concurrent hook
    runs (and operator actions) per scenario, paused at every AWS call; prints the number of
    schedules and of invariant violations (must be 0), with the seed of any violation.
 
     .venv/bin/python bench/bench_hooks.py [--schedules N] [-v] [--latency MS ...]
-        [--process-runs N] [--aws-sample DIR [--aws-cli DIR]]
+        [--process-runs N] [--baseline CHECKOUT] [--aws-sample DIR [--aws-cli DIR]]
 
     e.g. python3 -m venv /work/awscli-venv && /work/awscli-venv/bin/pip install awscli
          python bench/bench_hooks.py --aws-sample /work/aws-sample --aws-cli /work/awscli-venv/bin
@@ -70,6 +71,7 @@ RESET_EVERY = 40
 BEFORE_ISSUE_20 = {"autoscaling": 12, "elasticloadbalancing": 7, "ec2": 9}
 FAMILIES = (("autoscaling", "Auto Scaling"), ("elasticloadbalancing", "ELB"), ("ec2", "EC2"))
 SAMPLE_SCRIPTS = ("deregister_from_elb.sh", "register_with_elb.sh")
+STEPS = ("deregister", "register")
 # The sample's flag that MinSize was lowered (it keeps its state in /tmp).
 SAMPLE_FLAG = "/tmp/asgmindecremented"
 
@@ -247,6 +249,7 @@ def process_cycles(
     shape: Shape,
     sample: Path | None,
     aws_cli: Path | None,
+    baseline: Path | None = None,
 ) -> dict[str, tuple[list[float], list[float], collections.Counter[str]]]:
     """Wall seconds of deregister + register cycles, one process per hook as the agent runs
     them (the wrappers), and the calls of the last cycle per action; the AWS sample's too when
@@ -257,10 +260,16 @@ def process_cycles(
     scripts = root / "hooks" / "scripts"
     commands: dict[str, tuple[list[list[str]], dict[str, str]]] = {
         "hooks": (
-            [["/bin/sh", str(scripts / f"{c}.sh")] for c in ("deregister", "register")],
+            [["/bin/sh", str(scripts / f"{c}.sh")] for c in STEPS],
             {**env, "CUTOVER_REGION": REGION},
         )
     }
+    if baseline is not None:
+        # Another checkout's hooks (e.g. the main branch): its wrappers import its package.
+        commands["baseline"] = (
+            [["/bin/sh", str(baseline / "hooks" / "scripts" / f"{c}.sh")] for c in STEPS],
+            {**env, "CUTOVER_REGION": REGION},
+        )
     if sample is not None:
         commands["aws-sample"] = (
             [["/bin/bash", str(sample / f)] for f in SAMPLE_SCRIPTS],
@@ -353,6 +362,11 @@ def main() -> None:
         "deregister_from_elb.sh and register_with_elb.sh (a local copy: nothing is fetched)",
     )
     options.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of the project (e.g. /work/main) whose hooks run side by side",
+    )
+    options.add_argument(
         "--aws-cli",
         type=Path,
         help="folder holding the AWS CLI v1 `aws` the sample runs (default: the PATH)",
@@ -407,7 +421,13 @@ def main() -> None:
         for latency in args.latency or [0.0, 50.0]:
             for shape in SHAPES:
                 per_process = process_cycles(
-                    endpoint, latency / 1000, args.process_runs, shape, sample, args.aws_cli
+                    endpoint,
+                    latency / 1000,
+                    args.process_runs,
+                    shape,
+                    sample,
+                    args.aws_cli,
+                    args.baseline,
                 )
                 reset(endpoint)
                 print(
@@ -424,6 +444,11 @@ def main() -> None:
                     )
                     if args.v:
                         print("    " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())))
+                if "baseline" in medians:
+                    print(
+                        f"  against the baseline: {medians['baseline'] / medians['hooks']:.1f}x "
+                        f"wall, {cpus['baseline'] / cpus['hooks']:.1f}x CPU"
+                    )
                 if "aws-sample" in medians:
                     print(
                         f"  speed-up: {medians['aws-sample'] / medians['hooks']:.1f}x wall "
