@@ -157,10 +157,15 @@ def raise_max(run: HookRun, max_size: int) -> None:
     confirm_record(run, wanted)
 
 
-def announce(run: HookRun, beside: Callable[[], object] | None = None) -> None:
+def announce(
+    run: HookRun,
+    beside: Callable[[], object] | None = None,
+    while_looking: Callable[[], object] | None = None,
+) -> None:
     """Rule 1 for a deregister: write this instance's entry (with `beside`, a call that does not
-    depend on it, at the same time), then look: the group and the entries, and wait out the
-    registers found finishing. Leaves run.snapshot and run.entries read after the write."""
+    depend on it, at the same time), then look: the group and the entries (with
+    `while_looking` beside them), and wait out the registers found finishing. Leaves
+    run.snapshot and run.entries read after the write."""
     assert run.snapshot is not None
     deployment = run.settings.deployment_id
     mine = run.mine
@@ -178,7 +183,7 @@ def announce(run: HookRun, beside: Callable[[], object] | None = None) -> None:
     # flight and leaves without restoring. So wait only for the ones this first look finds
     # (until each entry is gone or changed), never for later ones: with many instances
     # finishing, there is always another `closing` entry, and waiting for none would starve.
-    run.read_state()
+    run.together(run.read_group, run.read_entries, *([while_looking] if while_looking else []))
     if written is not None and run.instance_id not in run.entries:
         run.entries[run.instance_id] = written  # a listing that does not show it yet
     before = closing(run.snapshot, run.entries, exclude=run.instance_id)

@@ -217,15 +217,17 @@ def record_state(run: HookRun) -> None:
             run.record.save(run.balancers, run.settings.deployment_id, group)
         run.log(f"step record_state: load balancers recorded in {run.record.path}")
         return
+
     # The health read does not depend on the entry: beside it. The record names every load
-    # balancer before anything changes; the ports health shows follow it before any change to
-    # the instance's membership (EnterStandby, deregistration).
-    coordination.announce(run, beside=read_health)
-    if run.balancers.to_json() != known:
-        run.record.save(run.balancers, run.settings.deployment_id, group)
+    # balancer before anything changes; the ports health shows follow it, beside the look,
+    # before any change to the instance's membership (EnterStandby, deregistration).
+    def record_ports() -> None:
+        if run.balancers.to_json() != known:
+            run.record.save(run.balancers, run.settings.deployment_id, group)
+
+    coordination.announce(run, beside=read_health, while_looking=record_ports)
     mine = run.mine
     assert mine is not None
-    run.record.save_entry(mine.value())
     watchdog.arm(run)
     run.log(
         f"step record_state: entry {mine.value()} on {run.instance_id}"
