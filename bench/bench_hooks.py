@@ -258,10 +258,12 @@ def process_cycles(
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "CUTOVER_PYTHON": sys.executable}
     scripts = root / "hooks" / "scripts"
-    commands: dict[str, tuple[list[list[str]], dict[str, str]]] = {
+    # name -> (commands, environment, working folder: `python -m` looks there first)
+    commands: dict[str, tuple[list[list[str]], dict[str, str], Path]] = {
         "hooks": (
             [["/bin/sh", str(scripts / f"{c}.sh")] for c in STEPS],
             {**env, "CUTOVER_REGION": REGION},
+            root,
         )
     }
     if baseline is not None:
@@ -269,18 +271,20 @@ def process_cycles(
         commands["baseline"] = (
             [["/bin/sh", str(baseline / "hooks" / "scripts" / f"{c}.sh")] for c in STEPS],
             {**env, "CUTOVER_REGION": REGION},
+            baseline,
         )
     if sample is not None:
         commands["aws-sample"] = (
             [["/bin/bash", str(sample / f)] for f in SAMPLE_SCRIPTS],
             sample_environment(sample, aws_cli, env),
+            root,
         )
     found: dict[str, tuple[list[float], list[float], collections.Counter[str]]] = {
         name: ([], [], collections.Counter()) for name in commands
     }
     try:
         for run in range(runs):
-            for name, (steps, step_env) in commands.items():
+            for name, (steps, step_env, folder) in commands.items():
                 instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}", shape)
                 Path(SAMPLE_FLAG).unlink(missing_ok=True)
                 proxy.actions.clear()
@@ -289,7 +293,7 @@ def process_cycles(
                 for step in steps:
                     subprocess.run(  # noqa: S603
                         step,
-                        cwd=root,
+                        cwd=folder,
                         env={
                             **step_env,
                             "CUTOVER_INSTANCE_ID": instance_id,

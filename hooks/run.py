@@ -143,12 +143,15 @@ class HookRun:
         """Has `aws_seconds` (AWS's clock) passed since `since` (time.monotonic())?"""
         return time.monotonic() >= since + aws_seconds / self.settings.time_scale
 
-    def sleep_until(self, since: float, aws_seconds: float) -> float:
+    def sleep_until(self, since: float, aws_seconds: float, spread: bool = True) -> float:
         """Sleep until `aws_seconds` (AWS's clock, see CUTOVER_TIME_SCALE) after `since`
-        (time.monotonic()), plus up to 2 % so that instances do not poll in step (6 s over a
-        300 s delay) without holding the instance out of service longer than needed; never
-        past one poll interval before the deadline. Returns the seconds slept."""
-        wanted = aws_seconds / self.settings.time_scale * random.uniform(1.0, 1.02)
+        (time.monotonic()); with `spread` (a look follows) plus up to 2 % so that instances do
+        not poll in step (6 s over a 300 s delay) without holding the instance out of service
+        longer than needed; never past one poll interval before the deadline. Returns the
+        seconds slept."""
+        wanted = aws_seconds / self.settings.time_scale
+        if spread:
+            wanted *= random.uniform(1.0, 1.02)
         until = min(since + wanted, self.deadline - self.settings.poll_interval)
         pause = max(0.0, until - time.monotonic())
         time.sleep(pause)

@@ -416,7 +416,9 @@ def wait_until_drained(run: HookRun) -> None:
         assert run.drain_from is not None
         run.lb.read_delays(run.balancers, serving)
         delay = max(run.balancers.timing[key].delay or 0.0 for key in serving)
-        slept = run.sleep_until(run.drain_from, delay)
+        # Exactly the delay: nothing looks after it (a look would be spread, see sleep_until),
+        # and every extra moment is time out of service.
+        slept = run.sleep_until(run.drain_from, delay, spread=False)
         note = f" (deregistration delay {delay:g}s: slept {slept:.1f}s)"
         if run.drained_at(run.drain_from, delay):
             # AWS ends a drain exactly when the delay expires (DescribeTargetHealth says
