@@ -36,6 +36,7 @@ import contextlib
 import http.client
 import logging
 import os
+import re
 import resource
 import socket
 import statistics
@@ -56,7 +57,6 @@ import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 from hooks.group import ALLOW_DOWNTIME_TAG  # noqa: E402
-from hooks.permissions import ALL_ACTIONS  # noqa: E402
 from hooks.runbook import run_hook  # noqa: E402
 from hooks.settings import from_environment  # noqa: E402
 from tests.hooks.explorer import explore, scenarios  # noqa: E402
@@ -198,7 +198,9 @@ class LatencyProxy:
                 action = target.rsplit(".", 1)[-1] if target else ""
                 if not action:
                     action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-                proxy.actions[action] += 1
+                # The signing scope names the service: Auto Scaling and EC2 both have DeleteTags.
+                scope = CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
+                proxy.actions[f"{scope.group(1) if scope else '?'}:{action}"] += 1
                 time.sleep(proxy.latency)
                 conn = http.client.HTTPConnection(host, timeout=30)
                 skip = ("host", "content-length", "connection", "transfer-encoding")
@@ -313,14 +315,14 @@ def process_cycles(
     return found
 
 
-# Action -> API family, from the hooks' IAM actions (the sample calls a subset of them).
-ACTION_FAMILY = {action.split(":")[1]: action.split(":")[0] for action in ALL_ACTIONS}
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 
 
 def per_family(actions: collections.Counter[str]) -> str:
+    """Calls per API family ("service:Action" counts, the signing scope's service)."""
     counts: collections.Counter[str] = collections.Counter()
     for action, n in actions.items():
-        counts[ACTION_FAMILY.get(action, "other")] += n
+        counts[action.split(":")[0]] += n
     labels = dict(FAMILIES)
     return ", ".join(f"{labels.get(f, f)} {counts[f]}" for f, _ in FAMILIES if counts[f])
 
