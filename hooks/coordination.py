@@ -60,8 +60,9 @@ def closing(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -
     }
 
 
-# The group is read a call before its entries: an entry younger than this on an instance the
-# group did not list yet may belong to an instance that joined in between.
+# The group and its entries are read side by side (run.read_state), either a moment before the
+# other: an entry younger than this on an instance the group did not list may belong to an
+# instance that joined in between.
 GONE_AFTER_SECONDS = 60.0
 
 
