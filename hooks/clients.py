@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,11 +45,18 @@ class Clients:
     def __init__(self, make: Callable[[str], Any]) -> None:
         self._make = make
         self._made: dict[str, Any] = {}
+        # Clients are thread-safe, their session is not: botocore's maintainers say not to
+        # create clients from one session in parallel (a step's calls side by side may each
+        # be a client's first use), so creation is one at a time.
+        self._creating = threading.Lock()
 
     def _client(self, service: str) -> Any:
         client = self._made.get(service)
         if client is None:
-            client = self._made[service] = self._make(service)
+            with self._creating:
+                client = self._made.get(service)
+                if client is None:
+                    client = self._made[service] = self._make(service)
         return client
 
     @property

@@ -69,3 +69,26 @@ def test_cutover_parallel_accepts_on_and_off_only(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CUTOVER_PARALLEL", "sometimes")
     with pytest.raises(HookError, match="CUTOVER_PARALLEL must be on or off"):
         from_environment("register")
+
+
+def test_clients_are_created_one_at_a_time_even_when_first_used_side_by_side() -> None:
+    # botocore sessions are not thread-safe: client creation must not overlap.
+    inside = []
+    overlapped = []
+    lock = threading.Lock()
+
+    def make(service: str) -> str:
+        with lock:
+            inside.append(service)
+            if len(inside) > 1:
+                overlapped.append(service)
+        time.sleep(0.05)
+        with lock:
+            inside.remove(service)
+        return f"client {service}"
+
+    clients = Clients(make)
+    run = run_with(True)
+    made = run.together(lambda: clients.ec2, lambda: clients.elbv2, lambda: clients.ec2)
+    assert made == ["client ec2", "client elbv2", "client ec2"]
+    assert overlapped == []
