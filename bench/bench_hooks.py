@@ -5,16 +5,27 @@
    emulator answers instantly, so this is the hooks' own overhead and their call budget).
    Each run gets a new boto3 session; the parsed service models are shared, as they are within
    one process (their one-time parse is printed apart).
-2. The same cycle as the CodeDeploy agent runs it, one process per hook (`python3 -m hooks
-   deregister`, then `register`), through a proxy that adds --latency milliseconds to every
-   request (a real region's round trip) and counts the calls per action: median wall time per
-   cycle. With --aws-sample DIR (a local copy of the AWS CodeDeploy sample's load-balancing
-   scripts; nothing is fetched) its scripts run the same way, side by side.
+2. The same cycle as the CodeDeploy agent runs it, one process per hook (the bundle's wrappers,
+   deregister.sh then register.sh), through a proxy that adds --latency milliseconds to every
+   request (a real region's round trip; default 0 and 50) and counts the calls per action:
+   median wall time per cycle, for both group shapes of issue 25 (Min/Desired/Max 1/1/2 with
+   downtime allowed, and 2/3/6). With --aws-sample DIR (a local copy of the AWS CodeDeploy
+   sample's `load-balancing/elb-v2` scripts: common_functions.sh, deregister_from_elb.sh,
+   register_with_elb.sh; nothing is fetched) its scripts run the same way, interleaved run by run
+   with the hooks, under bash, with the AWS CLI v1 from --aws-cli DIR (a folder holding `aws`,
+   e.g. a venv's bin; default: the PATH) and a `curl` stand-in answering the metadata service's
+   instance id (the sample hard-codes 169.254.169.254). Without the folder it says so and
+   measures the hooks alone. With --baseline CHECKOUT (e.g. /work/main) that checkout's hooks
+   run the same way too: before and after a change, in one run.
 3. The interleaving explorer (tests/hooks/explorer.py): random schedules of 2-3 concurrent hook
    runs (and operator actions) per scenario, paused at every AWS call; prints the number of
    schedules and of invariant violations (must be 0), with the seed of any violation.
 
-    .venv/bin/python bench/bench_hooks.py [--schedules N] [-v] [--latency MS] [--aws-sample DIR]
+    .venv/bin/python bench/bench_hooks.py [--schedules N] [-v] [--latency MS ...]
+        [--process-runs N] [--baseline CHECKOUT] [--aws-sample DIR [--aws-cli DIR]]
+
+    e.g. python3 -m venv /work/awscli-venv && /work/awscli-venv/bin/pip install awscli
+         python bench/bench_hooks.py --aws-sample /work/aws-sample --aws-cli /work/awscli-venv/bin
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ import contextlib
 import http.client
 import logging
 import os
+import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -33,6 +46,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -42,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
+from hooks.group import ALLOW_DOWNTIME_TAG  # noqa: E402
 from hooks.runbook import run_hook  # noqa: E402
 from hooks.settings import from_environment  # noqa: E402
 from tests.hooks.explorer import explore, scenarios  # noqa: E402
@@ -55,6 +70,10 @@ RESET_EVERY = 40
 # Calls per cycle per API family before issue 20 (hooks/README "API budget").
 BEFORE_ISSUE_20 = {"autoscaling": 12, "elasticloadbalancing": 7, "ec2": 9}
 FAMILIES = (("autoscaling", "Auto Scaling"), ("elasticloadbalancing", "ELB"), ("ec2", "EC2"))
+SAMPLE_SCRIPTS = ("deregister_from_elb.sh", "register_with_elb.sh")
+STEPS = ("deregister", "register")
+# The sample's flag that MinSize was lowered (it keeps its state in /tmp).
+SAMPLE_FLAG = "/tmp/asgmindecremented"
 
 
 def free_port() -> int:
@@ -63,7 +82,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_group(name: str) -> str:
+@dataclass(frozen=True)
+class Shape:
+    """A group shape of issue 25: Min/Desired/Max, and whether downtime is allowed."""
+
+    min_size: int
+    desired: int
+    max_size: int
+    allow_downtime: bool = False
+
+    def __str__(self) -> str:
+        text = f"{self.min_size}/{self.desired}/{self.max_size}"
+        return text + (" allow-downtime" if self.allow_downtime else "")
+
+
+SHAPES = (Shape(1, 1, 2, allow_downtime=True), Shape(2, 3, 6))
+# The bench's in-process cycle: MinSize to lower (2/2/4), the API budget of hooks/README.
+BUDGET_SHAPE = Shape(2, 2, 4)
+
+
+def build_group(name: str, shape: Shape = BUDGET_SHAPE) -> str:
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=f"{REGION}a")
@@ -78,14 +116,30 @@ def build_group(name: str) -> str:
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName=name,
         LaunchTemplate={"LaunchTemplateName": f"lt-{name}", "Version": "$Latest"},
-        MinSize=2,
-        MaxSize=4,
-        DesiredCapacity=2,
+        MinSize=shape.min_size,
+        MaxSize=shape.max_size,
+        DesiredCapacity=shape.desired,
         VPCZoneIdentifier=subnet["Subnet"]["SubnetId"],
         TargetGroupARNs=[tg],
+        Tags=[
+            {
+                "Key": ALLOW_DOWNTIME_TAG,
+                "Value": "true",
+                "PropagateAtLaunch": False,
+                "ResourceId": name,
+                "ResourceType": "auto-scaling-group",
+            }
+        ]
+        if shape.allow_downtime
+        else [],
     )
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
-    return group["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    instances = [i["InstanceId"] for i in group["AutoScalingGroups"][0]["Instances"]]
+    # The instances are serving: the floor counts the others healthy (moto: at once).
+    boto3.client("elbv2", region_name=REGION).register_targets(
+        TargetGroupArn=tg, Targets=[{"Id": i} for i in instances]
+    )
+    return instances[0]
 
 
 def made_calls(made: list[str]):
@@ -144,7 +198,9 @@ class LatencyProxy:
                 action = target.rsplit(".", 1)[-1] if target else ""
                 if not action:
                     action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-                proxy.actions[action] += 1
+                # The signing scope names the service: Auto Scaling and EC2 both have DeleteTags.
+                scope = CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
+                proxy.actions[f"{scope.group(1) if scope else '?'}:{action}"] += 1
                 time.sleep(proxy.latency)
                 conn = http.client.HTTPConnection(host, timeout=30)
                 skip = ("host", "content-length", "connection", "transfer-encoding")
@@ -171,49 +227,104 @@ class LatencyProxy:
         self.server.server_close()
 
 
+CURL_STAND_IN = """#!/bin/sh
+# The AWS sample asks 169.254.169.254 for the instance id: the bench answers for it.
+printf %s "$BENCH_INSTANCE_ID"
+"""
+
+
+def sample_environment(sample: Path, aws_cli: Path | None, base: dict[str, str]) -> dict:
+    """PATH for the sample: the AWS CLI's folder and a curl stand-in first."""
+    shims = Path(tempfile.mkdtemp(prefix="cutover-bench-sample-"))
+    (shims / "curl").write_text(CURL_STAND_IN)
+    (shims / "curl").chmod(0o755)
+    path = os.pathsep.join(
+        str(p) for p in (shims, aws_cli, os.environ.get("PATH", "")) if p is not None
+    )
+    return {**base, "PATH": path, "AWS_REGION": REGION}
+
+
 def process_cycles(
-    endpoint: str, latency: float, runs: int, sample: Path | None
-) -> dict[str, tuple[float, collections.Counter[str]]]:
-    """Median wall seconds of a deregister + register cycle, one process per hook, and the
-    calls of the last cycle per action; the AWS sample's too when its folder is given."""
+    endpoint: str,
+    latency: float,
+    runs: int,
+    shape: Shape,
+    sample: Path | None,
+    aws_cli: Path | None,
+    baseline: Path | None = None,
+) -> dict[str, tuple[list[float], list[float], collections.Counter[str]]]:
+    """Wall seconds of deregister + register cycles, one process per hook as the agent runs
+    them (the wrappers), and the calls of the last cycle per action; the AWS sample's too when
+    its folder is given, interleaved run by run."""
     proxy = LatencyProxy(endpoint, latency)
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url}
-    commands = {
-        "hooks": [
-            [sys.executable, "-m", "hooks", "deregister"],
-            [sys.executable, "-m", "hooks", "register"],
-        ]
+    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "CUTOVER_PYTHON": sys.executable}
+    scripts = root / "hooks" / "scripts"
+    # name -> (commands, environment, working folder: `python -m` looks there first)
+    commands: dict[str, tuple[list[list[str]], dict[str, str], Path]] = {
+        "hooks": (
+            [["/bin/sh", str(scripts / f"{c}.sh")] for c in STEPS],
+            {**env, "CUTOVER_REGION": REGION},
+            root,
+        )
     }
+    if baseline is not None:
+        # Another checkout's hooks (e.g. the main branch): its wrappers import its package.
+        commands["baseline"] = (
+            [["/bin/sh", str(baseline / "hooks" / "scripts" / f"{c}.sh")] for c in STEPS],
+            {**env, "CUTOVER_REGION": REGION},
+            baseline,
+        )
     if sample is not None:
-        commands["aws-sample"] = [
-            ["/bin/sh", str(sample / "deregister_from_elb.sh")],
-            ["/bin/sh", str(sample / "register_with_elb.sh")],
-        ]
-    found = {}
+        commands["aws-sample"] = (
+            [["/bin/bash", str(sample / f)] for f in SAMPLE_SCRIPTS],
+            sample_environment(sample, aws_cli, env),
+            root,
+        )
+    found: dict[str, tuple[list[float], list[float], collections.Counter[str]]] = {
+        name: ([], [], collections.Counter()) for name in commands
+    }
     try:
-        for name, steps in commands.items():
-            times = []
-            for run in range(runs):
-                instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}")
+        for run in range(runs):
+            for name, (steps, step_env, folder) in commands.items():
+                instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}", shape)
+                Path(SAMPLE_FLAG).unlink(missing_ok=True)
                 proxy.actions.clear()
+                cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 for step in steps:
-                    args = step + (["--instance-id", instance_id, "--region", REGION])
-                    if name != "hooks":
-                        args = step
                     subprocess.run(  # noqa: S603
-                        args,
-                        cwd=root,
-                        env={**env, "CUTOVER_INSTANCE_ID": instance_id},
+                        step,
+                        cwd=folder,
+                        env={
+                            **step_env,
+                            "CUTOVER_INSTANCE_ID": instance_id,
+                            "BENCH_INSTANCE_ID": instance_id,
+                        },
                         check=True,
                         capture_output=True,
                     )
-                times.append(time.perf_counter() - start)
-            found[name] = (statistics.median(times), collections.Counter(proxy.actions))
+                found[name][0].append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                used = after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime
+                found[name][1].append(used)
+                found[name] = (found[name][0], found[name][1], collections.Counter(proxy.actions))
     finally:
         proxy.stop()
+        Path(SAMPLE_FLAG).unlink(missing_ok=True)
     return found
+
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def per_family(actions: collections.Counter[str]) -> str:
+    """Calls per API family ("service:Action" counts, the signing scope's service)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for action, n in actions.items():
+        counts[action.split(":")[0]] += n
+    labels = dict(FAMILIES)
+    return ", ".join(f"{labels.get(f, f)} {counts[f]}" for f, _ in FAMILIES if counts[f])
 
 
 def reset(endpoint: str) -> None:
@@ -223,7 +334,7 @@ def reset(endpoint: str) -> None:
 
 def interleavings(endpoint: str, total: int) -> tuple[int, list[str], dict[str, int], float]:
     chosen = scenarios()
-    per = max(1, -(-total // len(chosen)))
+    per = -(-total // len(chosen))  # 0: skip the explorer
     done, violations, counts = 0, [], dict.fromkeys((s.name for s in chosen), 0)
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
@@ -244,14 +355,27 @@ def main() -> None:
     options.add_argument("--schedules", type=int, default=SCHEDULES)
     options.add_argument("-v", action="store_true", help="list the calls of one cycle")
     options.add_argument(
-        "--latency", type=float, default=0.0, help="milliseconds the proxy adds per request"
+        "--latency",
+        type=float,
+        action="append",
+        help="milliseconds the proxy adds per request (repeatable; default 0 and 50)",
     )
-    options.add_argument("--process-runs", type=int, default=5)
+    options.add_argument("--process-runs", type=int, default=7)
     options.add_argument(
         "--aws-sample",
         type=Path,
-        help="folder holding the AWS CodeDeploy sample's deregister_from_elb.sh and "
-        "register_with_elb.sh (a local copy: nothing is fetched)",
+        help="folder holding the AWS CodeDeploy sample's common_functions.sh, "
+        "deregister_from_elb.sh and register_with_elb.sh (a local copy: nothing is fetched)",
+    )
+    options.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of the project (e.g. /work/main) whose hooks run side by side",
+    )
+    options.add_argument(
+        "--aws-cli",
+        type=Path,
+        help="folder holding the AWS CLI v1 `aws` the sample runs (default: the PATH)",
     )
     args = options.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -294,16 +418,49 @@ def main() -> None:
         if args.v:
             print("  calls of the last cycle: " + ", ".join(made))
         reset(endpoint)
-        latency = args.latency / 1000
-        per_process = process_cycles(endpoint, latency, args.process_runs, args.aws_sample)
-        print(
-            f"one process per hook, {args.latency:g} ms added per request, median of "
-            f"{args.process_runs}:"
-        )
-        for name, (median, actions) in per_process.items():
-            print(f"  {name}: {median:.3f} s per cycle, {sum(actions.values())} calls")
-            if args.v:
-                print("    " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())))
+        sample = args.aws_sample
+        if sample is not None and not all((sample / f).is_file() for f in SAMPLE_SCRIPTS):
+            print(f"  no AWS sample in {sample} ({', '.join(SAMPLE_SCRIPTS)}): hooks alone")
+            sample = None
+        elif sample is None:
+            print("  no --aws-sample DIR given: the hooks alone (nothing is fetched)")
+        for latency in args.latency or [0.0, 50.0]:
+            for shape in SHAPES:
+                per_process = process_cycles(
+                    endpoint,
+                    latency / 1000,
+                    args.process_runs,
+                    shape,
+                    sample,
+                    args.aws_cli,
+                    args.baseline,
+                )
+                reset(endpoint)
+                print(
+                    f"one process per hook, group {shape}, {latency:g} ms added per request, "
+                    f"median of {args.process_runs} (load average {os.getloadavg()[0]:.1f}):"
+                )
+                medians = {n: statistics.median(t) for n, (t, _, _) in per_process.items()}
+                cpus = {n: statistics.median(c) for n, (_, c, _) in per_process.items()}
+                for name, (times, _, actions) in per_process.items():
+                    print(
+                        f"  {name:<10} {medians[name]:.3f} s per cycle (min {min(times):.3f}, "
+                        f"max {max(times):.3f}; CPU {cpus[name]:.3f} s), "
+                        f"{sum(actions.values())} calls ({per_family(actions)})"
+                    )
+                    if args.v:
+                        print("    " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())))
+                if "baseline" in medians:
+                    print(
+                        f"  against the baseline: {medians['baseline'] / medians['hooks']:.1f}x "
+                        f"wall, {cpus['baseline'] / cpus['hooks']:.1f}x CPU"
+                    )
+                if "aws-sample" in medians:
+                    print(
+                        f"  speed-up: {medians['aws-sample'] / medians['hooks']:.1f}x wall "
+                        f"(goal 10x at 0 ms, 5x at 50 ms), "
+                        f"{cpus['aws-sample'] / cpus['hooks']:.1f}x CPU"
+                    )
         reset(endpoint)
         done, violations, counts, took = interleavings(endpoint, args.schedules)
     finally:

@@ -8,6 +8,7 @@ code from hooks/errors.py; a traceback only with --debug (or CUTOVER_DEBUG=1).""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -128,7 +129,16 @@ def _bundle_moved(rest: list[str]) -> int:
     return 0
 
 
+# The watchdog's niceness: it sleeps for most of its life, but its start (loading botocore)
+# falls in the deregister that armed it, on the instance's critical path.
+WATCHDOG_NICENESS = 10
+
+
 def run_command(args: argparse.Namespace) -> None:
+    if args.command == "heal":
+        # Before the heavy imports: the hooks of the deployment come first on the CPU.
+        with contextlib.suppress(OSError):
+            os.nice(WATCHDOG_NICENESS)
     from hooks.runbook import run_hook
 
     options = {k: v for k, v in vars(args).items() if k not in ("command", "debug")}

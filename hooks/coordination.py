@@ -19,6 +19,7 @@ converges"). Three rules:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from hooks.group import GroupSnapshot
@@ -59,8 +60,9 @@ def closing(snap: GroupSnapshot, entries: dict[str, Entry], exclude: str = "") -
     }
 
 
-# The group is read a call before its entries: an entry younger than this on an instance the
-# group did not list yet may belong to an instance that joined in between.
+# The group and its entries are read side by side (run.read_state), either a moment before the
+# other: an entry younger than this on an instance the group did not list may belong to an
+# instance that joined in between.
 GONE_AFTER_SECONDS = 60.0
 
 
@@ -156,24 +158,38 @@ def raise_max(run: HookRun, max_size: int) -> None:
     confirm_record(run, wanted)
 
 
-def announce(run: HookRun) -> None:
-    """Rule 1 for a deregister: write this instance's entry, then wait out finishing registers."""
+def announce(
+    run: HookRun,
+    beside: Callable[[], object] | None = None,
+    while_looking: Callable[[], object] | None = None,
+) -> None:
+    """Rule 1 for a deregister: write this instance's entry (with `beside`, a call that does not
+    depend on it, at the same time), then look: the group and the entries (with
+    `while_looking` beside them), and wait out the registers found finishing. Leaves
+    run.snapshot and run.entries read after the write."""
     assert run.snapshot is not None
     deployment = run.settings.deployment_id
     mine = run.mine
+    calls: list[Callable[[], object]] = [beside] if beside is not None else []
+    written = None
     if mine is None or mine.deployment != deployment or mine.closing:
         base = baseline_of(run)
-        entry = Entry(run.instance_id, deployment, time.time(), (base.min_size, base.max_size))
-        run.tags.write(entry)
-        run.entries[run.instance_id] = entry
+        written = Entry(run.instance_id, deployment, time.time(), (base.min_size, base.max_size))
+        calls.insert(0, lambda: run.tags.write(written))
+        run.entries[run.instance_id] = written
+    run.together(*calls)
 
     # Only registers that marked `closing` before this entry was written may restore without
     # seeing it; one that marks `closing` later reads after this write, sees this instance in
     # flight and leaves without restoring. So wait only for the ones this first look finds
     # (until each entry is gone or changed), never for later ones: with many instances
     # finishing, there is always another `closing` entry, and waiting for none would starve.
-    run.read_entries()
+    run.together(run.read_group, run.read_entries, *([while_looking] if while_looking else []))
+    if written is not None and run.instance_id not in run.entries:
+        run.entries[run.instance_id] = written  # a listing that does not show it yet
     before = closing(run.snapshot, run.entries, exclude=run.instance_id)
+    if not before:
+        return
     first = True
 
     def others_closing() -> str | None:
@@ -188,6 +204,8 @@ def announce(run: HookRun) -> None:
         return ", ".join(busy) + " restoring capacity" if busy else None
 
     run.wait("other instances' registers to finish restoring", others_closing)
+    # They restored: what the group says now is what this run decides from.
+    run.read_group()
 
 
 def finish(run: HookRun, step: str) -> None:

@@ -70,6 +70,15 @@ class Balancers:
         for key, known in timing.items():
             self.timing[key] = self.timing.get(key, Timing()).merged(known)
 
+    def without(self, keys: Iterable[str]) -> Balancers:
+        """These load balancers but those named in `keys` (target group ARNs, ELB names)."""
+        skip = set(keys)
+        return Balancers(
+            {arn: port for arn, port in self.target_groups.items() if arn not in skip},
+            [name for name in self.classic if name not in skip],
+            dict(self.timing),
+        )
+
     def names(self) -> list[str]:
         """Every target group ARN and classic ELB name."""
         return [*self.target_groups, *self.classic]
@@ -166,12 +175,19 @@ class LoadBalancing:
         classic = {name: self.classic_states(name) for name in balancers.classic}
         return Health(groups, classic)
 
-    def discover(self, vpc_id: str | None = None) -> Balancers:
+    def list_target_groups(self) -> list[dict[str, Any]]:
+        """Every target group of the region: ceil(target groups / 400) DescribeTargetGroups."""
+        pages = self.elbv2.get_paginator("describe_target_groups").paginate()
+        return [group for page in pages for group in page.get("TargetGroups", [])]
+
+    def discover(
+        self, vpc_id: str | None = None, listed: list[dict[str, Any]] | None = None
+    ) -> Balancers:
         """Scan the instance-type target groups (of `vpc_id`, when known) and the classic ELBs
         of the region for this instance. Cost: ceil(target groups / 400) DescribeTargetGroups
         pages, one DescribeTargetHealth per target group scanned, and one
         DescribeLoadBalancers page per 400 classic ELBs."""
-        found = self.discover_target_groups(vpc_id, known=())
+        found = self.discover_target_groups(vpc_id, known=(), listed=listed)
         for page in self.elb.get_paginator("describe_load_balancers").paginate():
             for lb in page.get("LoadBalancerDescriptions", []):
                 ids = {i["InstanceId"] for i in lb.get("Instances", [])}
@@ -179,32 +195,36 @@ class LoadBalancing:
                     found.classic.append(lb["LoadBalancerName"])
         return found
 
-    def discover_target_groups(self, vpc_id: str | None, known: Iterable[str]) -> Balancers:
+    def discover_target_groups(
+        self,
+        vpc_id: str | None,
+        known: Iterable[str],
+        listed: list[dict[str, Any]] | None = None,
+    ) -> Balancers:
         """Target groups not in `known` that hold this instance (registered, in any state):
         one DescribeTargetHealth, for this instance only, per instance-type target group of
-        the VPC."""
+        the VPC. `listed`: the region's target groups if already read (list_target_groups)."""
         skip = set(known)
         found = Balancers()
-        for page in self.elbv2.get_paginator("describe_target_groups").paginate():
-            for group in page.get("TargetGroups", []):
-                arn = group["TargetGroupArn"]
-                if arn in skip:
-                    # The scan reads every target group's health check: register needs it.
+        for group in listed if listed is not None else self.list_target_groups():
+            arn = group["TargetGroupArn"]
+            if arn in skip:
+                # The scan reads every target group's health check: register needs it.
+                found.timing[arn] = _check_timing(group)
+            if (
+                arn in skip
+                or group.get("TargetType", "instance") != "instance"
+                or (vpc_id is not None and group.get("VpcId") != vpc_id)
+            ):
+                continue
+            answer = self.elbv2.describe_target_health(
+                TargetGroupArn=arn, Targets=[{"Id": self.instance_id}]
+            )
+            for item in answer.get("TargetHealthDescriptions", []):
+                state = item.get("TargetHealth", {}).get("State", "unused")
+                if item["Target"]["Id"] == self.instance_id and state != "unused":
+                    found.target_groups[arn] = item["Target"].get("Port")
                     found.timing[arn] = _check_timing(group)
-                if (
-                    arn in skip
-                    or group.get("TargetType", "instance") != "instance"
-                    or (vpc_id is not None and group.get("VpcId") != vpc_id)
-                ):
-                    continue
-                answer = self.elbv2.describe_target_health(
-                    TargetGroupArn=arn, Targets=[{"Id": self.instance_id}]
-                )
-                for item in answer.get("TargetHealthDescriptions", []):
-                    state = item.get("TargetHealth", {}).get("State", "unused")
-                    if item["Target"]["Id"] == self.instance_id and state != "unused":
-                        found.target_groups[arn] = item["Target"].get("Port")
-                        found.timing[arn] = _check_timing(group)
         return found
 
     def read_health_checks(self, balancers: Balancers) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,13 @@ class HookRun:
     finished: bool = False
     watchdog: subprocess.Popen | None = None
     vpc_id: str | None = None
+    # deregister: the region's target groups (DescribeTargetGroups pages), read beside the
+    # instance's own DescribeInstances for the scan of find_load_balancers.
+    listed_target_groups: list[dict] | None = None
+    # Load balancers this run deregistered the instance from (None: not tried yet).
+    deregistered: list[str] | None = None
+    # register: (target group ARNs / ELB names, what was registered) done beside the group read.
+    registered_early: tuple[list[str], list[str]] | None = None
     # time.monotonic() of the call that started the instance's drain (EnterStandby, or the
     # hooks' own deregistration) and of its registration: the waits are sized from them.
     drain_from: float | None = None
@@ -101,16 +109,49 @@ class HookRun:
             if backoff:
                 pause = min(pause * 1.5, interval * MAX_BACKOFF)
 
+    def together(self, *calls: Callable[[], object]) -> list[object]:
+        """Run independent calls side by side and return their results in order; the first
+        error raised is raised here, once every call has ended. Each AWS round trip is time
+        out of service, so a step makes the calls that do not depend on each other at once
+        (reads beside reads, or beside a write they do not read). With CUTOVER_PARALLEL=off
+        they run one after the other, in the order given."""
+        if not self.settings.parallel or len(calls) < 2:
+            return [call() for call in calls]
+        results: list[object] = [None] * len(calls)
+        errors: list[BaseException | None] = [None] * len(calls)
+
+        def run(index: int) -> None:
+            try:
+                results[index] = calls[index]()
+            except BaseException as error:  # noqa: BLE001 - handed to the caller below
+                errors[index] = error
+
+        threads = [
+            threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(calls))
+        ]
+        for thread in threads:
+            thread.start()
+        run(0)
+        for thread in threads:
+            thread.join()
+        for error in errors:
+            if error is not None:
+                raise error
+        return results
+
     def drained_at(self, since: float, aws_seconds: float) -> bool:
         """Has `aws_seconds` (AWS's clock) passed since `since` (time.monotonic())?"""
         return time.monotonic() >= since + aws_seconds / self.settings.time_scale
 
-    def sleep_until(self, since: float, aws_seconds: float) -> float:
+    def sleep_until(self, since: float, aws_seconds: float, spread: bool = True) -> float:
         """Sleep until `aws_seconds` (AWS's clock, see CUTOVER_TIME_SCALE) after `since`
-        (time.monotonic()), plus up to 2 % so that instances do not poll in step (6 s over a
-        300 s delay) without holding the instance out of service longer than needed; never
-        past one poll interval before the deadline. Returns the seconds slept."""
-        wanted = aws_seconds / self.settings.time_scale * random.uniform(1.0, 1.02)
+        (time.monotonic()); with `spread` (a look follows) plus up to 2 % so that instances do
+        not poll in step (6 s over a 300 s delay) without holding the instance out of service
+        longer than needed; never past one poll interval before the deadline. Returns the
+        seconds slept."""
+        wanted = aws_seconds / self.settings.time_scale
+        if spread:
+            wanted *= random.uniform(1.0, 1.02)
         until = min(since + wanted, self.deadline - self.settings.poll_interval)
         pause = max(0.0, until - time.monotonic())
         time.sleep(pause)
@@ -126,7 +167,8 @@ class HookRun:
         return self.entries
 
     def read_state(self) -> GroupSnapshot:
-        """The group, then the entries of its instances (two calls)."""
-        snap = self.read_group()
-        self.read_entries()
-        return snap
+        """The group and the entries of its instances (two calls, side by side; one after the
+        other, the group first, with CUTOVER_PARALLEL=off)."""
+        self.together(self.read_group, self.read_entries)
+        assert self.snapshot is not None
+        return self.snapshot

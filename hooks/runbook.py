@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hooks import shutdown
+from hooks.clients import AwsSession
 from hooks.errors import HookError
 from hooks.repair import (
     check_at_rest,
@@ -110,9 +110,7 @@ def run_steps(run: HookRun, steps: Sequence[tuple[str, Step]], stop_after: int |
             raise HookError(f"step {name}: AWS call failed: {error}") from error
 
 
-def _run_steps(
-    settings: Settings, session: boto3.Session | None, stop_after: int | None
-) -> HookRun:
+def _run_steps(settings: Settings, session: AwsSession, stop_after: int | None) -> HookRun:
     try:
         run = start(settings, session)
     except BotoCoreError as error:
@@ -122,7 +120,7 @@ def _run_steps(
 
 
 def run_hook(
-    settings: Settings, session: boto3.Session | None = None, stop_after: int | None = None
+    settings: Settings, session: AwsSession = None, stop_after: int | None = None
 ) -> HookRun:
     """Run one command's steps (all, or the first `stop_after`); raise HookError on failure."""
     if settings.command not in STEPS:

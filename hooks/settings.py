@@ -71,6 +71,9 @@ class Settings:
     force: bool = False
     ignore_suspended: bool = False
     discover_target_groups: bool = True
+    # Independent AWS calls of one step run side by side (threads); off: one after the other,
+    # in the order the code lists them (the interleaving explorer's runs).
+    parallel: bool = True
     heal: bool = True
     heal_after: float = DEFAULT_HEAL_AFTER
     heal_since: float = 0.0
@@ -252,6 +255,7 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         or switch("CUTOVER_IGNORE_SUSPENDED", "false", ("true", "false")) == "true",
         discover_target_groups=switch("CUTOVER_DISCOVER_TARGET_GROUPS", "on", ("on", "off"))
         == "on",
+        parallel=switch("CUTOVER_PARALLEL", "on", ("on", "off")) == "on",
         heal=switch("CUTOVER_HEAL", "on", ("on", "off")) == "on",
         heal_after=heal_after,
         heal_since=number("since", "CUTOVER_HEAL_SINCE", "0"),

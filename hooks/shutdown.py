@@ -21,9 +21,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import boto3
-
 from hooks import coordination
+from hooks.clients import AwsSession
 from hooks.group import AutoScalingGroup
 from hooks.run import HookRun
 from hooks.settings import Settings
@@ -62,13 +61,13 @@ def _sigterm(handler: Any) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def settle(settings: Settings, session: boto3.Session | None = None) -> HookRun:
+def settle(settings: Settings, session: AwsSession = None) -> HookRun:
     """Settle what this instance's entry owes, if the instance is shutting down."""
     with _sigterm(signal.SIG_IGN):  # a second SIGTERM must not cut the settle short
         return _settle(settings, session)
 
 
-def _settle(settings: Settings, session: boto3.Session | None) -> HookRun:
+def _settle(settings: Settings, session: AwsSession) -> HookRun:
     run = start(replace(settings, timeout=min(settings.timeout, SETTLE_SECONDS)), session)
     state, group = _describe_self(run)
     if state not in ENDED_STATES:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-import boto3
-
-from hooks.clients import connect
+from hooks.clients import AwsSession, connect
 from hooks.metadata import InstanceMetadata
 from hooks.run import HookRun
 from hooks.settings import Settings
@@ -24,7 +22,7 @@ def resolve_region(settings: Settings, metadata: InstanceMetadata) -> str:
     return metadata.region()
 
 
-def start(settings: Settings, session: boto3.Session | None = None) -> HookRun:
+def start(settings: Settings, session: AwsSession = None) -> HookRun:
     """Resolve identity and region (options first, then IMDSv2) and build the clients."""
     deadline = time.monotonic() + settings.timeout
     metadata = InstanceMetadata(timeout=settings.imds_timeout)

@@ -39,8 +39,23 @@ class MembershipRecord:
         name = body.get("group") if body else None
         return str(name) if name else None
 
+    def entry(self) -> str | None:
+        """The value of the instance's entry as its deregister last wrote it (saves register a
+        DescribeInstances), or None."""
+        body = self._body()
+        value = body.get("entry") if body else None
+        return str(value) if value else None
+
     def save(self, balancers: Balancers, deployment_id: str, group: str | None = None) -> None:
-        body = {"deployment": deployment_id, "balancers": balancers.to_json(), "group": group}
+        self._write({"deployment": deployment_id, "balancers": balancers.to_json(), "group": group})
+
+    def save_entry(self, value: str) -> None:
+        """Remember the entry this deregister just wrote on the instance (see entry())."""
+        body = self._body()
+        if body is not None:
+            self._write({**body, "entry": value})
+
+    def _write(self, body: dict) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".balancers-")

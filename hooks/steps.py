@@ -4,6 +4,7 @@ needs before it writes, so a run killed between any two steps and started again 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
@@ -32,12 +33,23 @@ def locate_instance(run: HookRun) -> None:
     DescribeAutoScalingInstances when the group does not list the instance."""
     s = run.settings
     name = None if s.command in ("deregister", "heal") else run.record.group()
-    if name is None:
+    if name is None and s.command == "deregister" and _scans(run):
+        # The scan of find_load_balancers lists the region's target groups: read them now,
+        # beside the instance's own DescribeInstances (neither depends on the other).
+        name, run.listed_target_groups = run.together(
+            lambda: describe_self(run), run.lb.list_target_groups
+        )
+    elif name is None:
         name = describe_self(run)
     lifecycle = None
     if name is not None:
         run.group = AutoScalingGroup(run.clients.autoscaling, name)
-        lifecycle = run.read_group().lifecycle.get(run.instance_id)
+        early = _early_calls(run) if s.command == "register" else []
+        # Register: the registration with the recorded load balancers and the entry's way
+        # back to `out` do not depend on the group read: beside it.
+        run.together(run.read_group, *early)
+        assert run.snapshot is not None
+        lifecycle = run.snapshot.lifecycle.get(run.instance_id)
     if lifecycle is None:
         found = find_group_of(run.clients.autoscaling, run.instance_id)
         if found is None:
@@ -84,6 +96,38 @@ def settle_after_launch(run: HookRun) -> None:
     coordination.finish(run, "settle_after_launch")
 
 
+def _early_calls(run: HookRun) -> list[Callable[[], None]]:
+    """What register can do beside its group read, from its deregister's local record: register
+    with the load balancers it names (register_with_load_balancers does the rest, if anything
+    is left), and take the entry back from `sb` to `out` (exit_standby's first write: it must
+    precede ExitStandby, and errs towards giving back nothing if the instance turns out to be
+    still EnteringStandby; on an instance already back, `out` is what the entry says anyway,
+    or a killed restore's `closing` that this run's own restore writes again)."""
+    calls: list[Callable[[], None]] = []
+    value = run.record.entry()
+    if value is not None:
+        mine = run.entries[run.instance_id] = Entry.parse(run.instance_id, value)
+        if mine.stage == STAGE_STANDBY:
+            calls.append(lambda: mark_standby(run, STAGE_OUT))
+    remembered = run.record.load()
+    if remembered:
+
+        def register() -> None:
+            done = run.lb.register(remembered, None)
+            run.registered_early = (remembered.names(), done)
+            if done:
+                run.registered_at = time.monotonic()
+
+        calls.insert(0, register)
+    return calls
+
+
+def _scans(run: HookRun) -> bool:
+    """Will find_load_balancers scan the region's target groups for this deregister?"""
+    s = run.settings
+    return s.discover_target_groups and not (s.target_group_arns or s.load_balancer_names)
+
+
 def describe_self(run: HookRun) -> str | None:
     """One DescribeInstances: the group AWS tagged the instance with, its VPC, its entry."""
     answer = run.clients.ec2.describe_instances(InstanceIds=[run.instance_id])
@@ -110,20 +154,23 @@ def find_load_balancers(run: HookRun) -> None:
         )
         if s.command == "deregister" and s.discover_target_groups:
             # Target groups someone registered the instance with by hand still route to it.
-            extra = run.lb.discover_target_groups(run.vpc_id, run.balancers.target_groups)
+            extra = run.lb.discover_target_groups(
+                run.vpc_id, run.balancers.target_groups, run.listed_target_groups
+            )
             run.balancers.merge(extra)  # also the health checks the scan read
             if extra:
                 source += f" and {len(extra.target_groups)} more that hold it"
     else:
         source = "a scan of the region"
-        run.balancers = run.lb.discover(run.vpc_id)
+        run.balancers = run.lb.discover(run.vpc_id, run.listed_target_groups)
     remembered = run.record.load()
     if remembered is not None:
         run.balancers.merge(remembered)
         source += " and the record of the last deregister"
-    # Deregister decides from the instance's health (the floor, what to drain). Register
-    # registers everywhere (RegisterTargets is idempotent) and reads health only to wait.
-    run.health = run.lb.health(run.balancers) if s.command == "deregister" else None
+    # Deregister decides from the instance's health (the floor, what to drain): record_state
+    # reads it beside its announcement. Register registers everywhere (RegisterTargets is
+    # idempotent) and reads health only to wait.
+    run.health = None
     run.log(f"step find_load_balancers: {run.balancers.describe()} (from {source})")
 
 
@@ -159,13 +206,29 @@ def record_state(run: HookRun) -> None:
     """Persist what restoring needs, before anything changes, and announce this instance."""
     group = run.group.name if run.group is not None else None
     run.record.save(run.balancers, run.settings.deployment_id, group)
+    known = run.balancers.to_json()
+
+    def read_health() -> None:
+        run.health = run.lb.health(run.balancers)  # also the ports the instance is on
+
     if run.group is None or run.snapshot is None:
+        read_health()
+        if run.balancers.to_json() != known:
+            run.record.save(run.balancers, run.settings.deployment_id, group)
         run.log(f"step record_state: load balancers recorded in {run.record.path}")
         return
-    coordination.announce(run)
-    watchdog.arm(run)
+
+    # The health read does not depend on the entry: beside it. The record names every load
+    # balancer before anything changes; the ports health shows follow it, beside the look,
+    # before any change to the instance's membership (EnterStandby, deregistration).
+    def record_ports() -> None:
+        if run.balancers.to_json() != known:
+            run.record.save(run.balancers, run.settings.deployment_id, group)
+
+    coordination.announce(run, beside=read_health, while_looking=record_ports)
     mine = run.mine
     assert mine is not None
+    watchdog.arm(run)
     run.log(
         f"step record_state: entry {mine.value()} on {run.instance_id}"
         + (f", self-healing armed (pid {run.watchdog.pid})" if run.watchdog else "")
@@ -173,8 +236,9 @@ def record_state(run: HookRun) -> None:
 
 
 def check_floor(run: HookRun) -> None:
-    """Refuse when taking the instance out leaves too few healthy instances serving."""
-    snap = run.read_group() if run.group is not None else None
+    """Refuse when taking the instance out leaves too few healthy instances serving. The group
+    is the one record_state's look read, after announcing this instance."""
+    snap = run.snapshot if run.group is not None else None
     floor = run.settings.min_healthy
     if run.settings.allow_downtime or (snap is not None and snap.allows_downtime):
         why = "--allow-downtime" if run.settings.allow_downtime else "the group tag"
@@ -282,10 +346,30 @@ def enter_standby(run: HookRun) -> None:
             lower_min_size(run)
     if run.lifecycle not in ("Standby", "EnteringStandby", "InService"):
         raise HookError(f"{run.instance_id} is {run.lifecycle}: cannot put it in Standby")
-    mark_standby(run, STAGE_STANDBY)
+    # At once: the entry's `sb`, the hooks' own deregistration and the read of the delays
+    # (none depends on another; each must follow EnterStandby only).
+    run.together(
+        lambda: mark_standby(run, STAGE_STANDBY),
+        lambda: _deregister(run),
+        lambda: _read_delays(run),
+    )
     # No wait for Standby here: nothing in this hook needs it, and register (or reconcile, the
     # watchdog) waits for it before ExitStandby if the instance is still EnteringStandby.
     run.log(f"step enter_standby: Standby in {group.name} (desired capacity decremented)")
+
+
+def _deregister(run: HookRun) -> None:
+    # find_load_balancers read the health a few calls ago; a re-run reads it again there.
+    run.health = run.health if run.health is not None else run.lb.health(run.balancers)
+    run.deregistered = run.lb.deregister(run.balancers, run.health)
+    if run.deregistered:
+        run.drain_from = time.monotonic()
+
+
+def _read_delays(run: HookRun) -> None:
+    """The deregistration delays of the load balancers the instance is healthy in."""
+    if run.health is not None:
+        run.lb.read_delays(run.balancers, run.lb.serving_in(run.health))
 
 
 def mark_standby(run: HookRun, stage: str) -> None:
@@ -295,21 +379,30 @@ def mark_standby(run: HookRun, stage: str) -> None:
     give-back"). Errs towards giving back nothing rather than one instance too many."""
     mine = run.mine
     if mine is None and stage == STAGE_OUT:
-        describe_self(run)  # register does not read its entry otherwise
+        # Register does not read its entry otherwise: its deregister left it in the local
+        # record (the entry is the instance's own: only its hooks write it while the instance
+        # is in Standby), else one DescribeInstances.
+        value = run.record.entry()
+        if value is not None:
+            run.entries[run.instance_id] = Entry.parse(run.instance_id, value)
+        else:
+            describe_self(run)
         mine = run.mine
     if mine is None or mine.closing or mine.stage == stage:
         return
     mine = mine.at_stage(stage)
     run.tags.write(mine)
     run.entries[run.instance_id] = mine
+    if stage == STAGE_STANDBY:
+        run.record.save_entry(mine.value())
 
 
 def deregister_from_load_balancers(run: HookRun) -> None:
-    # find_load_balancers read the health a few calls ago; a re-run reads it again there.
-    run.health = run.health if run.health is not None else run.lb.health(run.balancers)
-    done = run.lb.deregister(run.balancers, run.health)
-    if done:
-        run.drain_from = time.monotonic()
+    """Deregister wherever the instance is still registered (enter_standby did it already, beside
+    its other calls, for an instance in a group)."""
+    if run.deregistered is None:
+        run.together(lambda: _deregister(run), lambda: _read_delays(run))
+    done = run.deregistered or []
     run.log(f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}")
 
 
@@ -323,7 +416,9 @@ def wait_until_drained(run: HookRun) -> None:
         assert run.drain_from is not None
         run.lb.read_delays(run.balancers, serving)
         delay = max(run.balancers.timing[key].delay or 0.0 for key in serving)
-        slept = run.sleep_until(run.drain_from, delay)
+        # Exactly the delay: nothing looks after it (a look would be spread, see sleep_until),
+        # and every extra moment is time out of service.
+        slept = run.sleep_until(run.drain_from, delay, spread=False)
         note = f" (deregistration delay {delay:g}s: slept {slept:.1f}s)"
         if run.drained_at(run.drain_from, delay):
             # AWS ends a drain exactly when the delay expires (DescribeTargetHealth says
@@ -358,9 +453,11 @@ def register_with_load_balancers(run: HookRun) -> None:
             f"record in {run.record.path} and no target group lists it; pass "
             "--target-group-arn or --load-balancer-name"
         )
-    done = run.lb.register(run.balancers, run.health)
+    keys, early = run.registered_early or ([], [])
+    done = run.lb.register(run.balancers.without(keys), run.health)
     if done:
         run.registered_at = time.monotonic()
+    done = early + done
     run.log(f"step register_with_load_balancers: registered with {', '.join(done) or 'none'}")
 
 

@@ -17,10 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
-
 from hooks import deployment
-from hooks.clients import connect
+from hooks.clients import AwsSession, connect
 from hooks.run import HookRun, utc_now
 from hooks.settings import Settings
 
@@ -71,7 +69,7 @@ def arm(run: HookRun) -> None:
         run.log(f"self-healing not armed ({error}); run reconcile if this deployment fails")
 
 
-def sleep_until_due(settings: Settings, session: boto3.Session | None = None) -> None:
+def sleep_until_due(settings: Settings, session: AwsSession = None) -> None:
     """Sleep until the armed entry's deployment is over: CodeDeploy is asked every
     CUTOVER_HEAL_POLL seconds (Succeeded, Failed, Stopped or unknown to it: over). The time
     rule bounds the wait (the entry CUTOVER_HEAL_AFTER seconds old) and decides alone when

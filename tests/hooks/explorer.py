@@ -226,7 +226,11 @@ def hook_actor(
     def act(s: boto3.Session) -> None:
         for command, instance_id in commands:
             settings = from_environment(command, instance_id=instance_id, region=REGION, **options)
-            settings = dataclasses.replace(settings, deployment_id=deployment, poll_interval=0.0)
+            # One call at a time per run: the scheduler pauses each run at each call
+            # (CUTOVER_PARALLEL off: side-by-side calls one after the other, as listed).
+            settings = dataclasses.replace(
+                settings, deployment_id=deployment, poll_interval=0.0, parallel=False
+            )
             try:
                 run_hook(settings, session=s)
             except HookError as error:
@@ -335,7 +339,9 @@ def scenarios() -> list[Scenario]:
             # The shutdown's SIGTERM reaches the instance's watchdog: it settles.
             settings = from_environment("heal", instance_id=lost, region=REGION)
             try:
-                shutdown.settle(dataclasses.replace(settings, poll_interval=0.0), session=s)
+                shutdown.settle(
+                    dataclasses.replace(settings, poll_interval=0.0, parallel=False), session=s
+                )
             except HookError as error:
                 outcome.errors.append(f"settle {lost}: {error}")
 
@@ -351,7 +357,7 @@ def scenarios() -> list[Scenario]:
         s = session()
         enforce_aws_rules(s.events, world, [])
         settings = from_environment("reconcile", asg=world.asg, region=REGION, force=True)
-        run_hook(dataclasses.replace(settings, poll_interval=0.0), session=s)
+        run_hook(dataclasses.replace(settings, poll_interval=0.0, parallel=False), session=s)
 
     return [
         Scenario(

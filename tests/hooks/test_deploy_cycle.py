@@ -382,8 +382,14 @@ def test_deregister_reads_the_delay_once_and_sleeps_it_without_looking(make_flee
     hook("deregister", fleet.instance_ids[0], session=session)
 
     assert calls.count("elasticloadbalancing:DescribeTargetGroupAttributes") == 1
-    after = calls[calls.index("elasticloadbalancing:DescribeTargetGroupAttributes") + 1 :]
-    assert after == []
+    # The last calls are the three made side by side after EnterStandby: the entry's `sb`, the
+    # deregistration and the delay; nothing looks at the target after them.
+    last = calls[calls.index("autoscaling:EnterStandby") + 1 :]
+    assert sorted(last) == [
+        "ec2:CreateTags",
+        "elasticloadbalancing:DeregisterTargets",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+    ]
     assert "(deregistration delay 45s: slept" in capsys.readouterr().out
 
 
@@ -401,8 +407,13 @@ def test_deregister_looks_when_its_deadline_cuts_the_drain_short(
 
     hook("deregister", fleet.instance_ids[0], session=session, timeout=2)
 
-    after = calls[calls.index("elasticloadbalancing:DescribeTargetGroupAttributes") + 1 :]
-    assert after == ["elasticloadbalancing:DescribeTargetHealth"]  # moto: drained at once
+    last = calls[calls.index("autoscaling:EnterStandby") + 1 :]
+    assert sorted(last[:3]) == [
+        "ec2:CreateTags",
+        "elasticloadbalancing:DeregisterTargets",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+    ]
+    assert last[3:] == ["elasticloadbalancing:DescribeTargetHealth"]  # moto: drained at once
 
 
 @pytest.mark.parametrize("discover", ["on", "off"])

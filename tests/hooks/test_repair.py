@@ -8,11 +8,13 @@ at rest afterwards."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 
+from hooks.cli import WATCHDOG_NICENESS
 from hooks.errors import EXIT_FAILED, HookError
 
 from .test_deploy_cycle import assert_back_to
@@ -120,6 +122,10 @@ def test_watchdog_heals_as_soon_as_its_deployment_ends(
     try:
         time.sleep(1.0)
         assert run.watchdog.poll() is None  # the deployment runs: it waits
+        # Niced below the hooks of the deployment (its start falls in the deregister).
+        stat = Path(f"/proc/{run.watchdog.pid}/stat").read_text()
+        niceness = int(stat.rsplit(")", 1)[1].split()[16])
+        assert niceness == os.getpriority(os.PRIO_PROCESS, 0) + WATCHDOG_NICENESS
         assert fleet.lifecycle()[iid] == "Standby"
         codedeploy.end(deployment, "Failed")
         ended = time.monotonic()

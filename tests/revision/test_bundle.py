@@ -63,6 +63,10 @@ def test_bundle_into_an_empty_revision(tmp_path):
     }
     assert (tmp_path / "cutover-hooks" / "hooks" / "runbook.py").is_file()
     assert (tmp_path / "cutover-hooks" / "hooks" / "permissions.py").is_file()
+    # The reduced service models the hooks' session loads first (hooks/servicemodels.py).
+    models = tmp_path / "cutover-hooks" / "hooks" / "models"
+    assert (models / "endpoints.json").is_file()
+    assert (models / "ec2" / "2016-11-15" / "service-2.json").is_file()
     assert not list(tmp_path.rglob("__pycache__"))
     for script in ("deregister.sh", "register.sh", "reconcile.sh"):
         assert os.access(tmp_path / "cutover-hooks" / script, os.X_OK)
@@ -450,17 +454,21 @@ def test_a_failed_write_leaves_the_previous_appspec_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_a_failed_copy_leaves_the_previous_hooks_whole(tmp_path):
     bundle(str(tmp_path))
     package = tmp_path / "cutover-hooks" / "hooks"
-    before = {p.name: p.read_bytes() for p in package.iterdir()}
+    before = files_of(package)
     appspec = (tmp_path / "appspec.yml").read_text()
 
     out = bundle_cli(str(tmp_path), preexec_fn=_limited(1_000))
 
     assert out.returncode == EXIT_ENVIRONMENT, out.stderr
     assert "cannot copy the hooks into" in out.stderr
-    assert {p.name: p.read_bytes() for p in package.iterdir()} == before
+    assert files_of(package) == before
     assert (tmp_path / "appspec.yml").read_text() == appspec
     assert [p.name for p in (tmp_path / "cutover-hooks").iterdir() if p.name[0] == "."] == []
 
