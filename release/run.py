@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.exitcodes import BAD_INPUT, CHECK_FAILED, OK
+from hooks.idle import IDLE_TAG
 from release.capacity import Capacity, Groups, GroupState
 from release.deploy import CodeDeploy, Revision
 from release.errors import ReleaseError
@@ -169,7 +170,13 @@ class Release:
             self._note(f"{revision.uri} already deployed to {new}")
         else:
             deployment = self.codedeploy.create(app, group, revision)
-            status = self.codedeploy.wait(deployment, self.options.deploy_timeout)
+            # No user on it: its hooks skip Standby and the drain (hooks/idle.py). A hook that
+            # read the group before this tag takes the ordinary path, which is only slower.
+            self.groups.mark_idle(new, deployment)
+            try:
+                status = self.codedeploy.wait(deployment, self.options.deploy_timeout)
+            finally:
+                self._clear_idle()
             if status != "Succeeded":
                 self.groups.resize(new, before)
                 self._note(f"deployment {deployment} {status}: {new} back to {before}")
@@ -218,7 +225,14 @@ class Release:
             self.groups.resize(old, Capacity(have.desired, have.desired, have.max_size))
             self._note(f"{old} pinned at {have.desired} for an instant rollback")
 
+    def _clear_idle(self) -> None:
+        cleared = self.groups.clear_idle()
+        if cleared:
+            self._note(f"{' and '.join(cleared)}: {IDLE_TAG} removed (users may come)")
+
     def _shift(self, new: str, old: str, share: int) -> int:
+        # Before any weight moves, also on a resumed release (one that died mid-deployment).
+        self._clear_idle()
         self._pin(old)
         gates = self._gates(new)
         steps = [s for s in self.options.steps if s > share]
@@ -294,6 +308,7 @@ class Release:
                 raise ReleaseError(
                     f"{old}'s targets not healthy: the users stay on {new}", CHECK_FAILED
                 )
+        self._clear_idle()
         seen = self.clock.now()
         self.traffic.set_share(new, 0)
         self.report.rollback_seconds = (self.clock.now() - seen).total_seconds()
