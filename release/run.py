@@ -2,9 +2,10 @@
 
 1. size the idle colour to the live one's Min/Desired/Max;
 2. once its targets are healthy, deploy the revision to it with CodeDeploy (its own deployment
-   group, no traffic on it);
+   group, no traffic on it: tagged ``cutover:idle`` = the deployment while it runs, so its hooks
+   skip Standby and the drain, see hooks/idle.py);
 3. wait until its targets are healthy;
-4. pin the old colour (MinSize = its Desired, so it cannot scale in while the users leave it),
+4. take ``cutover:idle`` off every colour, pin the old colour (MinSize = its Desired, so it cannot scale in while the users leave it),
    then move the users in steps: before each step the new colour follows any scale-out of the
    old one, then the weights change, the step is held, and the gates are checked;
 5. on a breach: one change per forward gives the old colour everything back; exit 1;
