@@ -5,9 +5,10 @@
    group, no traffic on it: tagged ``cutover:idle`` = the deployment while it runs, so its hooks
    skip Standby and the drain, see hooks/idle.py);
 3. wait until its targets are healthy;
-4. take ``cutover:idle`` off every colour, pin the old colour (MinSize = its Desired, so it cannot scale in while the users leave it),
-   then move the users in steps: before each step the new colour follows any scale-out of the
-   old one, then the weights change, the step is held, and the gates are checked;
+4. take ``cutover:idle`` off every colour, pin the old colour (MinSize = its Desired, so it
+   cannot scale in while the users leave it), then move the users in steps: before each step
+   the new colour follows any scale-out of the old one, then the weights change, the step is
+   held, and the gates are checked;
 5. on a breach: one change per forward gives the old colour everything back; exit 1;
 6. after the last step the old colour stays at capacity for ``keep_old`` seconds (instant
    rollback), then it is scaled to zero.
