@@ -434,3 +434,17 @@ def test_a_release_resumed_after_dying_in_its_deployment_clears_the_idle_tag_fir
     assert any(f"green: {IDLE_TAG} removed" in line for line in lines)
     assert seen and all(tags == {} for _, tags in seen)
     assert estate.weights() == {"blue": 0, "green": 100}
+
+
+def test_rollback_clears_an_idle_tag_before_the_users_move(estate):
+    first, played = release(estate, "--revision", REVISION)
+    first.say = interrupt_at("green at 50%")
+    with pytest.raises(Interrupted):
+        first.run()
+    # Whatever left it there (an operator, a tool), the colour users return to must not carry it.
+    estate.set_tag("blue", IDLE_TAG, "d-ANY00001")
+    seen = idle_tags_at(estate, ("ModifyListener",))
+    back, _ = release(estate, "--rollback")
+    assert back.run() == 0
+    assert seen == [("ModifyListener", {})]
+    assert estate.weights() == {"blue": 100, "green": 0}
