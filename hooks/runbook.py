@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from hooks import shutdown
 from hooks.clients import AwsSession
 from hooks.errors import HookError
+from hooks.idle import check_idle_colour
 from hooks.repair import (
     check_at_rest,
     read_named_group,
@@ -58,6 +59,7 @@ Step = Callable[[HookRun], None]
 
 DEREGISTER_STEPS: tuple[tuple[str, Step], ...] = (
     ("locate_instance", locate_instance),
+    ("check_idle_colour", check_idle_colour),  # a blue/green release's idle colour: done
     ("find_load_balancers", find_load_balancers),
     ("check_processes", check_processes),
     ("record_state", record_state),
@@ -69,6 +71,7 @@ DEREGISTER_STEPS: tuple[tuple[str, Step], ...] = (
 )
 REGISTER_STEPS: tuple[tuple[str, Step], ...] = (
     ("locate_instance", locate_instance),
+    ("check_idle_colour", check_idle_colour),
     ("find_load_balancers", find_load_balancers),
     ("register_with_load_balancers", register_with_load_balancers),
     ("exit_standby", exit_standby),

@@ -1,11 +1,13 @@
-"""Each colour's Auto Scaling group: its capacity, and the release's mark on the colour it
-releases into (the group tag ``cutover:release`` = the revision)."""
+"""Each colour's Auto Scaling group: its capacity, the release's mark on the colour it
+releases into (the group tag ``cutover:release`` = the revision), and, while the release deploys
+to that colour, the hooks' ``cutover:idle`` tag (``hooks/idle.py``: no Standby, no drain)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from hooks.idle import IDLE_TAG
 from release.access import aws_errors
 from release.errors import ReleaseError
 from release.stack import BlueGreenStack
@@ -43,6 +45,7 @@ class GroupState:
     name: str
     capacity: Capacity
     release: str | None  # the RELEASE_TAG value, when the group carries it
+    idle: str | None = None  # the IDLE_TAG value (a deployment id), when the group carries it
 
 
 class Groups:
@@ -65,6 +68,7 @@ class Groups:
                 name,
                 Capacity(group["MinSize"], group["DesiredCapacity"], group["MaxSize"]),
                 tags.get(RELEASE_TAG),
+                tags.get(IDLE_TAG),
             )
         return states
 
@@ -87,11 +91,27 @@ class Groups:
         with aws_errors("autoscaling:DeleteTags", self.stack.groups[other]):
             self.autoscaling.delete_tags(Tags=[self._tag(other, "")])
 
-    def _tag(self, colour: str, value: str) -> dict[str, Any]:
+    def mark_idle(self, colour: str, deployment_id: str) -> None:
+        """Tell the hooks of ``deployment_id`` that ``colour`` carries no user (no Standby)."""
+        with aws_errors("autoscaling:CreateOrUpdateTags", self.stack.groups[colour]):
+            self.autoscaling.create_or_update_tags(
+                Tags=[self._tag(colour, deployment_id, IDLE_TAG)]
+            )
+
+    def clear_idle(self) -> list[str]:
+        """Take ``cutover:idle`` off every colour that carries it (read first); returns them.
+        Called before any weight moves, so the tag is never on a colour with users."""
+        marked = [c for c, s in self.read().items() if s.idle is not None]
+        for colour in marked:
+            with aws_errors("autoscaling:DeleteTags", self.stack.groups[colour]):
+                self.autoscaling.delete_tags(Tags=[self._tag(colour, "", IDLE_TAG)])
+        return marked
+
+    def _tag(self, colour: str, value: str, key: str = RELEASE_TAG) -> dict[str, Any]:
         return {
             "ResourceId": self.stack.groups[colour],
             "ResourceType": "auto-scaling-group",
-            "Key": RELEASE_TAG,
+            "Key": key,
             "Value": value,
             "PropagateAtLaunch": False,
         }

@@ -2,11 +2,13 @@
 
 1. size the idle colour to the live one's Min/Desired/Max;
 2. once its targets are healthy, deploy the revision to it with CodeDeploy (its own deployment
-   group, no traffic on it);
+   group, no traffic on it: tagged ``cutover:idle`` = the deployment while it runs, so its hooks
+   skip Standby and the drain, see hooks/idle.py);
 3. wait until its targets are healthy;
-4. pin the old colour (MinSize = its Desired, so it cannot scale in while the users leave it),
-   then move the users in steps: before each step the new colour follows any scale-out of the
-   old one, then the weights change, the step is held, and the gates are checked;
+4. take ``cutover:idle`` off every colour, pin the old colour (MinSize = its Desired, so it
+   cannot scale in while the users leave it), then move the users in steps: before each step
+   the new colour follows any scale-out of the old one, then the weights change, the step is
+   held, and the gates are checked;
 5. on a breach: one change per forward gives the old colour everything back; exit 1;
 6. after the last step the old colour stays at capacity for ``keep_old`` seconds (instant
    rollback), then it is scaled to zero.
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.exitcodes import BAD_INPUT, CHECK_FAILED, OK
+from hooks.idle import IDLE_TAG
 from release.capacity import Capacity, Groups, GroupState
 from release.deploy import CodeDeploy, Revision
 from release.errors import ReleaseError
@@ -169,7 +172,13 @@ class Release:
             self._note(f"{revision.uri} already deployed to {new}")
         else:
             deployment = self.codedeploy.create(app, group, revision)
-            status = self.codedeploy.wait(deployment, self.options.deploy_timeout)
+            # No user on it: its hooks skip Standby and the drain (hooks/idle.py). A hook that
+            # read the group before this tag takes the ordinary path, which is only slower.
+            self.groups.mark_idle(new, deployment)
+            try:
+                status = self.codedeploy.wait(deployment, self.options.deploy_timeout)
+            finally:
+                self._clear_idle()
             if status != "Succeeded":
                 self.groups.resize(new, before)
                 self._note(f"deployment {deployment} {status}: {new} back to {before}")
@@ -218,7 +227,14 @@ class Release:
             self.groups.resize(old, Capacity(have.desired, have.desired, have.max_size))
             self._note(f"{old} pinned at {have.desired} for an instant rollback")
 
+    def _clear_idle(self) -> None:
+        cleared = self.groups.clear_idle()
+        if cleared:
+            self._note(f"{' and '.join(cleared)}: {IDLE_TAG} removed (users may come)")
+
     def _shift(self, new: str, old: str, share: int) -> int:
+        # Before any weight moves, also on a resumed release (one that died mid-deployment).
+        self._clear_idle()
         self._pin(old)
         gates = self._gates(new)
         steps = [s for s in self.options.steps if s > share]
@@ -294,6 +310,7 @@ class Release:
                 raise ReleaseError(
                     f"{old}'s targets not healthy: the users stay on {new}", CHECK_FAILED
                 )
+        self._clear_idle()
         seen = self.clock.now()
         self.traffic.set_share(new, 0)
         self.report.rollback_seconds = (self.clock.now() - seen).total_seconds()

@@ -58,6 +58,25 @@ class Estate:
         )["AutoScalingGroups"]
         return group["MinSize"], group["DesiredCapacity"], group["MaxSize"]
 
+    def tags(self, colour: str) -> dict[str, str]:
+        (group,) = self.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[self.groups[colour]]
+        )["AutoScalingGroups"]
+        return {t["Key"]: t["Value"] for t in group["Tags"]}
+
+    def set_tag(self, colour: str, key: str, value: str) -> None:
+        self.client("autoscaling").create_or_update_tags(
+            Tags=[
+                {
+                    "ResourceId": self.groups[colour],
+                    "ResourceType": "auto-scaling-group",
+                    "Key": key,
+                    "Value": value,
+                    "PropagateAtLaunch": False,
+                }
+            ]
+        )
+
     def weights(self) -> dict[str, int]:
         (listener,) = self.client("elbv2").describe_listeners(ListenerArns=[self.listener_arn])[
             "Listeners"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
+from hooks.idle import IDLE_TAG
 from rehearsal.declared import declared_fleet
 from rehearsal.run import Options, RehearsalInputError, validate
 from release.cli import parser, run_release
@@ -372,3 +373,78 @@ def test_another_revision_while_the_users_are_split_is_refused(estate):
         other.run()
     assert error.value.exit_code == 2 and "another release is in progress" in str(error.value)
     assert estate.weights() == {"blue": 50, "green": 50} and not played.created
+
+
+def idle_tags_at(estate: Estate, operations: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """At each call of ``operations`` (botocore's public event): which colours carry the hooks'
+    ``cutover:idle`` tag, read from moto just before the call goes out."""
+    seen: list[tuple[str, dict[str, str]]] = []
+    groups = {name: colour for colour, name in estate.groups.items()}
+    reader = estate.client("autoscaling")
+
+    def before(model: Any, **kwargs: Any) -> None:
+        if model.name in operations:
+            answer = reader.describe_auto_scaling_groups(AutoScalingGroupNames=list(groups))
+            tags = {
+                groups[g["AutoScalingGroupName"]]: t["Value"]
+                for g in answer["AutoScalingGroups"]
+                for t in g["Tags"]
+                if t["Key"] == IDLE_TAG
+            }
+            seen.append((model.name, tags))
+
+    for service in ("elastic-load-balancing-v2", "codedeploy"):
+        estate.session.events.register(f"before-parameter-build.{service}", before)
+    return seen
+
+
+def test_the_idle_tag_is_on_the_new_colour_during_its_deployment_and_gone_before_any_user(
+    estate,
+):
+    seen = idle_tags_at(estate, ("GetDeployment", "ModifyListener"))
+    built, played = release(estate, "--revision", REVISION)
+    assert built.run() == 0
+    ((_, deployment),) = played.created
+    waits = [tags for op, tags in seen if op == "GetDeployment"]
+    moves = [tags for op, tags in seen if op == "ModifyListener"]
+    # The hooks of this deployment (and only of it) see green as idle while it runs...
+    assert waits and all(tags == {"green": deployment} for tags in waits)
+    # ...and no colour carries the tag when the users move, nor after the release.
+    assert len(moves) == 3 and all(tags == {} for tags in moves)
+    assert estate.tags("green").get(IDLE_TAG) is None
+
+
+def test_a_release_resumed_after_dying_in_its_deployment_clears_the_idle_tag_first(estate):
+    first, played = release(estate, "--revision", REVISION)
+
+    def say(line: str) -> None:
+        if f"] deployed {REVISION} to green (" in line:
+            raise Interrupted(line)
+
+    first.say = say
+    with pytest.raises(Interrupted):
+        first.run()
+    # Killed during the deployment's wait (no cleanup ran): the tag is left on green.
+    estate.set_tag("green", IDLE_TAG, played.created[0][1])
+    seen = idle_tags_at(estate, ("ModifyListener",))
+    lines: list[str] = []
+    second, played_again = release(estate, "--revision", REVISION, say=lines.append)
+    assert second.run() == 0
+    assert not played_again.created  # the deployment had succeeded: not repeated
+    assert any(f"green: {IDLE_TAG} removed" in line for line in lines)
+    assert seen and all(tags == {} for _, tags in seen)
+    assert estate.weights() == {"blue": 0, "green": 100}
+
+
+def test_rollback_clears_an_idle_tag_before_the_users_move(estate):
+    first, played = release(estate, "--revision", REVISION)
+    first.say = interrupt_at("green at 50%")
+    with pytest.raises(Interrupted):
+        first.run()
+    # Whatever left it there (an operator, a tool), the colour users return to must not carry it.
+    estate.set_tag("blue", IDLE_TAG, "d-ANY00001")
+    seen = idle_tags_at(estate, ("ModifyListener",))
+    back, _ = release(estate, "--rollback")
+    assert back.run() == 0
+    assert seen == [("ModifyListener", {})]
+    assert estate.weights() == {"blue": 100, "green": 0}
