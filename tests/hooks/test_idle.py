@@ -35,7 +35,13 @@ def test_idle_colour_instance_deregisters_without_standby_or_drain(make_fleet, h
     assert fleet.targets()[iid] == "healthy"  # never deregistered, nothing drained
     assert fleet.hook_tags() == {IDLE_TAG: os.environ["DEPLOYMENT_ID"]}  # no record, no entry
     assert not WRITES & set(calls), calls
-    assert calls == ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups"]
+    # Reads only: the instance, beside it the region's target groups (the scan, side by side
+    # before the group says it is idle), then the group.
+    assert sorted(calls) == [
+        "autoscaling:DescribeAutoScalingGroups",
+        "ec2:DescribeInstances",
+        "elasticloadbalancing:DescribeTargetGroups",
+    ]
 
     calls.clear()
     hook("register", iid, session=session)
