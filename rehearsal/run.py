@@ -37,6 +37,7 @@ from rehearsal.shift import SHIFT_SCENARIOS
 from rehearsal.starvation import CallTimes, HostLag, StarvedHook, starved
 from rehearsal.timescale import calibrate, choose
 from rehearsal.verdict import Capacity, OutOfService, Verdict, expected_after, out_of_service
+from rehearsal.world import GROUP_POLL
 
 # A terminated instance's operating system stops its processes: SIGTERM, then SIGKILL after
 # systemd's default stop timeout (emulated seconds), but never sooner than this (real seconds).
@@ -263,7 +264,7 @@ def rehearse(
             for thread in list(session.background):
                 thread.join()
             expected = expected_after(Capacity.of(before), session.changes)
-            settled = _settle(session, expected, options, fleet)
+            settled = _settle(session, expected, options, fleet, marker)
             observer.mark("end")
             observer.stop()
             if world.error is not None:
@@ -340,15 +341,50 @@ def _settled(session: Session, expected: Capacity) -> bool:
     )
 
 
-def _settle(session: Session, expected: Capacity, options: Options, fleet: DeclaredFleet) -> float:
+# Real seconds nothing could act for before the settle stops waiting (four looks of the world's
+# poll at moto's group: what the poll saw last is what there is).
+QUIET_SECONDS = 4 * GROUP_POLL
+
+
+def _nothing_can_act(session: Session, marker: str) -> bool:
+    """No hook or watchdog process of the rehearsal left, no deployment running, every instance
+    InService and serving or in Standby: nothing the hooks or the group would do can change the
+    group any more (an unhealthy, launching or terminating instance could still be acted on)."""
+    if any(thread.is_alive() for thread in session.background):
+        return False
+    world = session.emulated.world
+    serving = world.serving()
+    for iid, state in world.presented_lifecycle().items():
+        if state == "Standby":
+            continue
+        if state != "InService" or iid not in serving:
+            return False
+    return not leftover_processes(marker)
+
+
+def _settle(
+    session: Session, expected: Capacity, options: Options, fleet: DeclaredFleet, marker: str
+) -> float:
     """Wait, at most the hooks' self-healing delay plus one drain and health check, for the
-    fleet to come back; returns the real seconds waited."""
+    fleet to come back, or until nothing is left that could bring it back (no hook or watchdog
+    process, no deployment, no instance the group would replace) for QUIET_SECONDS; returns the
+    real seconds waited."""
     clock = session.clock
     limit = options.heal_after + fleet.drain_seconds + fleet.healthy_seconds + 60
     started = clock.now()
+    quiet_since: float | None = None
+    looked = 0.0
     while clock.now() - started < limit:
         if _settled(session, expected):
             break
+        if time.monotonic() - looked >= GROUP_POLL:
+            looked = time.monotonic()
+            if not _nothing_can_act(session, marker):
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = looked
+            elif looked - quiet_since >= QUIET_SECONDS:
+                break
         time.sleep(0.1)
     for thread in list(session.background):
         thread.join()

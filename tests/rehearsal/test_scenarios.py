@@ -73,6 +73,10 @@ def test_without_self_healing_the_last_failed_instance_stays_in_standby(producti
     assert deployment.status == "Succeeded"  # OneAtATime forgives the last instance
     assert verdict.left_in_standby == [deployment.instances[-1]]
     assert any(r.startswith("left in Standby") for r in verdict.reasons)
+    # No watchdog, hook or deployment is left to bring it back: the rehearsal stops waiting
+    # instead of sitting out the self-healing delay plus a drain and a health check (13.5 s).
+    waits = FAST["heal_after"] + production.drain_seconds + production.healthy_seconds + 60
+    assert verdict.settled_after < waits / FAST["time_scale"] / 2
 
 
 def test_an_instance_terminated_in_standby_is_replaced_and_the_baseline_comes_back(production):
