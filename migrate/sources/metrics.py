@@ -16,6 +16,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -167,12 +168,13 @@ def _one_series(
         try:
             values = list(map(_AGGREGATION[key], data))
         except KeyError:
-            values = [point.get(key) for point in data]
-        else:
-            if None not in values:
-                return stamps, values, label
+            if any(map(dict.__contains__, data, repeat(key))):
+                return None  # some points have the first aggregation, some only the second
+            continue  # no point has it (available memory: Average, no Minimum)
+        if None not in values:
+            return stamps, values, label
         if any(v is not None for v in values):
-            return None  # some points have the first aggregation, some only the second
+            return None
     return None
 
 
