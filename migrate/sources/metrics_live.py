@@ -134,10 +134,7 @@ class MetricsReader:
         # ``processes`` worker processes (default: one per CPU) while the threads wait on HTTP.
         self.processes = _usable_cpus() if processes is None else processes
         self._summarizers: ProcessPoolExecutor | None = None
-        # A thread hands an answer to the summarising processes and goes on to its next call:
-        # the calls keep their concurrency while the processes catch up. At most
-        # ``max_workers`` answers wait for a process (memory: a 30-day answer is ~22 MB).
-        self._waiting = BoundedSemaphore(max(1, max_workers))
+        self._waiting = BoundedSemaphore(1)
         end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         self.start, self.end = end - timedelta(days=days), end
         self.timespan = f"{_iso(self.start)}/{_iso(self.end)}"
@@ -178,6 +175,11 @@ class MetricsReader:
                 )
                 # A fork start launches every worker at the first task: here, before the threads.
                 self._summarizers.submit(int).result()
+                # A thread hands an answer to the processes and goes on to its next call: the
+                # calls keep their concurrency while the processes catch up. Two answers per
+                # process at most are handed over and not yet summarised (memory: a 30-day
+                # answer is ~22 MB); past that a thread waits.
+                self._waiting = BoundedSemaphore(2 * processes)
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(1, self.max_workers)))
             try:
                 for done in pool.map(self.batch, work):
