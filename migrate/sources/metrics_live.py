@@ -134,7 +134,7 @@ class MetricsReader:
         # ``processes`` worker processes (default: one per CPU) while the threads wait on HTTP.
         self.processes = _usable_cpus() if processes is None else processes
         self._summarizers: ProcessPoolExecutor | None = None
-        self._waiting = BoundedSemaphore(1)
+        self._answers = BoundedSemaphore(max(1, max_workers))
         end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         self.start, self.end = end - timedelta(days=days), end
         self.timespan = f"{_iso(self.start)}/{_iso(self.end)}"
@@ -176,10 +176,10 @@ class MetricsReader:
                 # A fork start launches every worker at the first task: here, before the threads.
                 self._summarizers.submit(int).result()
                 # A thread hands an answer to the processes and goes on to its next call: the
-                # calls keep their concurrency while the processes catch up. Two answers per
-                # process at most are handed over and not yet summarised (memory: a 30-day
-                # answer is ~22 MB); past that a thread waits.
-                self._waiting = BoundedSemaphore(2 * processes)
+                # calls keep their concurrency while the processes catch up. Answers held (being
+                # read, or handed over and not yet summarised) are at most two per process
+                # more than the calls in parallel (memory: a 30-day answer is ~22 MB).
+                self._answers = BoundedSemaphore(self.max_workers + 2 * processes)
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(1, self.max_workers)))
             try:
                 for done in pool.map(self.batch, work):
@@ -194,26 +194,28 @@ class MetricsReader:
 
     def batch(self, batch: Batch) -> _Read | Future[_Read]:
         """One batch call: what it found, or (with summarising processes) its future."""
+        self._answers.acquire()
+        handed_over = False
         try:
-            body = self.query(batch)
-        except HttpResponseError as exc:
-            if exc.status_code not in _REFUSED:
+            try:
+                body = self.query(batch)
+            except HttpResponseError as exc:
+                if exc.status_code not in _REFUSED:
+                    return [], [_failed(batch, exc)], 0
+                return self.per_resource(batch, exc)
+            except ServiceRequestError as exc:
                 return [], [_failed(batch, exc)], 0
-            return self.per_resource(batch, exc)
-        except ServiceRequestError as exc:
-            return [], [_failed(batch, exc)], 0
-        if self._summarizers is None:
-            found = summarize_batch(body, batch.resource_ids, self.timespan)
-            return _with_data(found, batch.resource_ids, [], 0)
-        self._waiting.acquire()
-        try:
+            if self._summarizers is None:
+                found = summarize_batch(body, batch.resource_ids, self.timespan)
+                return _with_data(found, batch.resource_ids, [], 0)
             summarised = self._summarizers.submit(
                 _summarize_answer, body, batch.resource_ids, self.timespan
             )
-        except BaseException:
-            self._waiting.release()
-            raise
-        summarised.add_done_callback(lambda _: self._waiting.release())
+            handed_over = True
+        finally:
+            if not handed_over:
+                self._answers.release()
+        summarised.add_done_callback(lambda _: self._answers.release())
         return summarised
 
     def query(self, batch: Batch) -> bytes:
