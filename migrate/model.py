@@ -8,6 +8,7 @@ nothing past the adapters sees an SDK object. ``Inventory.to_json`` / ``Inventor
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import types
 import typing
@@ -317,6 +318,16 @@ class OtherResource:
     source: str
 
 
+def _pickled_by_fields(cls: type) -> type:
+    """Pickle a slots dataclass as a call of its constructor with its fields, in order. The
+    summaries of an inventory's metrics cross from the summarising processes (60,000 for
+    10,000 VMs): this takes half the time of the generated ``__getstate__``/``__setstate__``."""
+    values = operator.attrgetter(*cls.__slots__)
+    cls.__reduce__ = lambda self: (cls, values(self))
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(slots=True)
 class MetricSummary:
     """One Azure Monitor metric of one resource over the period, summarised (no raw points).
@@ -337,6 +348,7 @@ class MetricSummary:
     daily: list[float | None] = field(default_factory=list)
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class Utilization:
     """Measured use of one VM or scale set: hourly points expected over the period, and the

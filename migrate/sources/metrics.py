@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import bisect
 import functools
-import json
 import math
+import operator
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any
+
+import orjson
 
 from migrate.errors import MigrateError
 from migrate.model import MetricSummary, Utilization, id_key
@@ -109,8 +113,13 @@ def _day_table(start: datetime) -> dict[str, int]:
     return table
 
 
-def _points(metric: dict[str, Any], low: bool) -> tuple[dict[str, float], str]:
-    """The metric's hourly values by timestamp, and the aggregation they come from.
+_STAMP = operator.itemgetter("timeStamp")
+_AGGREGATION = {key: operator.itemgetter(key) for key in ("maximum", "average", "minimum")}
+
+
+def _points(metric: dict[str, Any], low: bool) -> tuple[list[str], list[float], str]:
+    """The metric's hourly timestamps and values (in the answer's order), and the aggregation
+    they come from.
 
     A point counts with the first aggregation it has (Maximum, else Average; Minimum, else
     Average for available memory); a timestamp in several time series keeps the busier value.
@@ -119,21 +128,11 @@ def _points(metric: dict[str, Any], low: bool) -> tuple[dict[str, float], str]:
     (first, first_label), (second, second_label) = _LOW_KEYS if low else _HIGH_KEYS
     series = metric.get("timeseries") or []
     if len(series) == 1:  # the usual answer: one series, every point with the first aggregation
-        data = series[0].get("data") or []
-        for key, label in ((first, first_label), (second, second_label)):
-            values = [point.get(key) for point in data]
-            if data and None not in values:
-                try:
-                    stamps = [point["timeStamp"] for point in data]
-                except KeyError:
-                    break  # an older spelling (timestamp) somewhere
-                by_time = dict(zip(stamps, values, strict=True))
-                if len(by_time) == len(values):
-                    return by_time, label
-            if any(v is not None for v in values):
-                break  # some points have the first aggregation, some only the second
+        fast = _one_series(series[0].get("data") or [], first, first_label, second, second_label)
+        if fast is not None:
+            return fast
     pick = min if low else max
-    by_time = {}
+    by_time: dict[str, float] = {}
     aggregation = ""
     for each in series:
         for point in each.get("data") or []:
@@ -149,7 +148,34 @@ def _points(metric: dict[str, Any], low: bool) -> tuple[dict[str, float], str]:
             by_time[stamp] = value if seen is None else pick(seen, float(value))
             if not aggregation:
                 aggregation = label
-    return by_time, aggregation
+    return list(by_time), list(by_time.values()), aggregation
+
+
+def _one_series(
+    data: list[dict[str, Any]], *keys: str
+) -> tuple[list[str], list[float], str] | None:
+    """One series whose points all have the first aggregation (else all the second), each
+    timestamp once: its columns, read in C (``itemgetter``); None for anything else."""
+    if not data:
+        return None
+    try:
+        stamps = list(map(_STAMP, data))
+    except KeyError:
+        return None  # an older spelling (timestamp) somewhere
+    if len(set(stamps)) != len(stamps):
+        return None
+    for key, label in ((keys[0], keys[1]), (keys[2], keys[3])):
+        try:
+            values = list(map(_AGGREGATION[key], data))
+        except KeyError:
+            if any(map(dict.__contains__, data, repeat(key))):
+                return None  # some points have the first aggregation, some only the second
+            continue  # no point has it (available memory: Average, no Minimum)
+        if None not in values:
+            return stamps, values, label
+        if any(v is not None for v in values):
+            return None
+    return None
 
 
 def _fill_days(
@@ -160,6 +186,10 @@ def _fill_days(
 ) -> None:
     """Each day's busiest value (``pick``: max, or min for available memory) into ``daily``."""
     if day_numbers == sorted(day_numbers):  # in time order, as Azure answers: slices per day
+        if day_numbers[0] == day_numbers[-1]:  # a one-day period: one slice
+            if 0 <= day_numbers[0] < len(daily):
+                daily[day_numbers[0]] = pick(values)
+            return
         lo = bisect.bisect_left(day_numbers, 0)
         for day in range(len(daily)):
             hi = bisect.bisect_left(day_numbers, day + 1, lo)
@@ -184,19 +214,18 @@ def summarize_metric(
     # Lower available memory is the busier hour: its hourly Minimum (else Average) is read and
     # combined by the minimum; every other metric by its Maximum (else Average).
     low = name.startswith("Available Memory")
-    by_time, aggregation = _points(metric, low)
-    if not by_time:
+    stamps, in_time, aggregation = _points(metric, low)
+    if not stamps:
         return None
-    values = sorted(by_time.values())
+    values = sorted(in_time)
     daily: list[float | None] = [None] * max(days, 1)
     day_of = _day_table(start)
-    stamps = list(by_time)
     day_numbers = list(map(day_of.get, stamps))
     if None in day_numbers:
         for i, (stamp, day) in enumerate(zip(stamps, day_numbers, strict=True)):
             if day is None:
                 day_numbers[i] = day_of[stamp] = int((parse_time(stamp, source) - start) / _DAY)
-    _fill_days(daily, day_numbers, list(by_time.values()), min if low else max)
+    _fill_days(daily, day_numbers, in_time, min if low else max)
     return MetricSummary(
         name=name,
         unit=str(metric.get("unit") or ""),
@@ -210,6 +239,30 @@ def summarize_metric(
     )
 
 
+@dataclass(frozen=True)
+class _Period:
+    start: datetime
+    end: datetime
+    hours: float
+    expected: int
+    days: int
+
+
+@functools.lru_cache(maxsize=64)
+def _period(timespan: str, interval: str) -> _Period:
+    """``start/end`` and the interval, parsed once per period (every resource shares it). The
+    errors name no source (they are cached per period): ``summarize`` puts it in front."""
+    if "/" not in timespan:
+        raise MigrateError(f": timespan '{timespan}' is not 'start/end'")
+    first, last = timespan.split("/", 1)
+    start, end = parse_time(first, ""), parse_time(last, "")
+    if end <= start:
+        raise MigrateError(f": timespan '{timespan}' ends before it starts")
+    hours = interval_hours(interval, "")
+    expected = int(round((end - start) / timedelta(hours=hours)))
+    return _Period(start, end, hours, expected, math.ceil((end - start) / timedelta(days=1)))
+
+
 def summarize(
     resource_id: str,
     metrics: Iterable[dict[str, Any]],
@@ -218,25 +271,25 @@ def summarize(
     source: str,
 ) -> Utilization:
     """The metric objects of one resource over ``timespan`` (``start/end``) -> a Utilization."""
-    if "/" not in str(timespan):
-        raise MigrateError(f"{source}: timespan '{timespan}' is not 'start/end'")
-    first, last = str(timespan).split("/", 1)
-    start, end = parse_time(first, source), parse_time(last, source)
-    if end <= start:
-        raise MigrateError(f"{source}: timespan '{timespan}' ends before it starts")
-    hours = interval_hours(interval, source)
-    expected = int(round((end - start) / timedelta(hours=hours)))
-    days = math.ceil((end - start) / timedelta(days=1))
-    summaries = [summarize_metric(m, start, days, source) for m in metrics]
+    try:
+        period = _period(str(timespan), str(interval))
+    except MigrateError as exc:
+        raise MigrateError(f"{source}{exc}") from None
+    summaries = [summarize_metric(m, period.start, period.days, source) for m in metrics]
     return Utilization(
         resource_id=resource_id,
         source=source,
-        start=start.isoformat().replace("+00:00", "Z"),
-        end=end.isoformat().replace("+00:00", "Z"),
-        points_expected=expected,
-        interval="PT1H" if hours == 1 else str(interval),
+        start=_iso(period.start),
+        end=_iso(period.end),
+        points_expected=period.expected,
+        interval="PT1H" if period.hours == 1 else str(interval),
         metrics=[s for s in summaries if s is not None],
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def summarize_batch(
@@ -247,8 +300,10 @@ def summarize_batch(
 
     An entry belongs to the resource its metric ids name, else to the one asked for at its
     position. Run in worker processes by ``metrics_live``: it takes and returns plain data.
+    The JSON is parsed with orjson: ~3x the standard library's speed on these answers, which
+    was the largest share of an inventory's CPU.
     """
-    body = json.loads(answer) if isinstance(answer, bytes | bytearray) else answer
+    body = orjson.loads(answer) if isinstance(answer, bytes | bytearray) else answer
     values = body.get("values") if isinstance(body, dict) else None
     by_id = {id_key(r).lstrip("/"): r for r in resource_ids}
     out: list[Utilization] = []

@@ -18,11 +18,12 @@ import gc
 import os
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
+from threading import BoundedSemaphore
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
@@ -48,6 +49,8 @@ NAMESPACES = {
 # not on every VM: asking for a metric a resource lacks fails the whole call).
 LIVE_METRICS = tuple(m for m in METRIC_NAMES if m != "Available Memory Percentage")
 _REFUSED = (401, 403, 404)
+# What a batch call gives: the summaries with data, notes, the per-resource calls made.
+_Read = tuple[list[Utilization], list[str], int]
 
 
 def regional_endpoint(region: str) -> str:
@@ -131,6 +134,7 @@ class MetricsReader:
         # ``processes`` worker processes (default: one per CPU) while the threads wait on HTTP.
         self.processes = _usable_cpus() if processes is None else processes
         self._summarizers: ProcessPoolExecutor | None = None
+        self._answers = BoundedSemaphore(max(1, max_workers))
         end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         self.start, self.end = end - timedelta(days=days), end
         self.timespan = f"{_iso(self.start)}/{_iso(self.end)}"
@@ -171,9 +175,15 @@ class MetricsReader:
                 )
                 # A fork start launches every worker at the first task: here, before the threads.
                 self._summarizers.submit(int).result()
+                # A thread hands an answer to the processes and goes on to its next call: the
+                # calls keep their concurrency while the processes catch up. Answers held (being
+                # read, or handed over and not yet summarised) are at most two per process
+                # more than the calls in parallel (memory: a 30-day answer is ~22 MB).
+                self._answers = BoundedSemaphore(self.max_workers + 2 * processes)
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(1, self.max_workers)))
             try:
-                for found, notes, fallback in pool.map(self.batch, work):
+                for done in pool.map(self.batch, work):
+                    found, notes, fallback = done.result() if isinstance(done, Future) else done
                     report.utilization += found
                     report.notes += notes
                     report.batch_calls += 1
@@ -182,22 +192,31 @@ class MetricsReader:
                 self._summarizers = None
         return report
 
-    def batch(self, batch: Batch) -> tuple[list[Utilization], list[str], int]:
+    def batch(self, batch: Batch) -> _Read | Future[_Read]:
+        """One batch call: what it found, or (with summarising processes) its future."""
+        self._answers.acquire()
+        handed_over = False
         try:
-            body = self.query(batch)
-        except HttpResponseError as exc:
-            if exc.status_code not in _REFUSED:
+            try:
+                body = self.query(batch)
+            except HttpResponseError as exc:
+                if exc.status_code not in _REFUSED:
+                    return [], [_failed(batch, exc)], 0
+                return self.per_resource(batch, exc)
+            except ServiceRequestError as exc:
                 return [], [_failed(batch, exc)], 0
-            return self.per_resource(batch, exc)
-        except ServiceRequestError as exc:
-            return [], [_failed(batch, exc)], 0
-        if self._summarizers is None:
-            found = summarize_batch(body, batch.resource_ids, self.timespan)
-        else:
-            found = self._summarizers.submit(
-                summarize_batch, body, batch.resource_ids, self.timespan
-            ).result()
-        return _with_data(found, batch.resource_ids, [], 0)
+            if self._summarizers is None:
+                found = summarize_batch(body, batch.resource_ids, self.timespan)
+                return _with_data(found, batch.resource_ids, [], 0)
+            summarised = self._summarizers.submit(
+                _summarize_answer, body, batch.resource_ids, self.timespan
+            )
+            handed_over = True
+        finally:
+            if not handed_over:
+                self._answers.release()
+        summarised.add_done_callback(lambda _: self._answers.release())
+        return summarised
 
     def query(self, batch: Batch) -> bytes:
         """One batch call through ``MetricsClient.query_resources``: the answer's JSON body.
@@ -244,9 +263,7 @@ class MetricsReader:
             "aggregations": ["Average", "Maximum", "Minimum"],
         }
 
-    def per_resource(
-        self, batch: Batch, refused: HttpResponseError
-    ) -> tuple[list[Utilization], list[str], int]:
+    def per_resource(self, batch: Batch, refused: HttpResponseError) -> _Read:
         """The per-resource API (azure-mgmt-monitor) for a batch the batch API refused."""
         client = self.connection.client("monitor", batch.subscription)
         notes = [
@@ -280,9 +297,14 @@ class MetricsReader:
         return _with_data(out, batch.resource_ids, notes, len(batch.resource_ids))
 
 
+def _summarize_answer(answer: bytes, asked: tuple[str, ...], timespan: str) -> _Read:
+    """A batch answer -> what ``MetricsReader.batch`` returns (in a summarising process)."""
+    return _with_data(summarize_batch(answer, asked, timespan), asked, [], 0)
+
+
 def _with_data(
     found: list[Utilization], asked: tuple[str, ...], notes: list[str], calls: int
-) -> tuple[list[Utilization], list[str], int]:
+) -> _Read:
     """The summaries that hold data; a note for each resource without any (planned as-is)."""
     kept = [u for u in found if u.metrics]
     have = {id_key(u.resource_id) for u in kept}
