@@ -23,6 +23,8 @@ from typing import TextIO
 
 import yaml
 
+from hooks.settings import DEFAULT_HEAL_POLL
+from hooks.timing import DEFAULT_DEADLINES
 from rehearsal.clock import Clock
 from rehearsal.codedeploy import Deployment
 from rehearsal.world import World
@@ -287,6 +289,16 @@ class Agent:
         with self._log_lock:
             self._log.write(text)
             self._log.flush()
+
+
+def heal_environment(clock: Clock, heal_after: float) -> dict[str, str]:
+    """The hooks' self-healing on the rehearsal's clock: its delay (emulated seconds), how often
+    the watchdog asks CodeDeploy and the healing run's own deadline (the hooks' defaults)."""
+    return {
+        "CUTOVER_HEAL_AFTER": f"{clock.to_real(heal_after):.3f}",
+        "CUTOVER_HEAL_POLL": f"{clock.to_real(DEFAULT_HEAL_POLL):.3f}",
+        "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(DEFAULT_DEADLINES['heal']) + HOOK_ALLOWANCE:.3f}",
+    }
 
 
 def agent_environment(

@@ -27,12 +27,12 @@ from typing import Any, TextIO
 from awsfacts.codedeploy import MinimumHealthyHosts, minimum_healthy
 from rehearsal import codedeploy
 from rehearsal.agent import (
-    HOOK_ALLOWANCE,
     Agent,
     Faults,
     Revision,
     agent_environment,
     end_processes,
+    heal_environment,
     leftover_processes,
     shut_down,
 )
@@ -266,11 +266,7 @@ def rehearse(
                 fleet.deployment_group.application,
                 clock,
                 marker,
-                {
-                    "CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}",
-                    "CUTOVER_HEAL_POLL": f"{clock.to_real(30.0):.3f}",
-                    "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(300.0) + HOOK_ALLOWANCE:.3f}",
-                },
+                heal_environment(clock, options.heal_after),
             )
             observers = ColourObserver(
                 {c: Observer(w, clock, options.sample_interval) for c, w in worlds.items()},

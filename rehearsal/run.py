@@ -16,13 +16,13 @@ from awsfacts.codedeploy import minimum_healthy
 from hooks.errors import EXIT_DEADLINE
 from rehearsal import codedeploy, scenarios
 from rehearsal.agent import (
-    HOOK_ALLOWANCE,
     START_ALLOWANCE,
     Agent,
     Faults,
     Revision,
     agent_environment,
     end_processes,
+    heal_environment,
     leftover_processes,
     shut_down,
 )
@@ -223,13 +223,7 @@ def rehearse(
                 fleet.deployment_group.application,
                 clock,
                 marker,
-                {
-                    "CUTOVER_HEAL_AFTER": f"{clock.to_real(options.heal_after):.3f}",
-                    # How often the watchdog asks CodeDeploy (the hooks' default 30 s).
-                    "CUTOVER_HEAL_POLL": f"{clock.to_real(30.0):.3f}",
-                    # The self-healing run's own deadline (the hooks' default 300 s).
-                    "CUTOVER_HEAL_TIMEOUT": f"{clock.to_real(300.0) + HOOK_ALLOWANCE:.3f}",
-                },
+                heal_environment(clock, options.heal_after),
             )
             observer = Observer(world, clock, options.sample_interval)
             agent = Agent(revision, environment, world, clock, log, Faults(), INSTALL_SECONDS)
