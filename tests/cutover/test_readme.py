@@ -15,7 +15,13 @@ import pytest
 from migrate.cli import parser
 
 ROOT = Path(__file__).resolve().parents[2]
-READMES = sorted([ROOT / "README.md", *ROOT.glob("*/README.md")])
+# The project's READMEs, not a tool's (pathlib's glob matches .pytest_cache/README.md too).
+READMES = sorted(
+    [
+        ROOT / "README.md",
+        *(p for p in ROOT.glob("*/README.md") if not p.parent.name.startswith(".")),
+    ]
+)
 
 
 def _shell_lines(path: Path) -> list[str]:
