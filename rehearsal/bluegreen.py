@@ -375,7 +375,7 @@ def _fail_at_second_step(
         world = new.emulated.world
         with world.lock:
             victims = sorted(i for i in world.instances if i not in world.gone)
-        users.fail(victims)
+        users.fail(*victims)
         record.fault = (
             f"the application on every {IDLE} instance ({len(victims)}) answers 5xx "
             f"from step {BREACH_STEP} ({change.weights[IDLE]} %) on (health checks pass)"

@@ -25,7 +25,7 @@ from typing import Any
 from rehearsal.clock import Clock
 from rehearsal.codedeploy import Deployment
 from rehearsal.session import NEW_REVISION, Session
-from rehearsal.users import NAMESPACE, REQUESTS_PER_SECOND
+from rehearsal.users import REQUESTS_PER_SECOND, AccountedRequests
 from rehearsal.wire import Reply
 from rehearsal.world import World
 from release.gates import target_group_dimension
@@ -202,7 +202,7 @@ class Listener:
         return current
 
 
-class ColourUsers:
+class ColourUsers(AccountedRequests):
     """`REQUESTS_PER_SECOND` requests every emulated second, split by the listener's weights;
     each colour's share spread over its target group's healthy targets (none: the load
     balancer's own 503), an instance whose application fails answering 5xx. Published per
@@ -217,50 +217,19 @@ class ColourUsers:
         cloudwatch: Any,
         load_balancer_dimension: str,
     ) -> None:
-        self.listener, self.clock, self.epoch = listener, clock, epoch
-        self.cloudwatch, self.dimension = cloudwatch, load_balancer_dimension
-        self.failing: dict[str, float] = {}
-        self.accounted = clock.now()
+        super().__init__(clock, epoch, cloudwatch, load_balancer_dimension)
+        self.listener = listener
         self.requests: dict[str, float] = {c: 0.0 for c in listener.worlds}
         self.target_5xx: dict[str, float] = {c: 0.0 for c in listener.worlds}
         self.elb_5xx = 0.0
-        self._lock = threading.Lock()
-
-    def fail(self, ids: list[str]) -> None:
-        self.flush()
-        with self._lock:
-            for iid in ids:
-                self.failing.setdefault(iid, self.clock.now())
-
-    def handles(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
-        marker = "GraniteServiceVersion20100801"
-        return (
-            marker in path
-            or marker in headers.get("X-Amz-Target", "")
-            or (method == "POST" and b"Action=GetMetricData" in body[:200])
-        )
 
     def relay(self, method: str, path: str, headers: dict[str, str], body: bytes, forward) -> Any:
         self.flush()
         self.listener.timeline.append({"event": "metrics", "atReal": self.clock.real()})
         return forward(method, path, headers, body)
 
-    def flush(self) -> None:
-        with self._lock:
-            start, end = self.accounted, self.clock.now()
-            if end <= start:
-                return
-            self.accounted = end
-            cuts = {start, end}
-            cuts |= {60.0 * m for m in range(math.floor(start / 60) + 1, math.ceil(end / 60))}
-            cuts |= {c.at for c in self.listener.changes if start < c.at < end}
-            cuts |= {t for t in self.failing.values() if start < t < end}
-            points = sorted(cuts)
-            data = []
-            for a, b in zip(points, points[1:], strict=False):
-                data += self._stretch(a, b)
-        for chunk in range(0, len(data), 500):
-            self.cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[chunk:][:500])
+    def breakpoints(self) -> list[float]:
+        return [c.at for c in self.listener.changes]
 
     def _stretch(self, a: float, b: float) -> list[dict[str, Any]]:
         weights = self.listener.weights_at(a)

@@ -42,32 +42,26 @@ class Totals:
         }
 
 
-class Users:
-    def __init__(
-        self,
-        world: World,
-        clock: Clock,
-        epoch: datetime,
-        cloudwatch: Any,  # straight to moto: the load balancer publishing, not a caller
-        dimension: str,
-        target_group: str,
-        weights_at: Callable[[float], dict[str, int]],
-        breakpoints: Callable[[], list[float]],
-    ) -> None:
-        self.world, self.clock, self.epoch = world, clock, epoch
-        self.cloudwatch, self.dimension, self.target_group = cloudwatch, dimension, target_group
-        self.weights_at, self.breakpoints = weights_at, breakpoints
+class AccountedRequests:
+    """Users whose requests are accounted up to every CloudWatch read (the proxy hands every
+    CloudWatch call to `relay`), one stretch per whole minute, per breakpoint (a weight change)
+    and per injected fault, published on the rehearsal's clock. `_stretch(a, b)` says what one
+    stretch publishes; `breakpoints()` when the split of the requests changed."""
+
+    def __init__(self, clock: Clock, epoch: datetime, cloudwatch: Any, dimension: str) -> None:
+        self.clock, self.epoch = clock, epoch
+        self.cloudwatch, self.dimension = cloudwatch, dimension
         self.failing: dict[str, float] = {}  # instance -> emulated time its application fails
         self.accounted = clock.now()
-        self.totals = Totals()
         self._lock = threading.Lock()
 
-    def fail(self, iid: str) -> None:
-        """From now on the application on `iid` answers 5xx to the users (its target group
-        health check still passes)."""
+    def fail(self, *ids: str) -> None:
+        """From now on the application on each of `ids` answers 5xx to the users (its target
+        group health check still passes)."""
         self.flush()
         with self._lock:
-            self.failing.setdefault(iid, self.clock.now())
+            for iid in ids:
+                self.failing.setdefault(iid, self.clock.now())
 
     def handles(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
         """Any CloudWatch call (query, JSON or CBOR protocol)."""
@@ -81,6 +75,9 @@ class Users:
     def relay(self, method: str, path: str, headers: dict[str, str], body: bytes, forward) -> Any:
         self.flush()
         return forward(method, path, headers, body)
+
+    def breakpoints(self) -> list[float]:
+        return []
 
     def flush(self) -> None:
         """Account the requests up to now and publish them as the load balancer's metrics."""
@@ -99,6 +96,30 @@ class Users:
                 data += self._stretch(a, b)
         for chunk in range(0, len(data), 500):
             self.cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[chunk:][:500])
+
+    def _stretch(self, a: float, b: float) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+
+class Users(AccountedRequests):
+    def __init__(
+        self,
+        world: World,
+        clock: Clock,
+        epoch: datetime,
+        cloudwatch: Any,  # straight to moto: the load balancer publishing, not a caller
+        dimension: str,
+        target_group: str,
+        weights_at: Callable[[float], dict[str, int]],
+        breakpoints: Callable[[], list[float]],
+    ) -> None:
+        super().__init__(clock, epoch, cloudwatch, dimension)
+        self.world, self.target_group = world, target_group
+        self.weights_at, self._breakpoints = weights_at, breakpoints
+        self.totals = Totals()
+
+    def breakpoints(self) -> list[float]:
+        return self._breakpoints()
 
     def _stretch(self, a: float, b: float) -> list[dict[str, Any]]:
         weights = self.weights_at(a)
