@@ -11,6 +11,7 @@ from migrate.model import Inventory
 from migrate.sources.export import load_export
 from migrate.sources.live import AzureConnection
 from tests.migrate.fake_arm import FakeArm, FakeCredential, PlainHttpBearerPolicy
+from tests.migrate.fake_metrics import FakeMonitor
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "migrate" / "sample"
@@ -33,8 +34,9 @@ def sample_arm(fake_arm: FakeArm) -> FakeArm:
     return fake_arm
 
 
-def connection_for(server: FakeArm, **client_kwargs: object) -> AzureConnection:
-    """Real azure-mgmt clients pointed at the fake server over plain http, short retries."""
+def connection_for(server: FakeArm | FakeMonitor, **client_kwargs: object) -> AzureConnection:
+    """Real Azure clients pointed at a fake server (ARM, Monitor) over plain http, short
+    retries."""
     credential = FakeCredential()
     kwargs = {
         "authentication_policy": PlainHttpBearerPolicy(credential),

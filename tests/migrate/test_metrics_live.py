@@ -13,11 +13,9 @@ from migrate.errors import MigrateError
 from migrate.model import Inventory, VirtualMachine
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
-from migrate.sources.live import AzureConnection
 from migrate.sources.metrics import summarize_batch
 from migrate.sources.metrics_live import BATCH_LIMIT, MetricsReader, batches, read_metrics
-from tests.migrate.conftest import SAMPLE
-from tests.migrate.fake_arm import FakeCredential, PlainHttpBearerPolicy
+from tests.migrate.conftest import SAMPLE, connection_for
 from tests.migrate.fake_metrics import FakeMonitor
 from tests.migrate.metrics_bodies import az_metrics_body
 
@@ -31,18 +29,6 @@ VM_PROVIDER = "providers/Microsoft.Compute/virtualMachines"
 def monitor() -> Iterator[FakeMonitor]:
     with FakeMonitor() as server:
         yield server
-
-
-def connection(server: FakeMonitor, **extra: Any) -> AzureConnection:
-    credential = FakeCredential()
-    kwargs = {
-        "authentication_policy": PlainHttpBearerPolicy(credential),
-        "retry_total": 3,
-        "retry_backoff_factor": 0.01,
-        "retry_backoff_max": 0.05,
-        **extra,
-    }
-    return AzureConnection(credential=credential, base_url=server.url, client_kwargs=kwargs)
 
 
 def _without_metrics() -> Inventory:
@@ -63,7 +49,7 @@ def test_batch_metrics_of_the_sample_equal_its_az_exports(monitor: FakeMonitor) 
     inventory = _without_metrics()
 
     report = read_metrics(
-        inventory, connection(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END
+        inventory, connection_for(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END
     )
 
     assert _summaries(inventory) == _summaries(load_export(SAMPLE))
@@ -89,7 +75,7 @@ def test_batch_calls_hold_at_most_50_resources_of_one_subscription_and_region(
     inventory = _estate(monitor, 130, ("westeurope", "northeurope"))
 
     read_metrics(
-        inventory, connection(monitor), days=2, endpoint=monitor.endpoint,
+        inventory, connection_for(monitor), days=2, endpoint=monitor.endpoint,
         now=datetime(2026, 11, 3, tzinfo=UTC),
     )  # fmt: skip
 
@@ -104,7 +90,7 @@ def test_the_raw_batch_answer_summarises_as_the_sdk_models_do(monitor: FakeMonit
     monitor.add(az_metrics_body(partial, cpu_p95=70, memory_gib=8, days=2, days_present=0.6))
     monitor.add(az_metrics_body(no_memory, cpu_p95=35, days=2, seed=4))
     reader = MetricsReader(
-        connection(monitor), days=2, endpoint=monitor.endpoint,
+        connection_for(monitor), days=2, endpoint=monitor.endpoint,
         now=datetime(2026, 11, 3, 5, tzinfo=UTC),
     )  # fmt: skip
 
@@ -133,7 +119,7 @@ def test_worker_processes_summarise_as_the_threads_do(monitor: FakeMonitor) -> N
 
     def read(processes: int) -> tuple[list[Any], int]:
         reader = MetricsReader(
-            connection(monitor), days=2, endpoint=monitor.endpoint, now=now, processes=processes
+            connection_for(monitor), days=2, endpoint=monitor.endpoint, now=now, processes=processes
         )
         report = reader.read(inventory)
         return sorted(report.utilization, key=lambda u: u.resource_id), report.batch_calls
@@ -151,7 +137,7 @@ def test_a_malformed_answer_names_the_resource(monitor: FakeMonitor, processes: 
     body["value"][0]["timeseries"][0]["data"][3]["timeStamp"] = "yesterday"
     monitor.add(body)
     reader = MetricsReader(
-        connection(monitor), days=2, endpoint=monitor.endpoint,
+        connection_for(monitor), days=2, endpoint=monitor.endpoint,
         now=datetime(2026, 11, 3, tzinfo=UTC), processes=processes,
     )  # fmt: skip
 
@@ -166,7 +152,7 @@ def test_throttled_batch_calls_are_retried_after_retry_after(monitor: FakeMonito
 
     started = datetime.now(UTC)
     read_metrics(
-        inventory, connection(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END,
+        inventory, connection_for(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END,
         max_workers=1,
     )  # fmt: skip
 
@@ -182,7 +168,7 @@ def test_a_refused_batch_api_falls_back_to_the_per_resource_api(monitor: FakeMon
     inventory = _without_metrics()
 
     report = read_metrics(
-        inventory, connection(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END
+        inventory, connection_for(monitor), days=14, endpoint=monitor.endpoint, now=SAMPLE_END
     )
 
     assert report.fallback_calls == 9  # vm-legacy-01 has no metrics: 404, a note
@@ -198,7 +184,7 @@ def test_throttling_beyond_the_retries_leaves_those_resources_as_is(monitor: Fak
     inventory = _without_metrics()
 
     report = read_metrics(
-        inventory, connection(monitor, retry_total=1), days=14, endpoint=monitor.endpoint,
+        inventory, connection_for(monitor, retry_total=1), days=14, endpoint=monitor.endpoint,
         now=SAMPLE_END,
     )  # fmt: skip
 
@@ -221,7 +207,7 @@ def test_partial_data_gives_low_confidence_and_a_resource_without_data_stays_as_
     inventory.vm_sizes["Standard_D4s_v5"] = load_export(SAMPLE).vm_sizes["Standard_D4s_v5"]
 
     read_metrics(
-        inventory, connection(monitor), days=2, endpoint=monitor.endpoint,
+        inventory, connection_for(monitor), days=2, endpoint=monitor.endpoint,
         now=datetime(2026, 11, 3, tzinfo=UTC),
     )  # fmt: skip
     plan = {
@@ -248,7 +234,7 @@ def test_the_fake_refuses_resources_of_two_regions_in_one_call(monitor: FakeMoni
         vm.location = "westeurope"
 
     report = read_metrics(
-        inventory, connection(monitor), days=2, endpoint=monitor.endpoint,
+        inventory, connection_for(monitor), days=2, endpoint=monitor.endpoint,
         now=datetime(2026, 11, 3, tzinfo=UTC),
     )  # fmt: skip
 
