@@ -100,3 +100,28 @@ def test_register_brings_back_an_instance_in_standby_although_the_tag_appeared(m
     assert fleet.targets()[iid] == "healthy"
     assert fleet.capacity() == (2, 4, 2)
     assert fleet.hook_tags() == {IDLE_TAG: os.environ["DEPLOYMENT_ID"]}
+
+
+def test_an_idle_instance_registering_while_another_is_still_out_keeps_the_capacity(
+    make_fleet, hook
+):
+    # The first deregister read the group before the release's tag: its instance went into
+    # Standby and lowered MinSize (the hooks' record). The second took the idle path. The
+    # second registers first: the record sends it down the ordinary path, with no entry of its
+    # own and nothing to bring back; the first one's register restores the group.
+    fleet = make_fleet(2, 4, 2)
+    first, second = fleet.instance_ids[:2]
+    hook("deregister", first)
+    assert fleet.lifecycle()[first] == "Standby" and fleet.capacity() == (1, 4, 1)
+    fleet.set_tag(IDLE_TAG, os.environ["DEPLOYMENT_ID"])
+    hook("deregister", second)
+    assert fleet.lifecycle()[second] == "InService" and fleet.targets()[second] == "healthy"
+
+    hook("register", second)
+    assert fleet.lifecycle() == {first: "Standby", second: "InService"}
+    assert fleet.capacity() == (1, 4, 1)  # not restored while the first is still out
+    hook("register", first)
+
+    assert fleet.lifecycle() == {first: "InService", second: "InService"}
+    assert fleet.capacity() == (2, 4, 2)
+    assert fleet.hook_tags() == {IDLE_TAG: os.environ["DEPLOYMENT_ID"]}
