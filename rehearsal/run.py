@@ -342,17 +342,23 @@ QUIET_SECONDS = 4 * GROUP_POLL
 
 def _nothing_can_act(session: Session, marker: str) -> bool:
     """No hook or watchdog process of the rehearsal left, no deployment running, every instance
-    InService and serving or in Standby: nothing the hooks or the group would do can change the
-    group any more (an unhealthy, launching or terminating instance could still be acted on)."""
+    InService and serving or in Standby, and as many in service as the group's Desired: nothing
+    the hooks or the group would do can change the group any more (an unhealthy, launching or
+    terminating instance, or a Desired the group has not reached, could still be acted on: AWS
+    launches and terminates after the write, not during it as moto does)."""
     if any(thread.is_alive() for thread in session.background):
         return False
     world = session.emulated.world
     serving = world.serving()
+    in_service = 0
     for iid, state in world.presented_lifecycle().items():
         if state == "Standby":
             continue
         if state != "InService" or iid not in serving:
             return False
+        in_service += 1
+    if in_service != Capacity.of(session.group()).desired:
+        return False
     return not leftover_processes(marker)
 
 
