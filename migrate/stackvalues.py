@@ -32,9 +32,6 @@ DEFAULT_DEPLOYMENT = {
     "autoRollback": _DEPLOYMENT.auto_rollback,
 }
 DEFAULT_DEREGISTRATION_DELAY = LoadBalancerConfig().deregistration_delay
-# What the program's mixed-instances policy uses (stack/config.py, one definition).
-INFRA_ON_DEMAND_STRATEGY = ON_DEMAND_ALLOCATION_STRATEGY
-INFRA_SPOT_STRATEGY = SPOT_ALLOCATION_STRATEGY
 
 
 @dataclass
@@ -167,12 +164,13 @@ def _allocation_note(aws: dict[str, Any], v: StackValues) -> None:
     """infra's mixed-instances policy has fixed strategies: say where the plan's differ."""
     strategy = aws.get("allocationStrategy") or {}
     planned = (strategy.get("onDemand"), strategy.get("spot"))
-    if planned != (INFRA_ON_DEMAND_STRATEGY, INFRA_SPOT_STRATEGY):
+    if planned != (ON_DEMAND_ALLOCATION_STRATEGY, SPOT_ALLOCATION_STRATEGY):
         v.notes.append(
             f"{NS}fleet.instanceTypes: the plan maps Azure {strategy.get('azure')} to on-demand "
             f"{planned[0]} / Spot {planned[1]}; infra's mixed-instances policy uses on-demand "
-            f"{INFRA_ON_DEMAND_STRATEGY} (the order of instanceType + instanceTypes) and Spot "
-            f"{INFRA_SPOT_STRATEGY}: order the types by preference, or change the policy by hand"
+            f"{ON_DEMAND_ALLOCATION_STRATEGY} (the order of instanceType + instanceTypes) and "
+            f"Spot {SPOT_ALLOCATION_STRATEGY}: order the types by preference, or change the "
+            "policy by hand"
         )
 
 

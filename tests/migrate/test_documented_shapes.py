@@ -142,14 +142,14 @@ def test_a_mixed_instances_plan_becomes_fleet_instance_types(
 
 def test_the_strategies_stack_config_names_are_the_ones_infra_builds() -> None:
     """What stack-config compares a plan with is what the program's group declares."""
-    from migrate.stackvalues import INFRA_ON_DEMAND_STRATEGY, INFRA_SPOT_STRATEGY
     from preview.cli import evaluate_stack
+    from stack.config import ON_DEMAND_ALLOCATION_STRATEGY, SPOT_ALLOCATION_STRATEGY
 
     evaluation = evaluate_stack("production", None)
     (group,) = [r for r in evaluation.resources if r.type == "aws:autoscaling/group:Group"]
     policy = group.inputs["mixedInstancesPolicy"]["instancesDistribution"]
-    assert policy["onDemandAllocationStrategy"] == INFRA_ON_DEMAND_STRATEGY
-    assert policy["spotAllocationStrategy"] == INFRA_SPOT_STRATEGY
+    assert policy["onDemandAllocationStrategy"] == ON_DEMAND_ALLOCATION_STRATEGY
+    assert policy["spotAllocationStrategy"] == SPOT_ALLOCATION_STRATEGY
 
 
 # -- 3. automatic zone placement ------------------------------------------------------------------
