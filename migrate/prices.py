@@ -264,8 +264,9 @@ def refresh_aws(
     today = _today()
     added = 0
     paginator = client.get_paginator("get_products")
+    types: list[str | None] = [*instance_types] or [None]  # once: asked again for each OS
     for os_name in OPERATING_SYSTEMS:
-        for instance_type in list(instance_types) or [None]:
+        for instance_type in types:
             pages = paginator.paginate(
                 ServiceCode="AmazonEC2", Filters=aws_filters(region, os_name, instance_type)
             )

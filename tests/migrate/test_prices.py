@@ -102,6 +102,20 @@ def test_aws_prices_come_from_get_products_on_demand_terms(prices: FakePrices) -
     assert "AWS Price List Query API" in source and "2026-11-01" in source
 
 
+def test_aws_prices_of_types_given_as_a_generator_ask_for_those_types_only(
+    prices: FakePrices,
+) -> None:
+    """Linux then Windows for the same types: a one-pass iterable must not leave Windows with
+    no types, which would ask for every type of the region."""
+    cache = PriceCache()
+    types = (t for t in ["m7i.xlarge", "m7i.large"])
+    added = refresh_aws(cache, "eu-west-1", types, client=_pricing(prices))
+
+    assert added == 4
+    # One GetProducts per operating system and type (each answer fits one page).
+    assert sum(1 for line in prices.log if line.startswith("aws")) == 4
+
+
 def test_aws_prices_follow_next_token(prices: FakePrices) -> None:
     prices.page_size = 1
     cache = PriceCache()
