@@ -333,8 +333,10 @@ def enter_standby(run: HookRun) -> None:
             break
         try:
             group.enter_standby(run.instance_id)
-            # AWS deregisters an instance entering Standby from the group's load balancers.
+            # AWS deregisters an instance entering Standby from the group's load balancers:
+            # their drain starts now.
             run.drain_from = time.monotonic()
+            run.entered_standby = True
             break
         except ClientError as error:
             # Another run may have raised MinSize between our read and our call; real AWS then
@@ -361,9 +363,16 @@ def enter_standby(run: HookRun) -> None:
 def _deregister(run: HookRun) -> None:
     # find_load_balancers read the health a few calls ago; a re-run reads it again there.
     run.health = run.health if run.health is not None else run.lb.health(run.balancers)
-    run.deregistered = run.lb.deregister(run.balancers, run.health)
+    balancers = run.balancers
+    if run.entered_standby and run.snapshot is not None:
+        # This run's EnterStandby took the instance out of the group's own target groups and
+        # classic ELBs (AWS does, and reports it `draining` there for the delay). Only those
+        # the group does not know (found by the scan, or named by options) are left to do.
+        attached = run.snapshot
+        balancers = balancers.without([*attached.target_group_arns, *attached.load_balancer_names])
+    run.deregistered = run.lb.deregister(balancers, run.health)
     if run.deregistered:
-        run.drain_from = time.monotonic()
+        run.drain_from = time.monotonic()  # those drain from now: the later start
 
 
 def _read_delays(run: HookRun) -> None:
@@ -403,7 +412,10 @@ def deregister_from_load_balancers(run: HookRun) -> None:
     if run.deregistered is None:
         run.together(lambda: _deregister(run), lambda: _read_delays(run))
     done = run.deregistered or []
-    run.log(f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}")
+    note = " (EnterStandby took it out of the group's own)" if run.entered_standby else ""
+    run.log(
+        f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}{note}"
+    )
 
 
 def wait_until_drained(run: HookRun) -> None:

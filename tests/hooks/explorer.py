@@ -35,7 +35,7 @@ from hooks.errors import EXIT_REFUSED, HookError
 from hooks.runbook import run_hook
 from hooks.settings import from_environment
 
-from .aws_rules import enforce_aws_rules
+from .aws_rules import enforce_aws_rules, enforce_standby_membership
 
 REGION = "us-east-1"
 AMI = "ami-12c6146b"
@@ -356,6 +356,7 @@ def scenarios() -> list[Scenario]:
         # must change nothing (once per instance).
         s = session()
         enforce_aws_rules(s.events, world, [])
+        enforce_standby_membership(s.events)
         settings = from_environment("reconcile", asg=world.asg, region=REGION, force=True)
         run_hook(dataclasses.replace(settings, poll_interval=0.0, parallel=False), session=s)
 
@@ -491,6 +492,7 @@ def explore(scenario: Scenario, seed: int, script: list[Until] | None = None) ->
     for name, act in actors.items():
         s = session()
         enforce_aws_rules(s.events, world, refusals)
+        enforce_standby_membership(s.events)
 
         def pause(model: Any, _name: str = name, **_: Any) -> None:
             scheduler.pause(_name, model.name)
