@@ -295,11 +295,8 @@ def lower_min_size(run: HookRun) -> None:
     if snap.lifecycle.get(run.instance_id) != "InService":
         run.log(f"step lower_min_size: instance {snap.lifecycle.get(run.instance_id)}, no change")
         return
-    pending = {
-        i for i in coordination.in_flight(snap, run.entries) if snap.lifecycle[i] == "InService"
-    } | {run.instance_id}
-    needed = max(0, snap.capacity.desired - len(pending))
-    if snap.capacity.min_size > needed:
+    needed = coordination.min_needed(snap, run.entries, run.instance_id)
+    if needed is not None:
         coordination.lower_min(run, needed)
         run.log(f"step lower_min_size: MinSize {snap.capacity.min_size} -> {needed}")
     else:

@@ -287,9 +287,7 @@ def enforce_standby_membership(
                 with draining.lock:
                     for iid in ids:
                         draining.until.pop((arn, iid), None)
-            client("elbv2").register_targets(
-                TargetGroupArn=arn, Targets=[{"Id": i} for i in ids]
-            )
+            client("elbv2").register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in ids])
         for name in names:
             client("elb").register_instances_with_load_balancer(
                 LoadBalancerName=name, Instances=[{"InstanceId": i} for i in ids]

@@ -36,16 +36,14 @@ def test_single_instance_group_cycle_ends_at_original_capacity(make_fleet, hook)
     assert fleet.lifecycle() == {iid: "Standby"}
     assert fleet.capacity() == (0, 2, 0)
     assert iid not in fleet.targets()  # by EnterStandby, as on AWS (the tests' Standby rule)
-    # State: the group record (baseline bounds, lowest MinSize the hooks wrote) and one entry
-    # on the instance itself; nothing else on the group.
-    assert fleet.record() == {"min": 1, "max": 2, "lo": 0}
-    assert [k for k in fleet.tags() if k.startswith("cutover:")] == [
-        "cutover:allow-downtime",
-        "cutover:capacity",
-    ]
+    # State: one entry on the instance itself, saying the baseline bounds and the lowest
+    # MinSize its deregister wrote; nothing on the group (no record: nobody else lowered).
+    assert fleet.record() is None
+    assert [k for k in fleet.tags() if k.startswith("cutover:")] == ["cutover:allow-downtime"]
     entry = json.loads(fleet.entries()[iid])
     # Stage `sb`: in Standby through the hooks' EnterStandby, its ExitStandby still owed.
     assert entry["d"] == os.environ["DEPLOYMENT_ID"] and entry["b"] == [1, 2] and entry["s"] == "sb"
+    assert entry["lo"] == 0
 
     hook("register", iid)
 
