@@ -281,8 +281,9 @@ def finish(run: HookRun, step: str) -> None:
     """Rule 1 for a register: mark closing, look, and restore only if nobody else is in flight.
 
     Concurrent finishers may both restore: they compute the same bounds from the same record."""
-    assert run.group is not None and run.snapshot is not None
-    if run.instance_id in run.snapshot.lifecycle:
+    assert run.group is not None
+    # No snapshot: a register that read no group (its ExitStandby succeeded: it is in it).
+    if run.snapshot is None or run.instance_id in run.snapshot.lifecycle:
         # Written whether or not this run knows of an entry: register does not read it first.
         mine = run.mine or Entry(run.instance_id, run.settings.deployment_id, 0.0)
         # With this run's deadline: past it (and a grace) others no longer wait for it.

@@ -45,6 +45,14 @@ def locate_instance(run: HookRun) -> None:
     if name is not None:
         run.group = AutoScalingGroup(run.clients.autoscaling, name)
         early = _early_calls(run) if s.command == "register" else []
+        if s.command == "register" and _owed_exit(run):
+            # Its deregister entered Standby and nothing of this register has run yet: the
+            # instance is in Standby (or still entering it, or someone else took it out: AWS
+            # then refuses ExitStandby and exit_standby reads the group). No group read here.
+            run.together(*early)
+            run.lifecycle = "Standby"
+            run.log(f"step locate_instance: group {name}, Standby (its deregister's record)")
+            return
         # Register: the registration with the recorded load balancers and the entry's way
         # back to `out` do not depend on the group read: beside it.
         run.together(run.read_group, *early)
@@ -122,6 +130,13 @@ def _early_calls(run: HookRun) -> list[Callable[[], None]]:
     return calls
 
 
+def _owed_exit(run: HookRun) -> bool:
+    """Does the local record say this instance's deregister entered Standby and no register
+    has brought it back yet (its entry as last written: `sb`)?"""
+    mine = run.mine
+    return mine is not None and mine.stage == STAGE_STANDBY and run.record.load() is not None
+
+
 def _scans(run: HookRun) -> bool:
     """Will find_load_balancers scan the region's target groups for this deregister?"""
     s = run.settings
@@ -146,6 +161,11 @@ def find_load_balancers(run: HookRun) -> None:
     if s.target_group_arns or s.load_balancer_names:
         source = "options"
         run.balancers = Balancers(dict.fromkeys(s.target_group_arns), list(s.load_balancer_names))
+    elif run.group is not None and run.snapshot is None:
+        # Register, the group not read (see locate_instance): its deregister's record names
+        # the group's attachments and every other load balancer it took the instance out of.
+        source = "its deregister's record"
+        run.balancers = Balancers()
     elif run.snapshot is not None:
         source = "the group's attachments"
         attached = run.snapshot
@@ -399,8 +419,8 @@ def mark_standby(run: HookRun, stage: str) -> None:
     mine = mine.at_stage(stage)
     run.tags.write(mine)
     run.entries[run.instance_id] = mine
-    if stage == STAGE_STANDBY:
-        run.record.save_entry(mine.value())
+    # The local record follows (`out`: a re-run of register reads the group again).
+    run.record.save_entry(mine.value())
 
 
 def deregister_from_load_balancers(run: HookRun) -> None:
@@ -477,6 +497,22 @@ def exit_standby(run: HookRun) -> None:
     # The lifecycle read by locate_instance is recent; ExitStandby refuses anything but Standby.
     if run.lifecycle == "EnteringStandby":
         run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
+    if run.snapshot is None and run.lifecycle == "Standby":
+        # Presumed from the local record (locate_instance read no group): try at once; AWS
+        # refuses unless the instance is in Standby and Desired+1 <= MaxSize.
+        mark_standby(run, STAGE_OUT)
+        try:
+            _exit(run)
+            return
+        except ClientError as error:
+            if not _refused_by_bounds(error):
+                raise
+            run.log(f"step exit_standby: refused ({_message(error)}): reading the group")
+            run.lifecycle = run.read_group().lifecycle.get(run.instance_id)
+            if run.lifecycle is None:
+                _lifecycle(run)
+    if run.lifecycle == "EnteringStandby":
+        run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
     if run.lifecycle != "Standby":
         run.log(f"step exit_standby: already {run.lifecycle}")
         return
@@ -492,15 +528,24 @@ def exit_standby(run: HookRun) -> None:
         if attempt == 1:
             mark_standby(run, STAGE_OUT)
         try:
-            run.group.exit_standby(run.instance_id)
-            # AWS registers an instance leaving Standby with the group's load balancers.
-            if run.registered_at is None:
-                run.registered_at = time.monotonic()
+            _exit(run)
             break
         except ClientError as error:
             if not _refused_by_bounds(error) or attempt == EXIT_STANDBY_ATTEMPTS:
                 raise
+
+
+def _exit(run: HookRun) -> None:
+    assert run.group is not None
+    run.group.exit_standby(run.instance_id)
+    # AWS registers an instance leaving Standby with the group's load balancers.
+    if run.registered_at is None:
+        run.registered_at = time.monotonic()
     run.log(f"step exit_standby: ExitStandby in {run.group.name}")
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", error))
 
 
 def wait_until_healthy(run: HookRun) -> None:

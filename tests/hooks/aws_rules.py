@@ -229,9 +229,9 @@ def enforce_target_rules(events: Any, elbv2: Any, time_scale: float) -> _Drainin
 def enforce_standby_membership(
     events: Any, draining: _Draining | None = None, time_scale: float = 1.0
 ) -> None:
-    """What AWS does to the group's own load balancers when an instance changes Standby (AWS
-    documentation, "Temporarily remove instances from your Auto Scaling group"; moto does
-    neither): a successful EnterStandby deregisters the instance from the group's target groups
+    """What AWS does when an instance changes Standby (AWS documentation, "Temporarily remove
+    instances from your Auto Scaling group"; moto does none of it): it refuses EnterStandby of
+    an instance not InService and ExitStandby of one not in Standby; a successful EnterStandby deregisters the instance from the group's target groups
     and classic ELBs (the target then drains for the deregistration delay: recorded in
     `draining` when given, as enforce_target_rules answers it), and ExitStandby registers it
     with them again. Target groups the instance was registered with by hand are left alone.
@@ -295,10 +295,22 @@ def enforce_standby_membership(
 
     asked = threading.local()
 
-    def remember(model: Any, params: dict[str, Any], **_: Any) -> None:
-        if model.name in ("EnterStandby", "ExitStandby"):
-            body = params.get("body") or {}
-            asked.body = dict(body) if isinstance(body, dict) else {}
+    def remember(model: Any, params: dict[str, Any], **_: Any):
+        if model.name not in ("EnterStandby", "ExitStandby"):
+            return None
+        body = params.get("body") or {}
+        asked.body = dict(body) if isinstance(body, dict) else {}
+        # AWS refuses to move an instance that is not in the state the call starts from (moto
+        # moves it anyway, and ExitStandby then raises DesiredCapacity once more).
+        wanted = "InService" if model.name == "EnterStandby" else "Standby"
+        ids = [v for k, v in asked.body.items() if k.startswith("InstanceIds.member.")]
+        found = client("autoscaling").describe_auto_scaling_instances(InstanceIds=ids)
+        states = {i["InstanceId"]: i["LifecycleState"] for i in found["AutoScalingInstances"]}
+        for iid in ids:
+            if states.get(iid) != wanted:
+                asked.body = {}
+                return _refuse("ValidationError", f"The instance {iid} is not in {wanted}.")
+        return None
 
     def apply(model: Any, http_response: Any, **_: Any) -> None:
         if model.name not in ("EnterStandby", "ExitStandby"):

@@ -108,11 +108,29 @@ def test_exit_standby_into_a_full_group_raises_max_size_minimally(make_fleet, ho
 
     hook("register", iid, session=session)
 
-    assert refusals == []
+    # Register tries ExitStandby without reading the group first (its deregister's record says
+    # the instance is in Standby): AWS's refusal makes it read, raise MaxSize, and come back.
+    assert refusals == ["ExitStandby 4 > 3"]
     # Max could not go back to 3 without terminating one of the 4 instances now desired.
     assert fleet.capacity() == (1, 4, 4)
     assert in_service(fleet) == set(fleet.lifecycle()) and len(fleet.lifecycle()) == 4
     assert fleet.hook_tags() == {}
+
+
+def test_register_of_an_instance_someone_else_brought_back_changes_no_capacity(make_fleet, hook):
+    """Register tries ExitStandby without reading the group (its deregister's record says
+    Standby). AWS refuses it for an instance no longer in Standby (moto would raise Desired
+    once more; the tests' Standby rule answers as AWS does) and register goes on from a read."""
+    fleet = make_fleet(2, 4, 3)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    fleet.autoscaling.exit_standby(AutoScalingGroupName=fleet.asg, InstanceIds=[iid])  # by hand
+
+    hook("register", iid)
+
+    assert fleet.capacity() == (2, 4, 3)
+    assert fleet.hook_tags() == {}
+    assert set(fleet.lifecycle().values()) == {"InService"}
 
 
 # 4. Entries of instances that left the group ---------------------------------------------------
