@@ -231,10 +231,11 @@ def enforce_standby_membership(
 ) -> None:
     """What AWS does when an instance changes Standby (AWS documentation, "Temporarily remove
     instances from your Auto Scaling group"; moto does none of it): it refuses EnterStandby of
-    an instance not InService and ExitStandby of one not in Standby; a successful EnterStandby deregisters the instance from the group's target groups
-    and classic ELBs (the target then drains for the deregistration delay: recorded in
-    `draining` when given, as enforce_target_rules answers it), and ExitStandby registers it
-    with them again. Target groups the instance was registered with by hand are left alone.
+    an instance not InService and ExitStandby of one not in Standby; a successful EnterStandby
+    deregisters the instance from the group's target groups and classic ELBs (the target then
+    drains for the deregistration delay: recorded in `draining` when given, as
+    enforce_target_rules answers it), and ExitStandby registers it with them again. Target
+    groups the instance was registered with by hand are left alone.
 
     The changes are made with admin clients of their own, so they are not the hooks' calls."""
     admin: dict[str, Any] = {}
