@@ -494,23 +494,11 @@ def exit_standby(run: HookRun) -> None:
     if run.group is None:
         run.log("step exit_standby: no Auto Scaling group")
         return
+    if run.snapshot is None and run.lifecycle == "Standby" and _exit_presumed(run):
+        return
+    if run.group is None:  # detached meanwhile (found by _exit_presumed)
+        return
     # The lifecycle read by locate_instance is recent; ExitStandby refuses anything but Standby.
-    if run.lifecycle == "EnteringStandby":
-        run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
-    if run.snapshot is None and run.lifecycle == "Standby":
-        # Presumed from the local record (locate_instance read no group): try at once; AWS
-        # refuses unless the instance is in Standby and Desired+1 <= MaxSize.
-        mark_standby(run, STAGE_OUT)
-        try:
-            _exit(run)
-            return
-        except ClientError as error:
-            if not _refused_by_bounds(error):
-                raise
-            run.log(f"step exit_standby: refused ({_message(error)}): reading the group")
-            run.lifecycle = run.read_group().lifecycle.get(run.instance_id)
-            if run.lifecycle is None:
-                _lifecycle(run)
     if run.lifecycle == "EnteringStandby":
         run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
     if run.lifecycle != "Standby":
@@ -533,6 +521,33 @@ def exit_standby(run: HookRun) -> None:
         except ClientError as error:
             if not _refused_by_bounds(error) or attempt == EXIT_STANDBY_ATTEMPTS:
                 raise
+
+
+def _exit_presumed(run: HookRun) -> bool:
+    """ExitStandby at once, the instance presumed in Standby from the local record (locate_instance
+    read no group). AWS refuses it unless the instance is in Standby and Desired+1 <= MaxSize:
+    then read the group and leave the rest to exit_standby. True when the instance is back."""
+    assert run.group is not None
+    mark_standby(run, STAGE_OUT)
+    try:
+        _exit(run)
+        return True
+    except ClientError as error:
+        if not _refused_by_bounds(error):
+            raise
+        run.log(f"step exit_standby: refused ({_message(error)}): reading the group")
+    run.lifecycle = run.read_group().lifecycle.get(run.instance_id)
+    if run.lifecycle is None:
+        found = find_group_of(run.clients.autoscaling, run.instance_id)
+        if found is None:
+            # Detached meanwhile: as locate_instance would have found it.
+            run.log("step exit_standby: not in an Auto Scaling group any more")
+            run.group = run.snapshot = None
+            return False
+        run.group = AutoScalingGroup(run.clients.autoscaling, found[0])
+        run.read_group()
+        run.lifecycle = found[1]
+    return False
 
 
 def _exit(run: HookRun) -> None:

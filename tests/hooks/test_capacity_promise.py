@@ -133,6 +133,25 @@ def test_register_of_an_instance_someone_else_brought_back_changes_no_capacity(m
     assert set(fleet.lifecycle().values()) == {"InService"}
 
 
+def test_register_of_an_instance_detached_in_standby_registers_it_with_its_load_balancers(
+    make_fleet, hook
+):
+    """Refused ExitStandby, and the group no longer lists the instance: it carries on as for an
+    instance in no group (its load balancers only), as a register that read the group would."""
+    fleet = make_fleet(2, 4, 3)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    fleet.autoscaling.detach_instances(
+        AutoScalingGroupName=fleet.asg, InstanceIds=[iid], ShouldDecrementDesiredCapacity=True
+    )
+
+    run = hook("register", iid)
+
+    assert run.group is None
+    assert fleet.targets()[iid] == "healthy"
+    assert iid not in fleet.lifecycle()
+
+
 # 4. Entries of instances that left the group ---------------------------------------------------
 
 
