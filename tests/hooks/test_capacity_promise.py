@@ -18,7 +18,7 @@ import pytest
 from hooks.errors import EXIT_REFUSED, HookError
 
 from .aws_rules import enforce_aws_rules
-from .conftest import REGION, fast_session
+from .conftest import REGION, fast_session, record_calls
 
 
 def in_service(fleet) -> set[str]:
@@ -483,3 +483,28 @@ def test_a_restore_killed_after_the_give_back_does_not_give_it_back_twice(make_f
     assert fleet.capacity() == (2, 6, 3)
     assert len(fleet.lifecycle()) == 3 and in_service(fleet) == set(fleet.lifecycle())
     assert fleet.record() is None and fleet.hook_tags() == {}
+
+
+def test_a_finisher_that_is_not_the_last_hands_its_lowered_min_size_to_the_group_record(
+    make_fleet, hook
+):
+    """Rule 2 on the entries: A's entry says the MinSize A lowered. A finishes while B is still
+    out, so A's entry goes: first its value goes to the group record (the only group tag the
+    hooks write here), which B's restore reads beside B's own entry."""
+    fleet = make_fleet(2, 4, 2, allow_downtime=True)
+    a, b = fleet.instance_ids
+    hook("deregister", a)  # MinSize 2 -> 1, said by a's entry
+    hook("deregister", b)  # MinSize 1 -> 0, said by b's entry
+    assert fleet.capacity() == (0, 4, 0) and fleet.record() is None
+    assert json.loads(fleet.entries()[a])["lo"] == 1 and json.loads(fleet.entries()[b])["lo"] == 0
+
+    session = fast_session()
+    calls = record_calls(session)
+    hook("register", a, session=session)
+
+    assert calls.count("autoscaling:CreateOrUpdateTags") == 1
+    assert fleet.record() == {"min": 2, "max": 4, "lo": 1}
+    assert a not in fleet.entries()
+    hook("register", b)
+    assert fleet.capacity() == (2, 4, 2)
+    assert fleet.hook_tags() == {}
