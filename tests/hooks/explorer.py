@@ -6,8 +6,10 @@ a schedule is a total order of AWS calls and is reproduced by its seed.
 The rules real AWS enforces and moto does not are applied in the same handlers, while the chosen
 run holds the turn: EnterStandby refused when Desired - n < MinSize, ExitStandby refused when
 Desired + n > MaxSize, tag limits (50 per resource, 25 per Auto Scaling call, keys <= 128 and
-values <= 256 characters), and UpdateAutoScalingGroup without DesiredCapacity moving Desired to a
-new MinSize above it (or a new MaxSize below it).
+values <= 256 characters), UpdateAutoScalingGroup without DesiredCapacity moving Desired to a
+new MinSize above it (or a new MaxSize below it), and Standby as AWS does it (EnterStandby only
+from InService and ExitStandby only from Standby; the group's own target group deregisters an
+instance entering Standby and registers one leaving it).
 
 After each schedule the invariants are checked: the final capacity is one that a serial order of
 the same runs gives, the group runs exactly Desired instances (none extra launched, none lost),
