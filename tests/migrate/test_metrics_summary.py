@@ -127,3 +127,19 @@ def test_a_batch_answer_as_bytes_summarises_as_parsed() -> None:
     raw = summarize_batch(json.dumps(answer).encode(), ids, timespan)
 
     assert repr(raw) == repr(parsed) and raw[0].metrics
+
+
+def test_the_same_hours_in_a_longer_period_fill_its_later_days() -> None:
+    # The hours of a series are read once per period; two days of points summarised over the
+    # first day, then over both, must give the second day its own peak.
+    data = [
+        {"timeStamp": (START + timedelta(hours=h)).isoformat(), "maximum": float(h)}
+        for h in range(48)
+    ]
+    metric = {"name": {"value": "Percentage CPU"}, "timeseries": [{"data": data}]}
+    dailies = []
+    for days in (1, 2):
+        timespan = f"{START.isoformat()}/{(START + timedelta(days=days)).isoformat()}"
+        dailies.append(summarize("r", [metric], timespan, "PT1H", "test").metrics[0].daily)
+
+    assert dailies == [[23.0], [23.0, 47.0]]
