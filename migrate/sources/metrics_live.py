@@ -132,7 +132,7 @@ class MetricsReader:
         self.max_workers = max_workers
         # Summarising the answers is CPU-bound (JSON and Python per hourly point): it runs in
         # ``processes`` worker processes (default: one per CPU) while the threads wait on HTTP.
-        self.processes = _usable_cpus() if processes is None else processes
+        self.processes = usable_cpus() if processes is None else processes
         self._summarizers: ProcessPoolExecutor | None = None
         self._answers = BoundedSemaphore(max(1, max_workers))
         end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
@@ -317,7 +317,7 @@ def _with_data(
     return kept, notes, calls
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
     """The CPUs this process may run on (a container's share, not the host's count)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
