@@ -143,3 +143,24 @@ def test_the_same_hours_in_a_longer_period_fill_its_later_days() -> None:
         dailies.append(summarize("r", [metric], timespan, "PT1H", "test").metrics[0].daily)
 
     assert dailies == [[23.0], [23.0, 47.0]]
+
+
+def test_a_day_whose_peak_is_tied_keeps_the_first_of_the_tied_points() -> None:
+    # An integer and a float of the same value: the day keeps the first, as max() does.
+    values = [7, 1.5, 7.0, 0.0, -0.0]
+    data = [
+        {"timeStamp": (START + timedelta(hours=h)).isoformat(), "maximum": v, "minimum": v}
+        for h, v in enumerate(values)
+    ]
+    timespan = f"{START.isoformat()}/{(START + timedelta(days=1)).isoformat()}"
+    metrics = [
+        {"name": {"value": name}, "timeseries": [{"data": data}]}
+        for name in ("Percentage CPU", "Available Memory Bytes")
+    ]
+
+    summary = summarize("r", metrics, timespan, "PT1H", "test")
+
+    assert [repr(m.daily) for m in summary.metrics] == ["[7]", "[0.0]"]
+    assert [m.daily for m in summary.metrics] == [
+        r["daily"] for r in map(_reference, metrics, [1, 1])
+    ]
