@@ -338,7 +338,7 @@ def _iso(value: datetime) -> str:
 
 
 def summarize_batch(
-    answer: bytes | dict[str, Any], resource_ids: tuple[str, ...], timespan: str
+    answer: bytes | memoryview | dict[str, Any], resource_ids: tuple[str, ...], timespan: str
 ) -> list[Utilization]:
     """A metrics batch answer (``{"values": [{"value": [metric...]}, ...]}``, JSON or parsed)
     -> the Utilization of each resource in it.
@@ -348,7 +348,7 @@ def summarize_batch(
     The JSON is parsed with orjson: ~3x the standard library's speed on these answers, which
     was the largest share of an inventory's CPU.
     """
-    body = orjson.loads(answer) if isinstance(answer, bytes | bytearray) else answer
+    body = orjson.loads(answer) if isinstance(answer, bytes | bytearray | memoryview) else answer
     values = body.get("values") if isinstance(body, dict) else None
     by_id = {id_key(r).lstrip("/"): r for r in resource_ids}
     out: list[Utilization] = []
