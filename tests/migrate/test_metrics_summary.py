@@ -68,7 +68,9 @@ def _value(rng: random.Random) -> float | int:
 
 def _metric(rng: random.Random, days: int) -> dict[str, Any]:
     """A metric as Azure could answer it: one series or several, gaps, repeated or unordered
-    timestamps, points with only some aggregations, integers."""
+    timestamps, points with only some aggregations, a resource off for its first hours (points
+    with a timestamp only), an aggregation null on every point, integers. Half the series have
+    the same timestamps as every other such series (as the metrics of one answer have)."""
     hours = list(range(days * 24))
     series = []
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
@@ -81,16 +83,19 @@ def _metric(rng: random.Random, days: int) -> dict[str, Any]:
         aggregations = ["maximum", "average", "minimum"]
         if not every:
             aggregations = rng.sample(aggregations, rng.randint(0, 3))
+        zones = ["Z"] if rng.random() < 0.5 else ["Z", "+00:00"]
+        off = rng.randrange(len(stamps) + 1) if rng.random() < 0.2 else 0
+        nulled = rng.choice(aggregations) if aggregations and rng.random() < 0.1 else ""
         data = []
-        for h in stamps:
+        for i, h in enumerate(stamps):
             stamp = (START + timedelta(hours=h)).isoformat()
-            point: dict[str, Any] = {
-                "timeStamp": stamp.replace("+00:00", rng.choice(["Z", "+00:00"]))
-            }
+            point: dict[str, Any] = {"timeStamp": stamp.replace("+00:00", rng.choice(zones))}
             if not every and rng.random() < 0.05:
                 point = {"timestamp": point["timeStamp"]}  # an older spelling
-            for key in aggregations:
-                if every or rng.random() < 0.9:
+            for key in aggregations if i >= off else ():
+                if key == nulled:
+                    point[key] = None
+                elif every or rng.random() < 0.9:
                     point[key] = _value(rng) if every or rng.random() < 0.95 else None
             data.append(point)
         series.append({"data": data})
