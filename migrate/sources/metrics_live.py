@@ -9,7 +9,8 @@ endpoint), each of its resources is read through the per-resource API (azure-mgm
 clients' own retry policy; what still fails becomes a note, and those resources are planned
 as-is. The batch answers are read as the service's JSON, not as the SDK's per-point models
 (:meth:`MetricsReader.query`), and summarised at once (``migrate.sources.metrics``), in worker
-processes while the threads wait on HTTP: no raw point is kept.
+processes while the threads wait on HTTP (the answers reach them through memory mapped before
+they fork): no raw point is kept.
 """
 
 from __future__ import annotations
