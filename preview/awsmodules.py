@@ -155,12 +155,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def transform_and_compile(fullname: str, source: bytes, source_path: str) -> CodeType:
     """The module's code with annotations left as strings, TypedDict bodies without them,
     and, for a service package, its resource modules imported on first use."""
-    tree = ast.parse(source, source_path)
-    _TypedDictAnnotations().visit(tree)
-    if fullname.count(".") == 1 and Path(source_path).name == "__init__.py":
-        _import_on_first_use(tree, Path(source_path).parent)
+    service_package = fullname.count(".") == 1 and Path(source_path).name == "__init__.py"
+    if service_package or b"(TypedDict):" in source:
+        tree = ast.parse(source, source_path)
+        _strip_typeddict_annotations(tree.body)
+        if service_package:
+            _import_on_first_use(tree, Path(source_path).parent)
+        source = ast.fix_missing_locations(tree)  # type: ignore[assignment]
     return compile(
-        ast.fix_missing_locations(tree),
+        source,
         source_path,
         "exec",
         flags=__future__.annotations.compiler_flag,
@@ -168,15 +171,17 @@ def transform_and_compile(fullname: str, source: bytes, source_path: str) -> Cod
     )
 
 
-class _TypedDictAnnotations(ast.NodeTransformer):
+def _strip_typeddict_annotations(statements: list[ast.stmt]) -> None:
     """``class XArgsDict(TypedDict): ...`` keeps its docstring and loses its annotations."""
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
-        self.generic_visit(node)
-        if any(isinstance(base, ast.Name) and base.id == "TypedDict" for base in node.bases):
-            body = [s for s in node.body if not isinstance(s, ast.AnnAssign)]
-            node.body = body or [ast.Pass()]
-        return node
+    for statement in statements:
+        if isinstance(statement, ast.If):  # `if not MYPY:` in some generations
+            _strip_typeddict_annotations(statement.body)
+            _strip_typeddict_annotations(statement.orelse)
+        elif isinstance(statement, ast.ClassDef) and any(
+            isinstance(base, ast.Name) and base.id == "TypedDict" for base in statement.bases
+        ):
+            body = [s for s in statement.body if not isinstance(s, ast.AnnAssign)]
+            statement.body = body or [ast.Pass()]
 
 
 def exported_names(module_path: Path) -> list[str] | None:
