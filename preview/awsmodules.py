@@ -305,7 +305,7 @@ def __cutover_lazy_package(owners={owners!r}, submodules={submodules!r}):
             types.ModuleType.__setattr__(self, name, value)
 
         def __dir__(self):
-            return sorted(set(self.__dict__) | set(owners))
+            return sorted(set(self.__dict__) | set(owners) | set(submodules))
 
     sys.modules[__name__].__class__ = ServicePackage
 
