@@ -94,7 +94,7 @@ def bench(label: str, command: list[str], runs: int, *, compare: bool) -> None:
             times[name].append(one_run(command, env))
     for name, measured in times.items():
         _report(name, measured)
-    print(f"{'':22} load before: {load_before}; after: {_load()}")
+    print(f"{'':30} load before: {load_before}; after: {_load()}")
 
 
 def _report(label: str, times: list[tuple[float, float]]) -> None:
@@ -103,7 +103,7 @@ def _report(label: str, times: list[tuple[float, float]]) -> None:
     cpu = statistics.median(c for _, c in times)
     mark = "ok" if median < GOAL_SECONDS else "OVER GOAL"
     print(
-        f"{label:22} median {median:4.2f} s wall (goal < {GOAL_SECONDS:g})  fastest "
+        f"{label:30} median {median:4.2f} s wall (goal < {GOAL_SECONDS:g})  fastest "
         f"{walls[0]:4.2f}  slowest {walls[-1]:4.2f}  CPU {cpu:4.2f} s  {mark}"
     )
 
@@ -112,7 +112,7 @@ def first_run(label: str, command: list[str]) -> None:
     """One preview with an empty module cache: the first after installing pulumi_aws."""
     with tempfile.TemporaryDirectory(prefix="bench-preview-cache-") as cache:
         wall, cpu = one_run(command, {"XDG_CACHE_HOME": cache})
-    print(f"{label:22} first run, empty module cache: {wall:4.2f} s wall, CPU {cpu:4.2f} s")
+    print(f"{label:30} first run, empty module cache: {wall:4.2f} s wall, CPU {cpu:4.2f} s")
 
 
 def main() -> int:

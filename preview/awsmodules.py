@@ -24,8 +24,9 @@ on ``sys.meta_path`` changes how each is compiled, never what the program gets:
   way laziness would change) is compiled as it is.
 
 The code objects are cached in the user's cache directory (``$XDG_CACHE_HOME`` or
-``~/.cache``, ``cutover/preview-pulumi_aws-VERSION-PYTHON-fFORMAT``), each validated against its
-source's modification time and size; a new pulumi_aws version gets a directory of its own.
+``~/.cache``, ``cutover/preview-pulumi_aws-VERSION-PYTHON-fFORMAT``, 16 MB for production),
+each validated against its source's modification time and size; a new pulumi_aws version gets
+a directory of its own and the older ones are removed.
 The first preview after an install or upgrade compiles what it uses (some seconds, see the
 README), the next ones read the cache. ``PYTHONDONTWRITEBYTECODE`` is about the ``__pycache__``
 beside the sources and does not turn this application cache off. Without a writable cache
@@ -47,6 +48,7 @@ import importlib.util
 import marshal
 import os
 import re
+import shutil
 import struct
 import sys
 from collections.abc import Sequence
@@ -88,14 +90,23 @@ def install() -> Path | None:
     if os.environ.get(OPT_OUT):
         return None
     directory = cache_directory(version)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
+    if not directory.is_dir():
+        try:
+            directory.mkdir(parents=True)
+        except OSError:
+            return None
+        _remove_other_caches(directory)
     if not os.access(directory, os.W_OK):
         return None
     sys.meta_path.insert(0, AwsModuleFinder(directory))
     return directory
+
+
+def _remove_other_caches(directory: Path) -> None:
+    """A new pulumi_aws version (or Python, or FORMAT) no longer needs the older caches."""
+    for other in directory.parent.glob(f"preview-{PACKAGE}-*"):
+        if other != directory:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 class AwsModuleFinder(importlib.abc.MetaPathFinder):

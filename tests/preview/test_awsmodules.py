@@ -211,3 +211,16 @@ def test_a_damaged_cache_file_is_compiled_again(tmp_path):
     assert _load(source, cache)["ANSWER"] == 1
     code = marshal.loads(cached.read_bytes()[awsmodules._HEADER.size :])
     assert "ANSWER" in code.co_names
+
+
+def test_a_new_cache_directory_removes_the_older_versions_caches(tmp_path):
+    older = tmp_path / "cutover" / "preview-pulumi_aws-7.50.0-cpython-311-f1"
+    older.mkdir(parents=True)
+    (older / "pulumi_aws.pyc").write_bytes(b"old")
+    unrelated = tmp_path / "cutover" / "something-else"
+    unrelated.mkdir()
+    found = _install_in_fresh_process(XDG_CACHE_HOME=str(tmp_path))
+    assert Path(found).parent == tmp_path / "cutover"
+    assert Path(found).is_dir()
+    assert not older.exists()
+    assert unrelated.exists()
