@@ -9,7 +9,7 @@ only the collection a process about to end does not need is skipped. The memory 
 needs is unchanged (160 MB at most on production).
 
 This process alone (not `pulumi up`, not the tests of the program) loads pulumi_aws through
-`preview.awsmodules` (the same classes for a third of the CPU) and leaves the parts of pulumi a
+`preview.awsmodules` (the same classes for a quarter of the CPU) and leaves the parts of pulumi a
 preview never runs unexecuted (`preview.pulumimodules`).
 """
 

@@ -1,4 +1,4 @@
-"""pulumi_aws as the preview process loads it: the same classes, built for a third of the CPU.
+"""pulumi_aws as the preview process loads it: the same classes for a quarter of the CPU.
 
 A production preview spent 0.8 s of its 1.3 s of CPU executing pulumi_aws's modules
 (preview/README.md, "Speed"). Three things made them slow, and the finder `install` puts first
