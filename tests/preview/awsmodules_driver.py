@@ -53,12 +53,14 @@ def _pulumi_types(value: object) -> dict[str, str] | None:
 
 def describe(service: str) -> dict[str, object]:
     package = importlib.import_module(f"pulumi_aws.{service}")
-    outputs = package.outputs  # pulumi_aws's own lazy import: loaded on first attribute read
+    # pulumi_aws's own lazy import: the package is loaded on the first attribute read.
+    outputs = getattr(package, "outputs", None)  # a service without output types has none
     # A look-up's module imported by its full name, as `import pulumi_aws.ec2.get_ami` does:
     # its package must still hold the function of the same name, not the module.
     look_ups = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
-    look_up = next(name for name in look_ups if name.startswith("get_"))
-    importlib.import_module(f"pulumi_aws.{service}.{look_up}")
+    look_up = next((name for name in look_ups if name.startswith("get_")), None)
+    if look_up is not None:
+        importlib.import_module(f"pulumi_aws.{service}.{look_up}")
     names = {}
     types = {}
     for name in dir(package):
@@ -67,7 +69,7 @@ def describe(service: str) -> dict[str, object]:
         found = _pulumi_types(value)
         if found is not None:
             types[name] = found
-    for name in dir(outputs):
+    for name in dir(outputs) if outputs is not None else []:
         found = _pulumi_types(getattr(outputs, name))
         if found is not None:
             types[f"outputs.{name}"] = found

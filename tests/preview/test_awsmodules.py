@@ -65,14 +65,23 @@ def test_the_table_and_the_policy_verdict_are_the_same_with_the_loader(cache_hom
     assert b"Policy pack on production: all rules pass" in plain
 
 
-def test_services_hold_the_same_names_and_pulumi_reads_the_same_types(cache_home):
-    """Every name of the services (classes, functions, submodules, enum members), what a star
-    import binds, and the types Pulumi's runtime reads from every resource, input and output
-    class's annotations: evaluated at import, or strings evaluated when Pulumi asks."""
-    services = ["wafv2", "lb", "ec2"]
+def _services_the_shipped_stacks_use(cache_home: Path) -> list[str]:
+    """The pulumi_aws services (packages) the loader compiled for both stacks' previews."""
+    for stack in ("production", "staging"):
+        _preview(stack, "--json", cache_home, plain=False)
+    modules = _cached_modules(cache_home)
+    return sorted({name.split(".")[1] for name in modules if name.count(".") == 2})
+
+
+def test_services_hold_the_same_names_and_pulumi_reads_the_same_types(tmp_path):
+    """Every name of the services the stacks use (classes, functions, submodules, enum members),
+    what a star import binds, and the types Pulumi's runtime reads from every resource, input
+    and output class's annotations: evaluated at import, or strings evaluated when Pulumi asks."""
+    services = _services_the_shipped_stacks_use(tmp_path)
+    assert {"ec2", "lb", "wafv2", "rds"} <= set(services)
     reports = {}
     for mode in ("plain", "fast"):
-        done = _run([str(DRIVER), mode, *services], XDG_CACHE_HOME=str(cache_home))
+        done = _run([str(DRIVER), mode, *services], XDG_CACHE_HOME=str(tmp_path))
         assert done.returncode == 0, done.stderr.decode()[-2000:]
         reports[mode] = json.loads(done.stdout)
     plain, fast = reports["plain"], reports["fast"]
