@@ -60,7 +60,7 @@ PACKAGE = "pulumi_aws"
 # packages and classes); another one is imported as usual.
 CHECKED_MAJOR = "7"
 # Bump when what the loader generates changes: the cache directory's name carries it.
-FORMAT = 1
+FORMAT = 2
 # Set (to anything) to import pulumi_aws as usual in the preview too.
 OPT_OUT = "CUTOVER_PREVIEW_PLAIN_IMPORT"
 # The modules a service package keeps importing eagerly (shared by all its resources).
@@ -242,8 +242,11 @@ def _import_on_first_use(tree: ast.Module, package_dir: Path) -> None:
     for name in set(owners) & submodules:
         if owners[name] != name:
             return  # `x` the submodule and `x` another submodule's export: keep it eager
+    end = max(getattr(node, "end_lineno", 0) or 0 for node in tree.body)
     tree.body = [s for s in tree.body if s not in lazy]
     hook = ast.parse(_LAZY_PACKAGE.format(owners=owners, submodules=sorted(submodules)))
+    # Past the source's last line: a traceback through the hook shows no unrelated source.
+    ast.increment_lineno(hook, end)
     tree.body.extend(hook.body)
 
 
