@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import importlib.util
 import json
+import os
 import re
 import ssl
 import threading
@@ -108,9 +109,12 @@ def proxied(url: str) -> bool:
 
 
 @cache
-def _tls() -> ssl.SSLContext:
-    """Certificates verified against botocore's own bundle (certifi's when installed, as
-    botocore does), so both clients trust the same authorities."""
+def _tls(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """Certificates verified against `ca_bundle` (AWS_CA_BUNDLE or the profile's), else
+    botocore's own default (certifi's bundle when installed), so both clients trust the same
+    authorities."""
+    if ca_bundle:
+        return ssl.create_default_context(cafile=os.path.expanduser(ca_bundle))
     spec = importlib.util.find_spec("certifi")
     bundle = None
     if spec is not None and spec.origin:
@@ -126,7 +130,10 @@ def _tls() -> ssl.SSLContext:
 class Connections:
     """Keep-alive connections per endpoint, each used by one thread at a time."""
 
-    def __init__(self, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(
+        self, connect_timeout: float, read_timeout: float, ca_bundle: str | None = None
+    ) -> None:
+        self.ca_bundle = ca_bundle
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._idle: dict[str, list[http.client.HTTPConnection]] = {}
@@ -137,7 +144,7 @@ class Connections:
         try:
             if parts.scheme == "https":
                 connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    parts.hostname or "", parts.port, timeout=self.connect_timeout, context=_tls()
+                    parts.hostname or "", parts.port, timeout=self.connect_timeout, context=_tls(self.ca_bundle)
                 )
             else:
                 connection = http.client.HTTPConnection(

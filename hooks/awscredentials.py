@@ -4,7 +4,7 @@ profile (AWS_PROFILE, else default) in the shared credentials file then the conf
 the instance role from IMDSv2 (the production case), refreshed before it expires.
 
 Everything else botocore can do (assume role, web identity, SSO, credential_process, container
-credentials, a CA bundle, FIPS or dual-stack endpoints, a profile's own endpoints, ...) is not
+credentials, FIPS or dual-stack endpoints, a profile's own endpoints, ...) is not
 reimplemented: `unsupported` names what the environment asks for, and the hooks then build
 botocore clients instead (hooks/clients.py)."""
 
@@ -29,7 +29,6 @@ UNSUPPORTED_VARIABLES = (
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CA_BUNDLE",
     "AWS_USE_FIPS_ENDPOINT",
     "AWS_USE_DUALSTACK_ENDPOINT",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
@@ -51,6 +50,7 @@ PROFILE_KEYS = {
     "output",
     "retry_mode",
     "max_attempts",
+    "ca_bundle",
 }
 ROLE_PATH = "iam/security-credentials/"
 # botocore's mandatory refresh: new credentials when the old ones expire within 10 minutes.
@@ -106,6 +106,18 @@ def unsupported(environ: Mapping[str, str]) -> str | None:
         if key not in PROFILE_KEYS and not key.startswith("cli_"):
             return f"the profile sets {key}"
     return None
+
+
+def ca_bundle(environ: Mapping[str, str]) -> str | None:
+    """The certificate bundle botocore would verify with: AWS_CA_BUNDLE, else the profile's
+    ca_bundle, else None (botocore's default bundle)."""
+    configured = environ.get("AWS_CA_BUNDLE", "").strip()
+    if configured:
+        return configured
+    profiles = _profiles(environ)
+    if profiles is None:
+        return None
+    return profiles[1].get("ca_bundle") or None
 
 
 def _static(section: Mapping[str, str], source: str) -> Credentials | None:

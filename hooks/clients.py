@@ -134,7 +134,9 @@ def _standard(
         return None
     caller = awsclient.Caller(
         credentials=awscredentials.CredentialChain(environ, settings.imds_timeout),
-        connections=awsclient.Connections(settings.connect_timeout, settings.read_timeout),
+        connections=awsclient.Connections(
+            settings.connect_timeout, settings.read_timeout, awscredentials.ca_bundle(environ)
+        ),
         retry=retry,
         adaptive=settings.retry_mode == "adaptive",
         on_call=_remember,
