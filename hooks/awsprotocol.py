@@ -209,16 +209,32 @@ def parse(
     for an answer AWS would not give. `headers`: names in lower case."""
     if status >= 301:
         raise ClientError(_error(model, status, headers, body), operation)
+    try:
+        parsed = _parse(model, operation, body)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as error:
+        # Well-formed, but not what the model says (a number that is not one, an entry
+        # without its key): not an answer of AWS's.
+        raise _not_aws(f"{type(error).__name__}: {error}", body) from error
+    metadata = parsed["ResponseMetadata"]
+    if model.protocol == "json" and "x-amzn-requestid" in headers:
+        metadata["RequestId"] = headers["x-amzn-requestid"]
+    metadata["HTTPStatusCode"] = status
+    metadata["HTTPHeaders"] = dict(headers)
+    return parsed
+
+
+def _parse(model: ServiceModel, operation: str, body: bytes) -> dict[str, Any]:
     op = model.operation(operation)
     shape_name = op.get("output", {}).get("shape")
     if model.protocol == "json":
         document = _json_document(body) if body.strip() else {}
         parsed = _from_json(model, model.shape(shape_name), document) if shape_name else {}
-        request_id = headers.get("x-amzn-requestid")
-        parsed["ResponseMetadata"] = {"RequestId": request_id} if request_id else {}
+        parsed["ResponseMetadata"] = {}
     else:
         root = _xml(body)
-        if _tag(root) != f"{operation}Response":
+        # An AWS answer's root is <OperationResponse>; like botocore, a well-formed AWS answer
+        # is read even if it is another operation's (the hooks then meet what AWS never says).
+        if not _tag(root).endswith("Response"):
             raise _not_aws(f"an XML document <{_tag(root)}>, not {operation}Response", body)
         parsed, start = {}, root
         wrapper = op.get("output", {}).get("resultWrapper")
@@ -229,8 +245,6 @@ def parse(
         if shape_name:
             parsed = _from_xml(model, model.shape(shape_name), start)
         parsed["ResponseMetadata"] = _xml_metadata(root, model.protocol == "ec2")
-    parsed["ResponseMetadata"]["HTTPStatusCode"] = status
-    parsed["ResponseMetadata"]["HTTPHeaders"] = dict(headers)
     return parsed
 
 
