@@ -16,13 +16,14 @@ import importlib.util
 import json
 import os
 import re
+import socket
 import ssl
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from botocore.retries.bucket import Clock, TokenBucket
 from botocore.retries.throttling import CubicCalculator
 
 from hooks.awscredentials import CredentialChain
-from hooks.awsprotocol import ServiceModel, parse, serialize
+from hooks.awsprotocol import UTC, ServiceModel, parse, serialize
 from hooks.retries import THROTTLING_CODES, TRANSIENT_CODES, TRANSIENT_STATUSES, RetryUntilDeadline
 from hooks.servicemodels import MODELS
 from hooks.sigv4 import TIMESTAMP_FORMAT, signed_headers
@@ -56,7 +57,9 @@ def service_model(service: str) -> ServiceModel:
     folder = MODELS / service
     versions = sorted(p for p in folder.iterdir() if (p / "service-2.json").is_file())
     if not versions:
-        raise FileNotFoundError(f"no service model under {folder}: run python -m hooks.servicemodels")
+        raise FileNotFoundError(
+            f"no service model under {folder}: run python -m hooks.servicemodels"
+        )
     return ServiceModel.load(versions[-1] / "service-2.json")
 
 
@@ -144,14 +147,17 @@ class Connections:
         try:
             if parts.scheme == "https":
                 connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    parts.hostname or "", parts.port, timeout=self.connect_timeout, context=_tls(self.ca_bundle)
+                    parts.hostname or "",
+                    parts.port,
+                    timeout=self.connect_timeout,
+                    context=_tls(self.ca_bundle),
                 )
             else:
                 connection = http.client.HTTPConnection(
                     parts.hostname or "", parts.port, timeout=self.connect_timeout
                 )
             connection.connect()
-        except TimeoutError as error:
+        except socket.timeout as error:  # noqa: UP041 (TimeoutError only from Python 3.10)
             raise ConnectTimeoutError(endpoint_url=url, error=error) from error
         except ssl.SSLError as error:
             raise SSLError(endpoint_url=url, error=error) from error
@@ -175,7 +181,7 @@ class Connections:
                 connection.request("POST", urlsplit(url).path or "/", body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
-            except TimeoutError as error:
+            except socket.timeout as error:  # noqa: UP041
                 connection.close()
                 raise ReadTimeoutError(endpoint_url=url, error=error) from error
             except (http.client.HTTPException, OSError) as error:
@@ -313,7 +319,7 @@ class Client:
             attempt += 1
 
     def _send(self, operation: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-        timestamp = datetime.now(timezone.utc).strftime(TIMESTAMP_FORMAT)
+        timestamp = datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
         signed = signed_headers(
             "POST",
             self.endpoint.url + "/",
@@ -379,5 +385,4 @@ class Paginator:
             if not any(tokens) or tokens == previous:
                 return
             previous = tokens
-            params = {**params, **dict(zip(self._inputs, tokens))}
-
+            params = {**params, **dict(zip(self._inputs, tokens))}  # noqa: B905 (3.9)

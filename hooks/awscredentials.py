@@ -166,7 +166,7 @@ class CredentialChain:
         if environment is not None:
             return environment
         profiles = _profiles(env) or ({}, {})
-        for section, source in zip(profiles, ("shared-credentials-file", "config-file")):
+        for section, source in zip(profiles, ("shared-credentials-file", "config-file")):  # noqa: B905
             found = _static(section, source)
             if found is not None:
                 return found
@@ -189,4 +189,3 @@ class CredentialChain:
         except (KeyError, ValueError):
             raise NoCredentialsError() from None
         return credentials
-

@@ -16,7 +16,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,16 @@ class ResponseParserError(Exception):
     """An answer that is not the operation's; named as botocore's (botocore.parsers, whose
     import costs a tenth of a second) so that hooks/errors.py classifies both alike."""
 
+
 _FIRST_CAP = re.compile(r"(.)([A-Z][a-z]+)")
 _END_CAP = re.compile(r"([a-z0-9])([A-Z])")
 # botocore's own content types for the protocols' request bodies.
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
+# datetime.UTC is 3.11's; the hooks run on the instances' Python 3.9+.
+UTC = timezone.utc  # noqa: UP017
+_ISO8601 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$"
+)
 
 
 def snake_case(name: str) -> str:
@@ -100,7 +106,10 @@ def serialize(model: ServiceModel, operation: str, params: dict[str, Any]) -> tu
         version = model.metadata.get("jsonVersion", "1.0")
         headers = {"X-Amz-Target": target, "Content-Type": f"application/x-amz-json-{version}"}
         return headers, json.dumps(body, separators=(",", ":")).encode("utf-8")
-    fields: list[tuple[str, str]] = [("Action", operation), ("Version", model.metadata["apiVersion"])]
+    fields: list[tuple[str, str]] = [
+        ("Action", operation),
+        ("Version", model.metadata["apiVersion"]),
+    ]
     if shape_name:
         _query_value(model, model.shape(shape_name), params, "", fields, model.protocol == "ec2")
     body = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in fields)
@@ -143,14 +152,35 @@ def _query_value(
         else:
             item_prefix = f"{prefix}.{shape['member'].get('locationName', 'member')}"
         for index, item in enumerate(value, 1):
-            _query_value(model, model.shape(shape["member"]["shape"]), item, f"{item_prefix}.{index}", out, ec2)
+            _query_value(
+                model,
+                model.shape(shape["member"]["shape"]),
+                item,
+                f"{item_prefix}.{index}",
+                out,
+                ec2,
+            )
     elif kind == "map":
         entry = prefix if shape.get("flattened") else f"{prefix}.entry"
         key_name = shape["key"].get("locationName", "key")
         value_name = shape["value"].get("locationName", "value")
         for index, (k, v) in enumerate(value.items(), 1):
-            _query_value(model, model.shape(shape["key"]["shape"]), k, f"{entry}.{index}.{key_name}", out, ec2)
-            _query_value(model, model.shape(shape["value"]["shape"]), v, f"{entry}.{index}.{value_name}", out, ec2)
+            _query_value(
+                model,
+                model.shape(shape["key"]["shape"]),
+                k,
+                f"{entry}.{index}.{key_name}",
+                out,
+                ec2,
+            )
+            _query_value(
+                model,
+                model.shape(shape["value"]["shape"]),
+                v,
+                f"{entry}.{index}.{value_name}",
+                out,
+                ec2,
+            )
     else:
         out.append((prefix, _scalar(kind, value)))
 
@@ -169,7 +199,7 @@ def _scalar(kind: str, value: Any) -> str:
 def _iso8601(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)
 
@@ -179,7 +209,9 @@ def _json_value(model: ServiceModel, shape: Shape, value: Any) -> Any:
     if kind == "structure":
         _unknown(shape, value)
         return {
-            ref.get("locationName", name): _json_value(model, model.shape(ref["shape"]), value[name])
+            ref.get("locationName", name): _json_value(
+                model, model.shape(ref["shape"]), value[name]
+            )
             for name, ref in shape["members"].items()
             if name in value and value[name] is not None
         }
@@ -342,13 +374,23 @@ def _timestamp(value: Any) -> datetime:
     """An aware UTC datetime (botocore: dateutil's tzutc for ISO 8601, tzlocal for epoch
     seconds; the same instant either way)."""
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     try:
-        return datetime.fromtimestamp(float(value), timezone.utc)
+        return datetime.fromtimestamp(float(value), UTC)
     except ValueError:
         pass
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    # Parsed by hand: Python 3.9's fromisoformat takes neither Z nor every fraction length.
+    found = _ISO8601.match(value.strip())
+    if found is None:
+        raise ValueError(f"not a timestamp: {value[:40]!r}")
+    *fields, fraction, zone = found.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    moment = datetime(*map(int, fields), micro, tzinfo=UTC)
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment
 
 
 def _xml_metadata(root: ET.Element, ec2: bool) -> dict[str, Any]:

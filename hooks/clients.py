@@ -153,11 +153,12 @@ def _standard(
 def _botocore(
     settings: Settings, region: str, session: AwsSession, retry: RetryUntilDeadline
 ) -> Callable[[str], Any]:
-    from botocore.config import Config
-
     made: list[Any] = [session]
 
     def make(service: str) -> Any:
+        # Imported on a botocore client's creation only (see hooks_session).
+        from botocore.config import Config
+
         if made[0] is None:
             made[0] = hooks_session()
         # boto3.Session.client and botocore's Session.create_client take the same arguments.

@@ -46,7 +46,9 @@ THROTTLING_CODES = frozenset(
         "EC2ThrottledException",
     }
 )
-TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
+TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
+)
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 
 

@@ -5,16 +5,15 @@ the same SigV4 signature as botocore's signer; the same method names and retry c
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 import botocore.retries.standard
 import pytest
+from botocore import xform_name
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotocoreCredentials
 from botocore.exceptions import ClientError
-from botocore import xform_name
 
 from hooks import awsclient, retries
 from hooks.awsprotocol import serialize
@@ -43,7 +42,9 @@ def both(clients: tuple[Clients, Clients], service: str, method: str, **params: 
     outcomes = []
     for pair in clients:
         try:
-            outcomes.append(("answer", normalized(getattr(getattr(pair, service), method)(**params))))
+            outcomes.append(
+                ("answer", normalized(getattr(getattr(pair, service), method)(**params)))
+            )
         except ClientError as error:
             outcomes.append(("error", error.operation_name, normalized(error.response)))
     assert outcomes[0] == outcomes[1]
@@ -76,17 +77,37 @@ def test_reads_give_botocores_answers(make_fleet, pair, codedeploy, session_depl
     fleet = make_fleet(1, 3, 2, classic=True)
     iid = fleet.instance_ids[0]
     fleet.ec2.create_tags(Resources=[iid], Tags=[{"Key": "cutover:deploy", "Value": "x y"}])
-    kind, groups = both(pair, "autoscaling", "describe_auto_scaling_groups", AutoScalingGroupNames=[fleet.asg])
+    kind, groups = both(
+        pair, "autoscaling", "describe_auto_scaling_groups", AutoScalingGroupNames=[fleet.asg]
+    )
     assert kind == "answer" and groups["AutoScalingGroups"][0]["CreatedTime"].tzinfo is not None
     both(pair, "autoscaling", "describe_auto_scaling_instances", InstanceIds=fleet.instance_ids)
     _, reservations = both(pair, "ec2", "describe_instances", InstanceIds=fleet.instance_ids)
-    assert {t["Key"] for r in reservations["Reservations"] for i in r["Instances"] for t in i.get("Tags", [])} >= {"cutover:deploy"}
-    both(pair, "ec2", "describe_instances", Filters=[{"Name": "tag-key", "Values": ["cutover:deploy"]}, {"Name": "instance-state-name", "Values": ["running", "pending"]}])
+    assert {
+        t["Key"]
+        for r in reservations["Reservations"]
+        for i in r["Instances"]
+        for t in i.get("Tags", [])
+    } >= {"cutover:deploy"}
+    both(
+        pair,
+        "ec2",
+        "describe_instances",
+        Filters=[
+            {"Name": "tag-key", "Values": ["cutover:deploy"]},
+            {"Name": "instance-state-name", "Values": ["running", "pending"]},
+        ],
+    )
     both(pair, "elbv2", "describe_target_groups", TargetGroupArns=[fleet.target_group_arn])
     both(pair, "elbv2", "describe_target_health", TargetGroupArn=fleet.target_group_arn)
     both(pair, "elbv2", "describe_target_group_attributes", TargetGroupArn=fleet.target_group_arn)
     both(pair, "elbv2", "describe_load_balancers", Names=["no-such-lb"])
-    both(pair, "elbv2", "describe_load_balancer_attributes", LoadBalancerArn=fleet.target_group_arn.replace("targetgroup", "loadbalancer/app"))
+    both(
+        pair,
+        "elbv2",
+        "describe_load_balancer_attributes",
+        LoadBalancerArn=fleet.target_group_arn.replace("targetgroup", "loadbalancer/app"),
+    )
     both(pair, "elb", "describe_load_balancers", LoadBalancerNames=[fleet.elb_name])
     both(pair, "elb", "describe_instance_health", LoadBalancerName=fleet.elb_name)
     both(pair, "elb", "describe_load_balancer_attributes", LoadBalancerName=fleet.elb_name)
@@ -96,10 +117,18 @@ def test_reads_give_botocores_answers(make_fleet, pair, codedeploy, session_depl
 
 def test_errors_give_botocores_client_errors(aws_env, pair):
     missing = [
-        ("autoscaling", "update_auto_scaling_group", {"AutoScalingGroupName": "no-such", "MinSize": 1}),
+        (
+            "autoscaling",
+            "update_auto_scaling_group",
+            {"AutoScalingGroupName": "no-such", "MinSize": 1},
+        ),
         ("ec2", "describe_instances", {"InstanceIds": ["i-0000000000000dead"]}),
         ("ec2", "describe_instances", {"InstanceIds": ["not-an-instance-id"]}),
-        ("elbv2", "describe_target_health", {"TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/none/0"}),
+        (
+            "elbv2",
+            "describe_target_health",
+            {"TargetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:1:targetgroup/x/0"},
+        ),
         ("elb", "describe_instance_health", {"LoadBalancerName": "no-such-elb"}),
         ("codedeploy", "get_deployment", {"deploymentId": "d-NOSUCHDEP"}),
     ]
@@ -114,7 +143,11 @@ def test_writes_give_botocores_answers_and_change_the_same_state(make_fleet, pai
     fleet = make_fleet(1, 4, 2, classic=True)
     first, second = fleet.instance_ids
     standard, boto = pair
-    tag = {"ResourceId": fleet.asg, "ResourceType": "auto-scaling-group", "PropagateAtLaunch": False}
+    tag = {
+        "ResourceId": fleet.asg,
+        "ResourceType": "auto-scaling-group",
+        "PropagateAtLaunch": False,
+    }
     for n, clients in enumerate(pair):
         name = f"cutover:test{n}"
         clients.autoscaling.create_or_update_tags(Tags=[{**tag, "Key": name, "Value": "a b&c"}])
@@ -124,24 +157,41 @@ def test_writes_give_botocores_answers_and_change_the_same_state(make_fleet, pai
         clients.ec2.create_tags(Resources=[first], Tags=[{"Key": name, "Value": "=x"}])
         clients.ec2.delete_tags(Resources=[first], Tags=[{"Key": name}])
     assert fleet.entries() == {}
-    both(pair, "autoscaling", "update_auto_scaling_group", AutoScalingGroupName=fleet.asg, MinSize=0)
-    standard.autoscaling.enter_standby(InstanceIds=[first], AutoScalingGroupName=fleet.asg, ShouldDecrementDesiredCapacity=True)
-    boto.autoscaling.enter_standby(InstanceIds=[second], AutoScalingGroupName=fleet.asg, ShouldDecrementDesiredCapacity=True)
+    both(
+        pair, "autoscaling", "update_auto_scaling_group", AutoScalingGroupName=fleet.asg, MinSize=0
+    )
+    standard.autoscaling.enter_standby(
+        InstanceIds=[first], AutoScalingGroupName=fleet.asg, ShouldDecrementDesiredCapacity=True
+    )
+    boto.autoscaling.enter_standby(
+        InstanceIds=[second], AutoScalingGroupName=fleet.asg, ShouldDecrementDesiredCapacity=True
+    )
     assert set(fleet.lifecycle().values()) == {"Standby"}
     a = standard.autoscaling.exit_standby(InstanceIds=[first], AutoScalingGroupName=fleet.asg)
     b = boto.autoscaling.exit_standby(InstanceIds=[second], AutoScalingGroupName=fleet.asg)
-    assert [x["Description"][:20] for x in a["Activities"]] == [x["Description"][:20] for x in b["Activities"]]
+    assert [x["Description"][:20] for x in a["Activities"]] == [
+        x["Description"][:20] for x in b["Activities"]
+    ]
     # Each client its own instance: the same write twice would meet a changed state.
     for method in ("deregister_targets", "register_targets"):
         answers = [
-            normalized(getattr(c.elbv2, method)(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": i}]))
-            for c, i in zip(pair, (first, second))
+            normalized(
+                getattr(c.elbv2, method)(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": i}])
+            )
+            for c, i in zip(pair, (first, second), strict=True)
         ]
         assert answers[0] == answers[1]
-    for method in ("deregister_instances_from_load_balancer", "register_instances_with_load_balancer"):
+    for method in (
+        "deregister_instances_from_load_balancer",
+        "register_instances_with_load_balancer",
+    ):
         answers = [
-            normalized(getattr(c.elb, method)(LoadBalancerName=fleet.elb_name, Instances=[{"InstanceId": i}]))
-            for c, i in zip(pair, (first, second))
+            normalized(
+                getattr(c.elb, method)(
+                    LoadBalancerName=fleet.elb_name, Instances=[{"InstanceId": i}]
+                )
+            )
+            for c, i in zip(pair, (first, second), strict=True)
         ]
         assert answers[0] == answers[1]
     assert set(fleet.targets()) == {first, second}
@@ -181,9 +231,20 @@ def test_signature_is_botocores_for_query_and_json_with_a_session_token():
             headers, body = serialize(model, operation, params)
             url = f"https://{model.metadata['endpointPrefix']}.eu-central-1.amazonaws.com/"
             request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
-            auth = SigV4Auth(BotocoreCredentials(*keys[:2], token), model.signing_name, "eu-central-1")
+            auth = SigV4Auth(
+                BotocoreCredentials(*keys[:2], token), model.signing_name, "eu-central-1"
+            )
             auth.add_auth(request)
-            ours = signed_headers("POST", url, headers, body, Credentials(keys[0], keys[1], token), "eu-central-1", model.signing_name, request.headers["X-Amz-Date"])
+            ours = signed_headers(
+                "POST",
+                url,
+                headers,
+                body,
+                Credentials(keys[0], keys[1], token),
+                "eu-central-1",
+                model.signing_name,
+                request.headers["X-Amz-Date"],
+            )
             assert ours["Authorization"] == request.headers["Authorization"]
             assert ours.get("X-Amz-Security-Token") == request.headers.get("X-Amz-Security-Token")
 
@@ -194,15 +255,29 @@ def test_a_non_default_port_is_signed_as_botocore_signs_it():
     url = "http://127.0.0.1:5000/"
     request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
     SigV4Auth(BotocoreCredentials("a", "b"), "elasticloadbalancing", REGION).add_auth(request)
-    ours = signed_headers("POST", url, headers, body, Credentials("a", "b"), REGION, "elasticloadbalancing", request.headers["X-Amz-Date"])
+    ours = signed_headers(
+        "POST",
+        url,
+        headers,
+        body,
+        Credentials("a", "b"),
+        REGION,
+        "elasticloadbalancing",
+        request.headers["X-Amz-Date"],
+    )
     assert ours["Authorization"] == request.headers["Authorization"]
 
 
 def test_retry_conditions_are_botocores():
     standard = botocore.retries.standard
-    assert retries.THROTTLING_CODES == set(standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
-    assert retries.TRANSIENT_CODES == set(standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES)
-    assert retries.TRANSIENT_STATUSES == set(standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES)
+    assert (
+        set(standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES) == retries.THROTTLING_CODES
+    )
+    assert set(standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES) == retries.TRANSIENT_CODES
+    assert (
+        set(standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES)
+        == retries.TRANSIENT_STATUSES
+    )
 
 
 def test_calls_on_threads_share_keep_alive_connections(make_fleet, throttling_proxy, monkeypatch):
@@ -215,7 +290,9 @@ def test_calls_on_threads_share_keep_alive_connections(make_fleet, throttling_pr
     standard = connect(from_environment("deregister", region=REGION), REGION)
 
     def name(_: int) -> str:
-        answer = standard.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[fleet.asg])
+        answer = standard.autoscaling.describe_auto_scaling_groups(
+            AutoScalingGroupNames=[fleet.asg]
+        )
         return answer["AutoScalingGroups"][0]["AutoScalingGroupName"]
 
     with ThreadPoolExecutor(8) as pool:

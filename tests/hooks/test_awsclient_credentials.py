@@ -8,7 +8,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ class RoleImds(BaseHTTPRequestHandler):
             return self._reply(200, ROLE)
         if self.path == f"/latest/meta-data/iam/security-credentials/{ROLE}":
             RoleImds.issued += 1
-            expiration = datetime.now(timezone.utc) + RoleImds.expires_in
+            expiration = datetime.now(UTC) + RoleImds.expires_in
             document = {
                 "Code": "Success",
                 "Type": "AWS-HMAC",
@@ -75,7 +75,9 @@ def role_imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[RoleImds]]:
     RoleImds.issued, RoleImds.requests, RoleImds.expires_in = 0, [], timedelta(hours=6)
     server = ThreadingHTTPServer(("127.0.0.1", 0), RoleImds)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}"
+    )
     yield RoleImds
     server.shutdown()
 
@@ -97,8 +99,15 @@ def botocore_credentials(environ: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
 
 def test_environment_keys_come_first(bare, monkeypatch, tmp_path):
-    Path(bare["AWS_SHARED_CREDENTIALS_FILE"]).write_text("[default]\naws_access_key_id = file\naws_secret_access_key = s\n")
-    env = {**bare, "AWS_ACCESS_KEY_ID": "env", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "tok"}
+    Path(bare["AWS_SHARED_CREDENTIALS_FILE"]).write_text(
+        "[default]\naws_access_key_id = file\naws_secret_access_key = s\n"
+    )
+    env = {
+        **bare,
+        "AWS_ACCESS_KEY_ID": "env",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_SESSION_TOKEN": "tok",
+    }
     assert unsupported(env) is None
     ours = CredentialChain(env).get()
     assert ours == Credentials("env", "secret", "tok") == botocore_credentials(env, monkeypatch)
@@ -114,7 +123,11 @@ def test_the_profiles_static_keys_from_the_credentials_then_the_config_file(bare
     Path(bare["AWS_CONFIG_FILE"]).write_text(
         "[profile cfg]\naws_access_key_id = c\naws_secret_access_key = cs\nregion = eu-west-1\n"
     )
-    for profile, expected in [(None, ("d", "ds", None)), ("ops", ("o", "os", "ot")), ("cfg", ("c", "cs", None))]:
+    for profile, expected in [
+        (None, ("d", "ds", None)),
+        ("ops", ("o", "os", "ot")),
+        ("cfg", ("c", "cs", None)),
+    ]:
         env = {**bare, **({"AWS_PROFILE": profile} if profile else {})}
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         assert unsupported(env) is None
@@ -125,7 +138,10 @@ def test_the_profiles_static_keys_from_the_credentials_then_the_config_file(bare
 def test_the_instance_role_from_imdsv2_and_its_refresh_before_expiry(bare, role_imds, monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    env = {**bare, "AWS_EC2_METADATA_SERVICE_ENDPOINT": os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"]}
+    env = {
+        **bare,
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT": os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"],
+    }
     chain = CredentialChain(env)
     assert chain.get() == Credentials("ASIAROLE1", "role-secret", "role-token")
     assert chain.get().access_key == "ASIAROLE1"  # still valid for hours: no new request
@@ -151,7 +167,11 @@ def test_no_credentials_anywhere_is_botocores_error(bare, imds, monkeypatch):
 @pytest.mark.parametrize(
     ("extra", "profile_text", "reason"),
     [
-        ({"AWS_ROLE_ARN": "arn:aws:iam::1:role/x", "AWS_WEB_IDENTITY_TOKEN_FILE": "/t"}, "", "AWS_ROLE_ARN"),
+        (
+            {"AWS_ROLE_ARN": "arn:aws:iam::1:role/x", "AWS_WEB_IDENTITY_TOKEN_FILE": "/t"},
+            "",
+            "AWS_ROLE_ARN",
+        ),
         ({"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/creds"}, "", "AWS_CONTAINER"),
         ({"AWS_USE_FIPS_ENDPOINT": "true"}, "", "AWS_USE_FIPS_ENDPOINT"),
         ({}, "[default]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\n", "role_arn"),
@@ -164,7 +184,9 @@ def test_no_credentials_anywhere_is_botocores_error(bare, imds, monkeypatch):
         ),
     ],
 )
-def test_what_only_botocore_does_falls_back_to_botocore(aws_env, bare, monkeypatch, extra, profile_text, reason):
+def test_what_only_botocore_does_falls_back_to_botocore(
+    aws_env, bare, monkeypatch, extra, profile_text, reason
+):
     Path(bare["AWS_CONFIG_FILE"]).write_text(profile_text)
     env = {**bare, **extra}
     assert reason in (unsupported(env) or "")
@@ -182,12 +204,15 @@ def test_a_profile_that_is_nowhere_gets_botocores_error(aws_env, bare, monkeypat
     assert "profile nowhere" in (unsupported(env) or "")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    clients = connect(from_environment("deregister", region=REGION), REGION)
     with pytest.raises(ProfileNotFound):
-        connect(from_environment("deregister", region=REGION), REGION).ec2
+        clients.ec2.describe_instances()
 
 
 def test_the_setting_sends_every_call_through_botocore(aws_env, monkeypatch):
-    assert isinstance(connect(from_environment("deregister", region=REGION), REGION).ec2, awsclient.Client)
+    assert isinstance(
+        connect(from_environment("deregister", region=REGION), REGION).ec2, awsclient.Client
+    )
     monkeypatch.setenv("CUTOVER_AWS_CLIENT", "botocore")
     clients = connect(from_environment("deregister", region=REGION), REGION)
     assert type(clients.ec2).__module__ == "botocore.client"
@@ -201,15 +226,31 @@ def test_an_endpoint_behind_a_proxy_is_left_to_botocore(aws_env, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "region", ["us-east-1", "eu-central-1", "ap-southeast-2", "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1", "us-iso-east-1", "us-isob-east-1"]
+    "region",
+    [
+        "us-east-1",
+        "eu-central-1",
+        "ap-southeast-2",
+        "cn-north-1",
+        "cn-northwest-1",
+        "us-gov-west-1",
+        "us-gov-east-1",
+        "us-iso-east-1",
+        "us-isob-east-1",
+    ],
 )
 def test_standard_endpoints_are_botocores(bare, monkeypatch, region):
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CODEDEPLOY"):
         monkeypatch.delenv(name, raising=False)
     session = botocore.session.get_session()
     for service in ("autoscaling", "ec2", "elbv2", "elb", "codedeploy"):
-        theirs = session.create_client(service, region_name=region, aws_access_key_id="a", aws_secret_access_key="b")
-        assert awsclient.endpoint(awsclient.service_model(service), region, {}).url == theirs.meta.endpoint_url
+        theirs = session.create_client(
+            service, region_name=region, aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        assert (
+            awsclient.endpoint(awsclient.service_model(service), region, {}).url
+            == theirs.meta.endpoint_url
+        )
 
 
 def test_service_specific_endpoint_variables_win_as_in_botocore(monkeypatch):
@@ -222,5 +263,10 @@ def test_service_specific_endpoint_variables_win_as_in_botocore(monkeypatch):
         monkeypatch.setenv(name, value)
     session = botocore.session.get_session()
     for service in ("autoscaling", "ec2", "elbv2", "elb"):
-        theirs = session.create_client(service, region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b")
-        assert awsclient.endpoint(awsclient.service_model(service), REGION, env).url == theirs.meta.endpoint_url
+        theirs = session.create_client(
+            service, region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        assert (
+            awsclient.endpoint(awsclient.service_model(service), REGION, env).url
+            == theirs.meta.endpoint_url
+        )
