@@ -188,6 +188,11 @@ class LatencyProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The handler sends a response's headers and body in two writes: with Nagle's
+            # algorithm on, the body waits for the client's delayed ACK of the headers, 40 ms
+            # a call on a kept-alive connection that no AWS endpoint adds (TCP_NODELAY, as
+            # urllib3 sets on its side).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass

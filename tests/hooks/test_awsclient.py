@@ -300,3 +300,96 @@ def test_calls_on_threads_share_keep_alive_connections(make_fleet, throttling_pr
     idle = standard.autoscaling._caller.connections._idle
     assert 1 <= sum(len(v) for v in idle.values()) <= 8
     assert throttling_proxy.forwarded == 40
+
+
+def test_throttling_is_retried_by_the_standard_client_with_its_rate_limiter(
+    make_fleet, throttling_proxy, monkeypatch
+):
+    fleet = make_fleet(1, 2, 1)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", throttling_proxy.url)
+    monkeypatch.setenv("CUTOVER_MAX_RETRIES", "0")  # does not bound throttling retries
+    monkeypatch.setenv("CUTOVER_RETRY_MAX_DELAY", "0.02")
+    standard = connect(from_environment("deregister", region=REGION), REGION)
+    throttling_proxy.remaining = 4
+
+    answer = standard.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[fleet.asg])
+
+    assert answer["AutoScalingGroups"][0]["AutoScalingGroupName"] == fleet.asg
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 4
+    assert throttling_proxy.throttled == 4 and throttling_proxy.forwarded == 1
+    # botocore's adaptive mode: the limiter is on once AWS throttled, off for other clients.
+    assert standard.autoscaling._limiter._enabled
+    assert not standard.ec2._limiter._enabled
+
+
+def test_a_failing_endpoint_gets_max_retries_then_botocores_error(aws_env, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Failing(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(self.path)
+            body = b"<html><body>Service Unavailable</body></html>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("CUTOVER_MAX_RETRIES", "2")
+        outcomes = []
+        for session in (None, fast_session()):
+            clients = connect(from_environment("deregister", region=REGION), REGION, session)
+            seen.clear()
+            with pytest.raises(ClientError) as caught:
+                clients.elbv2.describe_target_groups()
+            outcomes.append((len(seen), normalized(caught.value.response)))
+    finally:
+        server.shutdown()
+    assert outcomes[0][0] == 3  # the first attempt and CUTOVER_MAX_RETRIES retries
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1]["Error"] == {"Code": "503", "Message": "Service Unavailable"}
+
+
+def test_an_unreachable_endpoint_is_botocores_connection_error(aws_env, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    from .conftest import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("CUTOVER_MAX_RETRIES", "1")
+    standard = connect(from_environment("deregister", region=REGION), REGION)
+    with pytest.raises(EndpointConnectionError, match="Could not connect to the endpoint URL"):
+        standard.ec2.describe_instances()
+
+
+def test_the_operation_in_progress_is_remembered(aws_env):
+    from hooks.clients import last_call
+
+    standard = connect(from_environment("deregister", region=REGION), REGION)
+    standard.elbv2.describe_target_groups()
+    assert last_call.operation == "DescribeTargetGroups"
+    assert last_call.endpoint == aws_env["AWS_ENDPOINT_URL"]
+
+
+def test_an_answer_that_does_not_fit_the_model_is_a_parser_error():
+    from hooks.awsprotocol import ResponseParserError, parse
+
+    model = awsclient.service_model("autoscaling")
+    wrong = (
+        b"<DescribeAutoScalingGroupsResponse><DescribeAutoScalingGroupsResult><AutoScalingGroups>"
+        b"<member><MinSize>one</MinSize></member></AutoScalingGroups>"
+        b"</DescribeAutoScalingGroupsResult></DescribeAutoScalingGroupsResponse>"
+    )
+    for body in (wrong, b"<html><body>Welcome</body></html>", b'{"json": true}'):
+        with pytest.raises(ResponseParserError, match="Unable to parse response"):
+            parse(model, "DescribeAutoScalingGroups", 200, {}, body)
