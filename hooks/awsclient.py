@@ -108,7 +108,8 @@ def proxied(url: str) -> bool:
     botocore, which speaks to proxies)."""
     parts = urlsplit(url)
     proxy = urllib.request.getproxies().get(parts.scheme)
-    return bool(proxy) and not urllib.request.proxy_bypass(parts.hostname or "")
+    # host:port, so that NO_PROXY entries naming a port match too.
+    return bool(proxy) and not urllib.request.proxy_bypass(parts.netloc)
 
 
 @cache

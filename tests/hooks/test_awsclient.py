@@ -23,7 +23,7 @@ from hooks.servicemodels import SERVICES
 from hooks.settings import from_environment
 from hooks.sigv4 import Credentials, signed_headers
 
-from .conftest import REGION, fast_session
+from .conftest import AMI, REGION, fast_session
 
 
 def normalized(answer: Any) -> Any:
@@ -148,14 +148,26 @@ def test_writes_give_botocores_answers_and_change_the_same_state(make_fleet, pai
         "ResourceType": "auto-scaling-group",
         "PropagateAtLaunch": False,
     }
+    answers: list[list[Any]] = []
     for n, clients in enumerate(pair):
         name = f"cutover:test{n}"
-        clients.autoscaling.create_or_update_tags(Tags=[{**tag, "Key": name, "Value": "a b&c"}])
-        assert fleet.tags()[name] == "a b&c"
-        clients.autoscaling.delete_tags(Tags=[{**tag, "Key": name}])
-        assert name not in fleet.tags()
-        clients.ec2.create_tags(Resources=[first], Tags=[{"Key": name, "Value": "=x"}])
-        clients.ec2.delete_tags(Resources=[first], Tags=[{"Key": name}])
+        answers.append(
+            [
+                clients.autoscaling.create_or_update_tags(
+                    Tags=[{**tag, "Key": name, "Value": "a b&c"}]
+                ),
+                fleet.tags()[name],
+                clients.autoscaling.delete_tags(Tags=[{**tag, "Key": name}]),
+                name in fleet.tags(),
+                clients.ec2.create_tags(Resources=[first], Tags=[{"Key": name, "Value": "=x"}]),
+                clients.ec2.delete_tags(Resources=[first], Tags=[{"Key": name}]),
+            ]
+        )
+    assert [[normalized(a) if isinstance(a, dict) else a for a in run] for run in answers] == [
+        [{"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}, "a b&c"] * 1
+        + [{"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}, False]
+        + [{"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}] * 2
+    ] * 2
     assert fleet.entries() == {}
     both(
         pair, "autoscaling", "update_auto_scaling_group", AutoScalingGroupName=fleet.asg, MinSize=0
@@ -199,9 +211,16 @@ def test_writes_give_botocores_answers_and_change_the_same_state(make_fleet, pai
 
 
 def test_paged_calls_give_botocores_pages(make_fleet, pair):
-    fleet = make_fleet(1, 5, 3)
-    for iid in fleet.instance_ids:
-        fleet.ec2.create_tags(Resources=[iid], Tags=[{"Key": "cutover:page", "Value": fleet.asg}])
+    fleet = make_fleet(1, 2, 1, classic=True)
+    tag = [{"ResourceType": "instance", "Tags": [{"Key": "cutover:page", "Value": fleet.asg}]}]
+    for _ in range(6):  # six reservations: EC2 pages by reservation
+        fleet.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, TagSpecifications=tag)
+    for n in range(3):
+        fleet.elb.create_load_balancer(
+            LoadBalancerName=f"{fleet.elb_name}-{n}",
+            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+            AvailabilityZones=[f"{REGION}a"],
+        )
     pages = []
     for clients in pair:
         paginator = clients.ec2.get_paginator("describe_instances")
@@ -212,11 +231,11 @@ def test_paged_calls_give_botocores_pages(make_fleet, pair):
         pages.append([normalized(page) for page in found])
         groups = clients.elbv2.get_paginator("describe_target_groups").paginate()
         pages.append([normalized(page) for page in groups])
-        balancers = clients.elb.get_paginator("describe_load_balancers").paginate()
-        pages.append([normalized(page) for page in balancers])
+        balancers = clients.elb.get_paginator("describe_load_balancers")
+        pages.append([normalized(p) for p in balancers.paginate(PaginationConfig={"PageSize": 2})])
     assert pages[:3] == pages[3:]
-    assert sum(len(p["Reservations"]) for p in pages[0]) >= 1
-    assert sum(len(i["Instances"]) for p in pages[0] for i in p["Reservations"]) == 3
+    assert [len(p["Reservations"]) for p in pages[0]] == [5, 1]  # EC2's smallest page is 5
+    assert len(pages[2]) >= 2
 
 
 def test_signature_is_botocores_for_query_and_json_with_a_session_token():

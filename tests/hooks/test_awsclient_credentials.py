@@ -223,6 +223,10 @@ def test_an_endpoint_behind_a_proxy_is_left_to_botocore(aws_env, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "")
     clients = connect(from_environment("deregister", region=REGION), REGION)
     assert type(clients.autoscaling).__module__ == "botocore.client"
+    # NO_PROXY naming the endpoint (with its port, as the tests' own do): no proxy to speak to.
+    monkeypatch.setenv("NO_PROXY", aws_env["AWS_ENDPOINT_URL"].removeprefix("http://"))
+    clients = connect(from_environment("deregister", region=REGION), REGION)
+    assert isinstance(clients.autoscaling, awsclient.Client)
 
 
 @pytest.mark.parametrize(
