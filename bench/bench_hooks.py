@@ -423,6 +423,10 @@ def main() -> None:
         if args.v:
             print("  calls of the last cycle: " + ", ".join(made))
         reset(endpoint)
+        print(
+            "the hooks' processes call AWS with the "
+            f"{os.environ.get('CUTOVER_AWS_CLIENT') or 'standard'} client (CUTOVER_AWS_CLIENT)"
+        )
         sample = args.aws_sample
         if sample is not None and not all((sample / f).is_file() for f in SAMPLE_SCRIPTS):
             print(f"  no AWS sample in {sample} ({', '.join(SAMPLE_SCRIPTS)}): hooks alone")

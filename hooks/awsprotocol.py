@@ -223,7 +223,8 @@ def _json_value(model: ServiceModel, shape: Shape, value: Any) -> Any:
         return {k: _json_value(model, inner, v) for k, v in value.items()}
     if kind == "timestamp":
         if isinstance(value, datetime):
-            return calendar.timegm(value.utctimetuple()) + value.microsecond / 1e6
+            # botocore's JSON form: whole seconds since the epoch.
+            return calendar.timegm(value.utctimetuple())
         return value
     if kind == "blob":
         data = value.encode("utf-8") if isinstance(value, str) else value
@@ -371,8 +372,8 @@ def _scalar_from_text(kind: str, text: str) -> Any:
 
 
 def _timestamp(value: Any) -> datetime:
-    """An aware UTC datetime (botocore: dateutil's tzutc for ISO 8601, tzlocal for epoch
-    seconds; the same instant either way)."""
+    """An aware UTC datetime for what AWS sends (botocore: dateutil's tzutc for ISO 8601,
+    tzlocal for epoch seconds; the same instant either way)."""
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, UTC)
     try:
@@ -385,7 +386,8 @@ def _timestamp(value: Any) -> datetime:
         raise ValueError(f"not a timestamp: {value[:40]!r}")
     *fields, fraction, zone = found.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    moment = datetime(*map(int, fields), micro, tzinfo=UTC)
+    # No zone: naive, as botocore gives it (AWS always sends one).
+    moment = datetime(*map(int, fields), micro, tzinfo=UTC if zone else None)
     if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")

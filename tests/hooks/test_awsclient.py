@@ -412,3 +412,21 @@ def test_an_answer_that_does_not_fit_the_model_is_a_parser_error():
     for body in (wrong, b"<html><body>Welcome</body></html>", b'{"json": true}'):
         with pytest.raises(ResponseParserError, match="Unable to parse response"):
             parse(model, "DescribeAutoScalingGroups", 200, {}, body)
+
+
+def test_timestamps_are_botocores_instants():
+    from botocore.utils import parse_timestamp
+
+    from hooks.awsprotocol import _timestamp
+
+    for text in (
+        "2026-12-07T09:57:00Z",
+        "2026-12-07T09:57:00.329Z",
+        "2026-12-07T09:57:00.123456789Z",
+        "2026-12-07T11:57:00.5+02:00",
+        "2026-12-07T09:57:00",
+        "1765101420",
+        "1765101420.25",
+    ):
+        assert _timestamp(text) == parse_timestamp(text), text
+    assert _timestamp(1765101420.25) == parse_timestamp(1765101420.25)
