@@ -188,6 +188,11 @@ class LatencyProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The handler sends a response's headers and body in two writes: with Nagle's
+            # algorithm on, the body waits for the client's delayed ACK of the headers, 40 ms
+            # a call on a kept-alive connection that no AWS endpoint adds (TCP_NODELAY, as
+            # urllib3 sets on its side).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -418,6 +423,10 @@ def main() -> None:
         if args.v:
             print("  calls of the last cycle: " + ", ".join(made))
         reset(endpoint)
+        print(
+            "the hooks' processes call AWS with the "
+            f"{os.environ.get('CUTOVER_AWS_CLIENT') or 'standard'} client (CUTOVER_AWS_CLIENT)"
+        )
         sample = args.aws_sample
         if sample is not None and not all((sample / f).is_file() for f in SAMPLE_SCRIPTS):
             print(f"  no AWS sample in {sample} ({', '.join(SAMPLE_SCRIPTS)}): hooks alone")

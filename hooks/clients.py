@@ -1,17 +1,18 @@
-"""The boto3 clients the hooks use: adaptive rate limiting, retries until the hook's deadline
+"""The AWS clients the hooks use: the standard-library client (hooks/awsclient.py) by default,
+botocore's where the environment asks for what only botocore does (or CUTOVER_AWS_CLIENT=
+botocore, or a caller's own session); adaptive rate limiting, retries until the hook's deadline
 (hooks/retries.py), region checked, and the last operation remembered for error messages."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.session
-from botocore.config import Config
-
+from hooks import awsclient, awscredentials
 from hooks.retries import RetryUntilDeadline
 from hooks.servicemodels import data_path
 from hooks.settings import Settings, check_region
@@ -80,13 +81,21 @@ class Clients:
         return self._client("codedeploy")
 
 
-def hooks_session() -> botocore.session.Session:
+def hooks_session() -> Any:
     """A botocore session that finds the hooks' reduced service models first (see
     hooks/servicemodels.py). Plain botocore: boto3's own import (s3transfer and its resource
     layer) costs a tenth of a second the hooks have no use for."""
+    # Imported here: botocore's session and client machinery cost a hook process two tenths
+    # of a second, paid only when botocore makes the calls.
+    import botocore.session
+
     session = botocore.session.get_session()
     session.set_config_variable("data_path", data_path())
     return session
+
+
+def _remember(operation: str, endpoint: str) -> None:
+    last_call.operation, last_call.endpoint = operation, endpoint
 
 
 def connect(
@@ -95,23 +104,12 @@ def connect(
     session: AwsSession = None,
     deadline: float | None = None,
 ) -> Clients:
-    """Clients for `region`. Endpoints and credentials come from the standard boto3 environment
+    """Clients for `region`. Endpoints and credentials come from the standard AWS environment
     (AWS_ENDPOINT_URL, the instance profile, ...). A caller may pass its own session (a
-    boto3.Session or a botocore session), e.g. to register botocore event handlers on it, and
-    the run's deadline (time.monotonic() based; default: now + settings.timeout), which bounds
-    every retry."""
+    boto3.Session or a botocore session), e.g. to register botocore event handlers on it: its
+    clients are botocore's. `deadline` (time.monotonic() based; default: now +
+    settings.timeout) bounds every retry."""
     check_region(region, "the region (--region, CUTOVER_REGION, AWS_REGION or IMDS)")
-    session = session if session is not None else hooks_session()
-    # boto3.Session.client and botocore's Session.create_client take the same arguments.
-    create = getattr(session, "create_client", None) or session.client
-    config = Config(
-        region_name=region,
-        # Adaptive: botocore's client-side rate limiter backs off when AWS throttles. Its own
-        # retries are off (one attempt): RetryUntilDeadline decides, up to the deadline.
-        retries={"mode": settings.retry_mode, "total_max_attempts": 1},
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-    )
     retry = RetryUntilDeadline(
         deadline if deadline is not None else time.monotonic() + settings.timeout,
         settings.timeout,
@@ -119,18 +117,66 @@ def connect(
         settings.retry_max_delay,
         time_scale=settings.time_scale,
     )
+    if session is None and settings.aws_client == "standard":
+        standard = _standard(settings, region, retry)
+        if standard is not None:
+            return Clients(standard)
+    return Clients(_botocore(settings, region, session, retry))
+
+
+def _standard(
+    settings: Settings, region: str, retry: RetryUntilDeadline
+) -> Callable[[str], Any] | None:
+    """The standard-library clients' factory, or None where the environment needs botocore's
+    (see hooks/awscredentials.py); a service whose endpoint is behind a proxy gets botocore's."""
+    environ = dict(os.environ)
+    if awscredentials.unsupported(environ) is not None:
+        return None
+    caller = awsclient.Caller(
+        credentials=awscredentials.CredentialChain(environ, settings.imds_timeout),
+        connections=awsclient.Connections(
+            settings.connect_timeout, settings.read_timeout, awscredentials.ca_bundle(environ)
+        ),
+        retry=retry,
+        adaptive=settings.retry_mode == "adaptive",
+        on_call=_remember,
+    )
+    fallback = _botocore(settings, region, None, retry)
 
     def make(service: str) -> Any:
+        client = awsclient.Client(service, region, caller, environ)
+        return fallback(service) if awsclient.proxied(client.endpoint.url) else client
+
+    return make
+
+
+def _botocore(
+    settings: Settings, region: str, session: AwsSession, retry: RetryUntilDeadline
+) -> Callable[[str], Any]:
+    made: list[Any] = [session]
+
+    def make(service: str) -> Any:
+        # Imported on a botocore client's creation only (see hooks_session).
+        from botocore.config import Config
+
+        if made[0] is None:
+            made[0] = hooks_session()
+        # boto3.Session.client and botocore's Session.create_client take the same arguments.
+        create = getattr(made[0], "create_client", None) or made[0].client
+        config = Config(
+            region_name=region,
+            # Adaptive: botocore's client-side rate limiter backs off when AWS throttles. Its
+            # own retries are off (one attempt): RetryUntilDeadline decides, up to the deadline.
+            retries={"mode": settings.retry_mode, "total_max_attempts": 1},
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
         client = create(service, config=config)
         client.meta.events.register("needs-retry", retry)
-        client.meta.events.register("before-call", _remember(client.meta.endpoint_url))
+        endpoint = client.meta.endpoint_url
+        client.meta.events.register(
+            "before-call", lambda model, **kwargs: _remember(model.name, endpoint)
+        )
         return client
 
-    return Clients(make)
-
-
-def _remember(endpoint: str) -> Any:
-    def before_call(model: Any, **kwargs: Any) -> None:
-        last_call.operation, last_call.endpoint = model.name, endpoint
-
-    return before_call
+    return make

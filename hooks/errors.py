@@ -91,7 +91,9 @@ def _raised_in_parser(error: BaseException) -> bool:
 
 
 def is_aws_error(error: BaseException) -> bool:
-    """Anything botocore raises: its exception tree, and its parser's errors (which are not)."""
+    """Anything an AWS client raises: botocore's exception tree (the standard-library client,
+    hooks/awsclient.py, raises the same classes), and either client's parser errors (botocore's
+    and hooks/awsprotocol.py's ResponseParserError are not in that tree)."""
     module = type(error).__module__ or ""
     return (
         module.startswith("botocore")
@@ -101,7 +103,7 @@ def is_aws_error(error: BaseException) -> bool:
 
 
 def aws_error(error: BaseException, operation: str | None = None) -> HookError:
-    """One clear HookError for anything botocore raised, with the exit code of its kind."""
+    """One clear HookError for anything an AWS client raised, with the exit code of its kind."""
     names = _names(error)
     what = f"AWS {operation}" if operation else "an AWS call"
     if "ClientError" in names:

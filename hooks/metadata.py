@@ -7,6 +7,7 @@ go through HTTP(S)_PROXY: the metadata service is link-local, only the instance 
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.error
 import urllib.request
@@ -41,12 +42,15 @@ class InstanceMetadata:
             EXIT_ENVIRONMENT,
         )
 
-    def _open(self, request: urllib.request.Request) -> str:
+    def _read(self, request: urllib.request.Request) -> bytes:
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                data = response.read(MAX_ANSWER + 1)
+                return response.read(MAX_ANSWER + 1)
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise self._fail(request.full_url, one_line(error)) from error
+
+    def _open(self, request: urllib.request.Request) -> str:
+        data = self._read(request)
         try:
             text = data.decode("ascii").strip()
         except UnicodeDecodeError:
@@ -76,6 +80,22 @@ class InstanceMetadata:
             headers={"X-aws-ec2-metadata-token": self.token()},
         )
         return self._open(request)
+
+    def document(self, path: str) -> dict[str, object]:
+        """A JSON object at `path` (the instance role's credentials)."""
+        request = urllib.request.Request(
+            f"{self.endpoint}/latest/meta-data/{path}",
+            headers={"X-aws-ec2-metadata-token": self.token()},
+        )
+        data = self._read(request)
+        try:
+            answer = json.loads(data) if len(data) <= MAX_ANSWER else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            shown = one_line(data[:80].decode("utf-8", "replace")) or "an empty answer"
+            raise self._fail(request.full_url, f"the answer is not a JSON object ({shown!r})")
+        return answer
 
     def instance_id(self) -> str:
         source = f"the instance id from the metadata service at {self.endpoint}"

@@ -33,6 +33,7 @@ ENVIRONMENT = "the environment"
 INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
 RETRY_MODES = ("adaptive", "standard")
+AWS_CLIENTS = ("standard", "botocore")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -62,6 +63,9 @@ class Settings:
     # botocore's retry mode: adaptive adds its client-side rate limiter (slower, kinder to a
     # throttled account); standard retries without it.
     retry_mode: str = "adaptive"
+    # Who makes the AWS calls: the hooks' standard-library client (hooks/awsclient.py, botocore
+    # where the environment needs what only botocore does) or botocore's clients throughout.
+    aws_client: str = "standard"
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     imds_timeout: float = 2.0
@@ -244,6 +248,7 @@ def from_environment(command: str, layers: Layers | None = None, **options: obje
         max_retries=int(number("", "CUTOVER_MAX_RETRIES", "4", int)),
         retry_max_delay=number("", "CUTOVER_RETRY_MAX_DELAY", "20"),
         retry_mode=switch("CUTOVER_RETRY_MODE", "adaptive", RETRY_MODES),
+        aws_client=switch("CUTOVER_AWS_CLIENT", "standard", AWS_CLIENTS),
         connect_timeout=number("", "CUTOVER_CONNECT_TIMEOUT", "5"),
         read_timeout=number("", "CUTOVER_READ_TIMEOUT", "30"),
         imds_timeout=number("", "CUTOVER_IMDS_TIMEOUT", "2"),

@@ -9,12 +9,14 @@ endpoint), each of its resources is read through the per-resource API (azure-mgm
 clients' own retry policy; what still fails becomes a note, and those resources are planned
 as-is. The batch answers are read as the service's JSON, not as the SDK's per-point models
 (:meth:`MetricsReader.query`), and summarised at once (``migrate.sources.metrics``), in worker
-processes while the threads wait on HTTP: no raw point is kept.
+processes while the threads wait on HTTP (the answers reach them through memory mapped before
+they fork): no raw point is kept.
 """
 
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
+from queue import Empty, SimpleQueue
 from threading import BoundedSemaphore
 from typing import Any
 
@@ -49,6 +52,11 @@ NAMESPACES = {
 # not on every VM: asking for a metric a resource lacks fails the whole call).
 LIVE_METRICS = tuple(m for m in METRIC_NAMES if m != "Available Memory Percentage")
 _REFUSED = (401, 403, 404)
+# Room for a batch answer in the memory shared with the summarising processes: per resource,
+# metric and hour (a point with three aggregations in full precision is ~130 bytes of JSON),
+# and per metric and resource (names, ids, units). A larger answer goes through the pool's pipe.
+_BYTES_PER_POINT = 160
+_BYTES_PER_METRIC = 4096
 # What a batch call gives: the summaries with data, notes, the per-resource calls made.
 _Read = tuple[list[Utilization], list[str], int]
 
@@ -132,11 +140,13 @@ class MetricsReader:
         self.max_workers = max_workers
         # Summarising the answers is CPU-bound (JSON and Python per hourly point): it runs in
         # ``processes`` worker processes (default: one per CPU) while the threads wait on HTTP.
-        self.processes = _usable_cpus() if processes is None else processes
+        self.processes = usable_cpus() if processes is None else processes
         self._summarizers: ProcessPoolExecutor | None = None
         self._answers = BoundedSemaphore(max(1, max_workers))
+        self._slots: _Slots | None = None
         end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         self.start, self.end = end - timedelta(days=days), end
+        self.hours = days * 24
         self.timespan = f"{_iso(self.start)}/{_iso(self.end)}"
         self._clients: dict[str, MetricsClient] = {}
 
@@ -169,17 +179,29 @@ class MetricsReader:
                 stack.callback(gc.enable)
                 gc.disable()
             if processes > 1 and "fork" in get_all_start_methods():
-                # Forked workers: spawned ones would import the main module again (the CLI's too).
-                self._summarizers = stack.enter_context(
-                    ProcessPoolExecutor(processes, mp_context=get_context("fork"))
-                )
-                # A fork start launches every worker at the first task: here, before the threads.
-                self._summarizers.submit(int).result()
                 # A thread hands an answer to the processes and goes on to its next call: the
                 # calls keep their concurrency while the processes catch up. Answers held (being
                 # read, or handed over and not yet summarised) are at most two per process
                 # more than the calls in parallel (memory: a 30-day answer is ~22 MB).
-                self._answers = BoundedSemaphore(self.max_workers + 2 * processes)
+                held = self.max_workers + 2 * processes
+                self._answers = BoundedSemaphore(held)
+                # They cross in memory mapped before the fork, one slot per answer held: pickled
+                # through the pool's pipe, a 30-day answer (~18 MB) cost ~40 ms of CPU (copies
+                # on both sides, the pipe's system calls), a fifth of summarising it.
+                most = max(len(b.resource_ids) for b in work) * len(LIVE_METRICS)
+                size = most * (self.hours * _BYTES_PER_POINT + _BYTES_PER_METRIC)
+                self._slots = stack.enter_context(_Slots(held, size))
+                # Forked workers: spawned ones would import the main module again (the CLI's too).
+                self._summarizers = stack.enter_context(
+                    ProcessPoolExecutor(
+                        processes,
+                        mp_context=get_context("fork"),
+                        initializer=_adopt,
+                        initargs=(self._slots,),
+                    )
+                )
+                # A fork start launches every worker at the first task: here, before the threads.
+                self._summarizers.submit(int).result()
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(1, self.max_workers)))
             try:
                 for done in pool.map(self.batch, work):
@@ -189,7 +211,7 @@ class MetricsReader:
                     report.batch_calls += 1
                     report.fallback_calls += fallback
             finally:
-                self._summarizers = None
+                self._summarizers = self._slots = None
         return report
 
     def batch(self, batch: Batch) -> _Read | Future[_Read]:
@@ -208,14 +230,31 @@ class MetricsReader:
             if self._summarizers is None:
                 found = summarize_batch(body, batch.resource_ids, self.timespan)
                 return _with_data(found, batch.resource_ids, [], 0)
-            summarised = self._summarizers.submit(
-                _summarize_answer, body, batch.resource_ids, self.timespan
-            )
+            summarised = self._hand_over(body, batch)
             handed_over = True
         finally:
             if not handed_over:
                 self._answers.release()
         summarised.add_done_callback(lambda _: self._answers.release())
+        return summarised
+
+    def _hand_over(self, body: bytes, batch: Batch) -> Future[_Read]:
+        """An answer to the summarising processes: through a shared slot where it fits."""
+        assert self._summarizers is not None and self._slots is not None
+        slot = self._slots.take(body)
+        if slot is None:
+            return self._summarizers.submit(
+                _summarize_answer, body, batch.resource_ids, self.timespan
+            )
+        try:
+            summarised = self._summarizers.submit(
+                _summarize_slot, slot, len(body), batch.resource_ids, self.timespan
+            )
+        except BaseException:
+            self._slots.give_back(slot)
+            raise
+        slots = self._slots
+        summarised.add_done_callback(lambda _: slots.give_back(slot))
         return summarised
 
     def query(self, batch: Batch) -> bytes:
@@ -302,6 +341,55 @@ def _summarize_answer(answer: bytes, asked: tuple[str, ...], timespan: str) -> _
     return _with_data(summarize_batch(answer, asked, timespan), asked, [], 0)
 
 
+class _Slots:
+    """Memory shared with the summarising processes (anonymous, mapped before they fork): one
+    slot per answer held, each taken by a thread for one answer and given back once it is
+    summarised."""
+
+    def __init__(self, count: int, size: int) -> None:
+        self.size = size
+        self.maps = [mmap.mmap(-1, size) for _ in range(count)]
+        self._free: SimpleQueue[int] = SimpleQueue()
+        for slot in range(count):
+            self._free.put(slot)
+
+    def take(self, body: bytes) -> int | None:
+        """A slot holding ``body``; None when it does not fit (or, defensively, none is free)."""
+        if len(body) > self.size:
+            return None
+        try:
+            slot = self._free.get_nowait()
+        except Empty:
+            return None
+        self.maps[slot][: len(body)] = body
+        return slot
+
+    def give_back(self, slot: int) -> None:
+        self._free.put(slot)
+
+    def __enter__(self) -> _Slots:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for shared in self.maps:
+            shared.close()
+
+
+# A summarising process's view of the reader's slots (set when it starts: see _adopt).
+_ADOPTED: list[_Slots] = []
+
+
+def _adopt(slots: _Slots) -> None:
+    """Process pool initializer: forked, the worker shares the reader's mapped slots."""
+    _ADOPTED[:] = [slots]
+
+
+def _summarize_slot(slot: int, size: int, asked: tuple[str, ...], timespan: str) -> _Read:
+    """A batch answer in a shared slot -> what ``MetricsReader.batch`` returns."""
+    with memoryview(_ADOPTED[0].maps[slot])[:size] as answer:
+        return _with_data(summarize_batch(answer, asked, timespan), asked, [], 0)
+
+
 def _with_data(
     found: list[Utilization], asked: tuple[str, ...], notes: list[str], calls: int
 ) -> _Read:
@@ -317,7 +405,7 @@ def _with_data(
     return kept, notes, calls
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
     """The CPUs this process may run on (a container's share, not the host's count)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))

@@ -114,6 +114,17 @@ class FakeMonitor:
         rendered = self.rendered.get(tuple(ids))
         if rendered is not None:
             return rendered
+        parts = self._template_parts(query)
+        return b'{"values":[' + b",".join(rid.encode().join(parts) for rid in ids) + b"]}"
+
+    def templated_size(self, ids: list[str], query: dict[str, str]) -> int:
+        """The size in bytes of ``templated(ids, query)``, without rendering it."""
+        parts = self._template_parts(query)
+        entry = sum(map(len, parts))
+        named = sum(len(rid.encode()) for rid in ids) * (len(parts) - 1)
+        return len(b'{"values":[]}') + entry * len(ids) + named + max(0, len(ids) - 1)
+
+    def _template_parts(self, query: dict[str, str]) -> list[bytes]:
         if "_template" not in self._encoded:
             assert self.template is not None
             rid = resource_of(self.template["value"][0]["id"])
@@ -123,8 +134,7 @@ class FakeMonitor:
             self._encoded["_template"] = (
                 json.dumps(entry, separators=(",", ":")).replace(rid, "__RID__").encode()
             )
-        parts = self._encoded["_template"].split(b"__RID__")
-        return b'{"values":[' + b",".join(rid.encode().join(parts) for rid in ids) + b"]}"
+        return self._encoded["_template"].split(b"__RID__")
 
     def render(self, ids: list[str], query: dict[str, str]) -> int:
         """Render the templated answer for ``ids`` now, so that a benchmark measures the client

@@ -3,6 +3,7 @@ azure-mgmt-monitor) against the fake Azure Monitor on 127.0.0.1 (tests/migrate/f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,15 @@ from migrate.model import Inventory, VirtualMachine
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
 from migrate.sources.metrics import summarize_batch
-from migrate.sources.metrics_live import BATCH_LIMIT, MetricsReader, batches, read_metrics
+from migrate.sources.metrics_live import (
+    _BYTES_PER_METRIC,
+    _BYTES_PER_POINT,
+    BATCH_LIMIT,
+    LIVE_METRICS,
+    MetricsReader,
+    batches,
+    read_metrics,
+)
 from tests.migrate.conftest import SAMPLE, connection_for
 from tests.migrate.fake_metrics import FakeMonitor
 from tests.migrate.metrics_bodies import az_metrics_body
@@ -127,6 +136,30 @@ def test_worker_processes_summarise_as_the_threads_do(monitor: FakeMonitor) -> N
     in_threads, in_processes = read(1), read(2)
 
     assert in_threads == in_processes and len(in_threads[0]) == 130 and in_threads[1] == 4
+
+
+def test_an_answer_larger_than_its_shared_slot_reaches_the_processes_too(
+    monitor: FakeMonitor,
+) -> None:
+    # The answers cross to the summarising processes in slots sized per resource, metric and
+    # hour; a VM whose CPU comes in 40 time series makes its answer larger than its slot.
+    inventory = _estate(monitor, 2, ("westeurope", "northeurope"))  # two calls of one VM
+    body = az_metrics_body(inventory.vms[0].id, cpu_p95=20, days=2)
+    body["value"][0]["timeseries"] *= 40
+    monitor.add(body)
+    now = datetime(2026, 11, 3, tzinfo=UTC)
+
+    def read(processes: int) -> list[Any]:
+        reader = MetricsReader(
+            connection_for(monitor), days=2, endpoint=monitor.endpoint, now=now, processes=processes
+        )
+        return sorted(reader.read(inventory).utilization, key=lambda u: u.resource_id)
+
+    in_threads, in_processes = read(1), read(2)
+
+    assert in_threads == in_processes and len(in_threads) == 2
+    slot = len(LIVE_METRICS) * (48 * _BYTES_PER_POINT + _BYTES_PER_METRIC)
+    assert len(json.dumps(body, separators=(",", ":"))) > slot
 
 
 @pytest.mark.parametrize("processes", [1, 2])

@@ -68,7 +68,9 @@ def _value(rng: random.Random) -> float | int:
 
 def _metric(rng: random.Random, days: int) -> dict[str, Any]:
     """A metric as Azure could answer it: one series or several, gaps, repeated or unordered
-    timestamps, points with only some aggregations, integers."""
+    timestamps, points with only some aggregations, a resource off for its first hours (points
+    with a timestamp only), an aggregation null on every point, integers. Half the series have
+    the same timestamps as every other such series (as the metrics of one answer have)."""
     hours = list(range(days * 24))
     series = []
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
@@ -81,16 +83,19 @@ def _metric(rng: random.Random, days: int) -> dict[str, Any]:
         aggregations = ["maximum", "average", "minimum"]
         if not every:
             aggregations = rng.sample(aggregations, rng.randint(0, 3))
+        zones = ["Z"] if rng.random() < 0.5 else ["Z", "+00:00"]
+        off = rng.randrange(len(stamps) + 1) if rng.random() < 0.2 else 0
+        nulled = rng.choice(aggregations) if aggregations and rng.random() < 0.1 else ""
         data = []
-        for h in stamps:
+        for i, h in enumerate(stamps):
             stamp = (START + timedelta(hours=h)).isoformat()
-            point: dict[str, Any] = {
-                "timeStamp": stamp.replace("+00:00", rng.choice(["Z", "+00:00"]))
-            }
+            point: dict[str, Any] = {"timeStamp": stamp.replace("+00:00", rng.choice(zones))}
             if not every and rng.random() < 0.05:
                 point = {"timestamp": point["timeStamp"]}  # an older spelling
-            for key in aggregations:
-                if every or rng.random() < 0.9:
+            for key in aggregations if i >= off else ():
+                if key == nulled:
+                    point[key] = None
+                elif every or rng.random() < 0.9:
                     point[key] = _value(rng) if every or rng.random() < 0.95 else None
             data.append(point)
         series.append({"data": data})
@@ -127,3 +132,40 @@ def test_a_batch_answer_as_bytes_summarises_as_parsed() -> None:
     raw = summarize_batch(json.dumps(answer).encode(), ids, timespan)
 
     assert repr(raw) == repr(parsed) and raw[0].metrics
+
+
+def test_the_same_hours_in_a_longer_period_fill_its_later_days() -> None:
+    # The hours of a series are read once per period; two days of points summarised over the
+    # first day, then over both, must give the second day its own peak.
+    data = [
+        {"timeStamp": (START + timedelta(hours=h)).isoformat(), "maximum": float(h)}
+        for h in range(48)
+    ]
+    metric = {"name": {"value": "Percentage CPU"}, "timeseries": [{"data": data}]}
+    dailies = []
+    for days in (1, 2):
+        timespan = f"{START.isoformat()}/{(START + timedelta(days=days)).isoformat()}"
+        dailies.append(summarize("r", [metric], timespan, "PT1H", "test").metrics[0].daily)
+
+    assert dailies == [[23.0], [23.0, 47.0]]
+
+
+def test_a_day_whose_peak_is_tied_keeps_the_first_of_the_tied_points() -> None:
+    # An integer and a float of the same value: the day keeps the first, as max() does.
+    values = [7, 1.5, 7.0, 0.0, -0.0]
+    data = [
+        {"timeStamp": (START + timedelta(hours=h)).isoformat(), "maximum": v, "minimum": v}
+        for h, v in enumerate(values)
+    ]
+    timespan = f"{START.isoformat()}/{(START + timedelta(days=1)).isoformat()}"
+    metrics = [
+        {"name": {"value": name}, "timeseries": [{"data": data}]}
+        for name in ("Percentage CPU", "Available Memory Bytes")
+    ]
+
+    summary = summarize("r", metrics, timespan, "PT1H", "test")
+
+    assert [repr(m.daily) for m in summary.metrics] == ["[7]", "[0.0]"]
+    assert [m.daily for m in summary.metrics] == [
+        r["daily"] for r in map(_reference, metrics, [1, 1])
+    ]
