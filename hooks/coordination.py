@@ -6,10 +6,14 @@ converges"). Three rules:
    Whichever of the two reads second sees the other's write: either the register sees the new
    entry and does not restore, or the deregister sees the `closing` entry and waits until that
    register has restored and left before it reads the group and changes anything.
-2. Record before writing a bound, re-read after. A run writes the group record (the baseline
-   and the lowest MinSize / highest MaxSize the hooks write) before it lowers MinSize or raises
-   MaxSize, and re-reads the record afterwards, writing it again if a concurrent writer lost its
-   value. The last bound written is therefore always covered by the record.
+2. Record before writing a bound. A deregister's own entry says the lowest MinSize it writes
+   (`lo`, beside the baseline `b`) before it lowers MinSize: only this instance's hooks write
+   that entry, so no concurrent writer can lose the value and nothing needs re-reading. An entry
+   carrying `lo` is dropped only by the restore that reads it, or after its value was handed
+   over to the group record (a finisher that is not the last; reconcile). The group record
+   (written before MaxSize is raised, handed over, or a decrement given back) is shared: it is
+   re-read after each write and written again if a concurrent writer lost its value. So the
+   last bound written is always covered by an entry or the record.
 3. Never write DesiredCapacity from a read, with one exception: the give-back of the
    decrement of an instance terminated while in Standby (its ExitStandby can never come). Only
    the restorer does it, from the snapshot it decided on, after naming the instances in the
@@ -122,6 +126,46 @@ def migrate_legacy(run: HookRun) -> None:
     run.read_state()
 
 
+def min_needed(snap: GroupSnapshot, entries: dict[str, Entry], instance_id: str) -> int | None:
+    """The MinSize the pending EnterStandby calls need (AWS refuses Desired - 1 < Min): this
+    instance's and those of the others in flight still InService. None when MinSize already
+    allows them, or the instance is not InService."""
+    if snap.lifecycle.get(instance_id) != "InService":
+        return None
+    pending = {i for i in in_flight(snap, entries) if snap.lifecycle.get(i) == "InService"} | {
+        instance_id
+    }
+    needed = max(0, snap.capacity.desired - len(pending))
+    return needed if snap.capacity.min_size > needed else None
+
+
+def carried(entries: dict[str, Entry], ids: list[str] | None = None) -> CapacityRecord | None:
+    """What the entries (`ids` only, when given) say of the group record: their baselines and
+    the lowest MinSize their deregisters wrote. None when none of them lowered MinSize."""
+    found = None
+    for iid in sorted(entries) if ids is None else ids:
+        entry = entries.get(iid)
+        own = entry.record() if entry is not None else None
+        if own is not None:
+            found = found.merged(own) if found is not None else own
+    return found
+
+
+def hand_off(run: HookRun, ids: list[str]) -> bool:
+    """Before entries carrying a lowered MinSize are dropped by a run that does not restore:
+    make the group record say what they say (one write, when it does not yet). Returns True
+    when it wrote; run.snapshot then shows the record written."""
+    assert run.group is not None and run.snapshot is not None
+    wanted = carried(run.entries, ids)
+    current = run.snapshot.record
+    if wanted is None or (current is not None and current.covers(wanted)):
+        return False
+    record = current.merged(wanted) if current is not None else wanted
+    run.group.write_record(record)
+    run.snapshot = replace(run.snapshot, tags={**run.snapshot.tags, RECORD_TAG: record.value()})
+    return True
+
+
 def write_record_covering(run: HookRun, wanted: CapacityRecord) -> None:
     """Rule 2, first half: make the record say at least `wanted` before the bound is written."""
     assert run.group is not None and run.snapshot is not None
@@ -141,12 +185,23 @@ def confirm_record(run: HookRun, wanted: CapacityRecord) -> None:
 
 
 def lower_min(run: HookRun, min_size: int) -> None:
+    """Rule 2 for MinSize: this instance's entry says `min_size` (and the baseline) before the
+    bound is written; usually it does already, from its announcement."""
     assert run.group is not None
     base = baseline_of(run)
     wanted = CapacityRecord(base.min_size, base.max_size, lowest_min=min_size)
-    write_record_covering(run, wanted)
+    mine = run.mine
+    if mine is None:  # not announced (cannot happen in a deregister): the group record
+        write_record_covering(run, wanted)
+        run.group.set_bounds(min_size=min_size)
+        confirm_record(run, wanted)
+        return
+    own = mine.record()
+    if own is None or not own.covers(wanted):
+        mine = mine.covering(wanted)
+        run.tags.write(mine)
+        run.entries[run.instance_id] = mine
     run.group.set_bounds(min_size=min_size)
-    confirm_record(run, wanted)
 
 
 def raise_max(run: HookRun, max_size: int) -> None:
@@ -174,7 +229,21 @@ def announce(
     written = None
     if mine is None or mine.deployment != deployment or mine.closing:
         base = baseline_of(run)
-        written = Entry(run.instance_id, deployment, time.time(), (base.min_size, base.max_size))
+        # The MinSize lower_min_size will need, as far as the group read before says (only a
+        # concurrent deregister, or a scaling change, makes it write the entry again).
+        lowest = min_needed(run.snapshot, {}, run.instance_id)
+        written = Entry(
+            run.instance_id,
+            deployment,
+            time.time(),
+            (base.min_size, base.max_size),
+            lowest_min=lowest,
+        )
+        earlier = mine.record() if mine is not None else None
+        if earlier is not None:
+            # An earlier run of this instance lowered MinSize (a deployment that failed after
+            # its deregister): the new entry keeps saying so.
+            written = written.covering(earlier)
         calls.insert(0, lambda: run.tags.write(written))
         run.entries[run.instance_id] = written
     run.together(*calls)
@@ -212,24 +281,40 @@ def finish(run: HookRun, step: str) -> None:
     """Rule 1 for a register: mark closing, look, and restore only if nobody else is in flight.
 
     Concurrent finishers may both restore: they compute the same bounds from the same record."""
-    assert run.group is not None and run.snapshot is not None
-    if run.instance_id in run.snapshot.lifecycle:
+    assert run.group is not None
+    # No snapshot: a register that read no group (its ExitStandby succeeded: it is in it).
+    if run.snapshot is None or run.instance_id in run.snapshot.lifecycle:
         # Written whether or not this run knows of an entry: register does not read it first.
         mine = run.mine or Entry(run.instance_id, run.settings.deployment_id, 0.0)
         # With this run's deadline: past it (and a grace) others no longer wait for it.
         until = time.time() + (run.deadline - time.monotonic())
         run.tags.write(mine.as_closing(until))
     snap = run.read_state()
-    others = in_flight(snap, run.entries, exclude=run.instance_id)
-    gone = leftovers(snap, run.entries)
-    if others:
+    for look in (1, 2):
+        others = in_flight(snap, run.entries, exclude=run.instance_id)
+        gone = leftovers(snap, run.entries)
+        if not others:
+            restore(run, snap, step, gone)
+            run.tags.delete([run.instance_id] if run.instance_id else [])
+            return
         owed = lost_in_standby(snap, run.entries, gone)
-        run.tags.delete(sorted({run.instance_id, *gone} - set(owed)))
-        names = ", ".join(sorted(others))
-        run.log(f"step {step}: still in flight: {names}; the last one restores capacity")
-        return
-    restore(run, snap, step, gone)
-    run.tags.delete([run.instance_id] if run.instance_id else [])
+        dropped = sorted({run.instance_id, *gone} - set(owed))
+        # Entries that lowered MinSize hand it to the group record before they go. A restorer
+        # that looked before that write may have restored (and found no record to delete):
+        # look again, and restore if nobody is in flight any more.
+        wrote = hand_off(run, dropped)
+        if look == 2 or not wrote:
+            break
+        wanted = carried(run.entries, dropped)
+        snap = run.read_state()
+        if snap.record is None or (wanted is not None and not snap.record.covers(wanted)):
+            # Not written yet as this look saw it, or replaced by a concurrent writer: again.
+            hand_off(run, dropped)
+            snap = run.snapshot
+            assert snap is not None
+    run.tags.delete(dropped)
+    names = ", ".join(sorted(others))
+    run.log(f"step {step}: still in flight: {names}; the last one restores capacity")
 
 
 def restore(run: HookRun, snap: GroupSnapshot, step: str, gone: list[str]) -> None:
@@ -241,7 +326,11 @@ def restore(run: HookRun, snap: GroupSnapshot, step: str, gone: list[str]) -> No
     given = set(snap.record.given) if snap.record else set()
     lost = lost_in_standby(snap, run.entries, gone)
     owed = [i for i in lost if i not in given][:GIVEN_PER_RECORD]
+    # The record: the group's, and what the entries say (their deregisters' lowered MinSize).
     record = snap.record
+    from_entries = carried(run.entries)
+    if from_entries is not None:
+        record = record.merged(from_entries) if record is not None else from_entries
     if record is None and not owed:
         run.tags.delete(gone)
         run.log(f"step {step}: no record; capacity stays {c}")
@@ -272,7 +361,8 @@ def restore(run: HookRun, snap: GroupSnapshot, step: str, gone: list[str]) -> No
     if len(lost) > len(owed) + len(given & set(lost)):
         run.log(f"step {step}: more instances lost in Standby: the next restore gives the rest")
     run.tags.delete(sorted(set(gone) - (set(lost) - set(owed) - given)))
-    run.group.delete_tags([RECORD_TAG])
+    if snap.record is not None or owed:
+        run.group.delete_tags([RECORD_TAG])
     for note in plan.notes:
         run.log(f"step {step}: {note}")
     after = (

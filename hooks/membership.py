@@ -1,7 +1,8 @@
 """Load balancer membership of one instance: target groups (ALB/NLB) and classic ELBs.
 
 The hooks deregister and register the instance themselves, looking before each change so a
-re-run is idempotent, and never rely on Standby doing it."""
+re-run is idempotent; only after their own successful EnterStandby do they leave the group's own
+target groups and classic ELBs to AWS, which deregisters an instance entering Standby."""
 
 from __future__ import annotations
 

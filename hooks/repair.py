@@ -62,23 +62,30 @@ def return_stuck_instances(run: HookRun) -> None:
     assert run.group is not None and run.snapshot is not None
     snap = run.snapshot
     asked: dict[str, DeploymentState] = {}
+    returning = {}
     for iid, entry in sorted(coordination.members(snap, run.entries).items()):
         live = is_live(entry, run, asked)
         if live is not None:
             run.kept[iid] = live
             run.log(f"step return_stuck_instances: {iid} kept: {live}")
             continue
+        returning[iid] = entry
+    gone = coordination.leftovers(snap, run.entries)
+    lost = coordination.lost_in_standby(snap, run.entries, gone)
+    dropped = [i for i in gone if i not in lost]  # the restore gives back and drops the others
+    # A MinSize their deregisters lowered goes to the group record before their entries go.
+    coordination.hand_off(run, [*returning, *dropped])
+    latest = run.snapshot
+    for iid, entry in returning.items():
         stuck = HookRun(run.settings, run.clients, iid, run.deadline, group=run.group)
-        stuck.snapshot, stuck.lifecycle = snap, snap.lifecycle[iid]
+        stuck.snapshot, stuck.lifecycle = latest, snap.lifecycle[iid]
         stuck.entries = {iid: entry}
         find_load_balancers(stuck)
         for step in (register_with_load_balancers, exit_standby, wait_until_healthy):
             step(stuck)
+        latest = stuck.snapshot  # re-read if exit_standby raised MaxSize (and the record)
         run.tags.delete([iid])
         run.log(f"step return_stuck_instances: {iid} back in service ({entry.deployment})")
-    gone = coordination.leftovers(snap, run.entries)
-    lost = coordination.lost_in_standby(snap, run.entries, gone)
-    dropped = [i for i in gone if i not in lost]  # the restore gives back and drops the others
     if dropped:
         run.tags.delete(dropped)
         run.log(f"step return_stuck_instances: dropped entries of {', '.join(dropped)}")
@@ -106,6 +113,9 @@ def check_at_rest(run: HookRun) -> None:
         why = run.kept.get(iid) or f"deployment {entry.deployment}, stage {entry.stage}"
         problems.append(f"{iid} left {snap.lifecycle.get(iid, '?')} ({why})")
     record = snap.record
+    from_entries = coordination.carried(run.entries)
+    if from_entries is not None:
+        record = record.merged(from_entries) if record is not None else from_entries
     if record is not None:
         problems.append(
             f"the group stays lowered: MinSize {snap.capacity.min_size}, MaxSize "

@@ -54,6 +54,9 @@ class HookRun:
     # time.monotonic() of the call that started the instance's drain (EnterStandby, or the
     # hooks' own deregistration) and of its registration: the waits are sized from them.
     drain_from: float | None = None
+    # deregister: this run's EnterStandby succeeded (AWS took the instance out of the group's
+    # own load balancers).
+    entered_standby: bool = False
     registered_at: float | None = None
     # reconcile: instances left in flight, and why (their deployment may still be running).
     kept: dict[str, str] = field(default_factory=dict)

@@ -123,7 +123,8 @@ def _withdraw(run: HookRun, mine: Entry) -> None:
     again, for the last one in flight), so that deregister does not wait for it. A restorer
     could drop the entry between the look and this write only by finishing a whole deployment
     cycle of that new instance in between."""
-    if mine.in_standby:
+    if mine.in_standby or mine.record() is not None:
+        # Owed, or saying what MinSize its deregister lowered: the last one in flight reads it.
         run.tags.write(mine)
     else:
         run.tags.delete([run.instance_id])

@@ -63,6 +63,9 @@ class Entry:
     ended: bool = False  # the instance is shutting down or terminated (not serialized)
     # `closing` only: the epoch second by which its register is over (its deadline).
     until: float | None = None
+    # The lowest MinSize this instance's deregister writes (`lo`), written before that bound:
+    # with `b`, the group record of rule 2 for this instance (README "State").
+    lowest_min: int | None = None
 
     def value(self) -> str:
         body: dict[str, Any] = {
@@ -74,6 +77,8 @@ class Entry:
             body["b"] = list(self.baseline)
         if self.until is not None:
             body["x"] = math.ceil(self.until)
+        if self.lowest_min is not None:
+            body["lo"] = self.lowest_min
         text = json.dumps(body, separators=(",", ":"))
         assert len(text) <= MAX_TAG_VALUE, text
         return text
@@ -84,7 +89,7 @@ class Entry:
             body = json.loads(value)
             b = body.get("b")
             baseline = (int(b[0]), int(b[1])) if b else None
-            x = body.get("x")
+            x, lo = body.get("x"), body.get("lo")
             return cls(
                 instance_id,
                 str(body.get("d", "")),
@@ -92,6 +97,7 @@ class Entry:
                 baseline,
                 str(body.get("s", STAGE_OUT)),
                 until=float(x) if x is not None else None,
+                lowest_min=int(lo) if lo is not None and baseline is not None else None,
             )
         except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             # A hand-edited entry still marks the instance as in flight: the safe reading.
@@ -126,6 +132,25 @@ class Entry:
     def in_standby(self) -> bool:
         """The hooks' EnterStandby decrement is outstanding (no ExitStandby yet)."""
         return self.stage in (STAGE_STANDBY, STAGE_CLOSING_STANDBY)
+
+    def record(self) -> CapacityRecord | None:
+        """What this entry says the group record would: its baseline and the lowest MinSize
+        its deregister writes. None when it lowers nothing."""
+        if self.baseline is None or self.lowest_min is None:
+            return None
+        return CapacityRecord(*self.baseline, lowest_min=self.lowest_min)
+
+    def covering(self, wanted: CapacityRecord) -> Entry:
+        """This entry, saying at least `wanted` (baseline merged, lowest MinSize widened)."""
+        own = (
+            CapacityRecord(*self.baseline, lowest_min=self.lowest_min)
+            if self.baseline is not None
+            else None
+        )
+        merged = own.merged(wanted) if own is not None else wanted
+        return replace(
+            self, baseline=(merged.min_size, merged.max_size), lowest_min=merged.lowest_min
+        )
 
     def at_stage(self, stage: str) -> Entry:
         # `since` is kept: the watchdog recognises its entry by it.

@@ -45,6 +45,14 @@ def locate_instance(run: HookRun) -> None:
     if name is not None:
         run.group = AutoScalingGroup(run.clients.autoscaling, name)
         early = _early_calls(run) if s.command == "register" else []
+        if s.command == "register" and _owed_exit(run):
+            # Its deregister entered Standby and nothing of this register has run yet: the
+            # instance is in Standby (or still entering it, or someone else took it out: AWS
+            # then refuses ExitStandby and exit_standby reads the group). No group read here.
+            run.together(*early)
+            run.lifecycle = "Standby"
+            run.log(f"step locate_instance: group {name}, Standby (its deregister's record)")
+            return
         # Register: the registration with the recorded load balancers and the entry's way
         # back to `out` do not depend on the group read: beside it.
         run.together(run.read_group, *early)
@@ -122,6 +130,13 @@ def _early_calls(run: HookRun) -> list[Callable[[], None]]:
     return calls
 
 
+def _owed_exit(run: HookRun) -> bool:
+    """Does the local record say this instance's deregister entered Standby and no register
+    has brought it back yet (its entry as last written: `sb`)?"""
+    mine = run.mine
+    return mine is not None and mine.stage == STAGE_STANDBY and run.record.load() is not None
+
+
 def _scans(run: HookRun) -> bool:
     """Will find_load_balancers scan the region's target groups for this deregister?"""
     s = run.settings
@@ -146,6 +161,11 @@ def find_load_balancers(run: HookRun) -> None:
     if s.target_group_arns or s.load_balancer_names:
         source = "options"
         run.balancers = Balancers(dict.fromkeys(s.target_group_arns), list(s.load_balancer_names))
+    elif run.group is not None and run.snapshot is None:
+        # Register, the group not read (see locate_instance): its deregister's record names
+        # the group's attachments and every other load balancer it took the instance out of.
+        source = "its deregister's record"
+        run.balancers = Balancers()
     elif run.snapshot is not None:
         source = "the group's attachments"
         attached = run.snapshot
@@ -295,11 +315,8 @@ def lower_min_size(run: HookRun) -> None:
     if snap.lifecycle.get(run.instance_id) != "InService":
         run.log(f"step lower_min_size: instance {snap.lifecycle.get(run.instance_id)}, no change")
         return
-    pending = {
-        i for i in coordination.in_flight(snap, run.entries) if snap.lifecycle[i] == "InService"
-    } | {run.instance_id}
-    needed = max(0, snap.capacity.desired - len(pending))
-    if snap.capacity.min_size > needed:
+    needed = coordination.min_needed(snap, run.entries, run.instance_id)
+    if needed is not None:
         coordination.lower_min(run, needed)
         run.log(f"step lower_min_size: MinSize {snap.capacity.min_size} -> {needed}")
     else:
@@ -333,8 +350,10 @@ def enter_standby(run: HookRun) -> None:
             break
         try:
             group.enter_standby(run.instance_id)
-            # AWS deregisters an instance entering Standby from the group's load balancers.
+            # AWS deregisters an instance entering Standby from the group's load balancers:
+            # their drain starts now.
             run.drain_from = time.monotonic()
+            run.entered_standby = True
             break
         except ClientError as error:
             # Another run may have raised MinSize between our read and our call; real AWS then
@@ -361,9 +380,16 @@ def enter_standby(run: HookRun) -> None:
 def _deregister(run: HookRun) -> None:
     # find_load_balancers read the health a few calls ago; a re-run reads it again there.
     run.health = run.health if run.health is not None else run.lb.health(run.balancers)
-    run.deregistered = run.lb.deregister(run.balancers, run.health)
+    balancers = run.balancers
+    if run.entered_standby and run.snapshot is not None:
+        # This run's EnterStandby took the instance out of the group's own target groups and
+        # classic ELBs (AWS does, and reports it `draining` there for the delay). Only those
+        # the group does not know (found by the scan, or named by options) are left to do.
+        attached = run.snapshot
+        balancers = balancers.without([*attached.target_group_arns, *attached.load_balancer_names])
+    run.deregistered = run.lb.deregister(balancers, run.health)
     if run.deregistered:
-        run.drain_from = time.monotonic()
+        run.drain_from = time.monotonic()  # those drain from now: the later start
 
 
 def _read_delays(run: HookRun) -> None:
@@ -393,8 +419,8 @@ def mark_standby(run: HookRun, stage: str) -> None:
     mine = mine.at_stage(stage)
     run.tags.write(mine)
     run.entries[run.instance_id] = mine
-    if stage == STAGE_STANDBY:
-        run.record.save_entry(mine.value())
+    # The local record follows (`out`: a re-run of register reads the group again).
+    run.record.save_entry(mine.value())
 
 
 def deregister_from_load_balancers(run: HookRun) -> None:
@@ -403,7 +429,10 @@ def deregister_from_load_balancers(run: HookRun) -> None:
     if run.deregistered is None:
         run.together(lambda: _deregister(run), lambda: _read_delays(run))
     done = run.deregistered or []
-    run.log(f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}")
+    note = " (EnterStandby took it out of the group's own)" if run.entered_standby else ""
+    run.log(
+        f"step deregister_from_load_balancers: deregistered from {', '.join(done) or 'none'}{note}"
+    )
 
 
 def wait_until_drained(run: HookRun) -> None:
@@ -465,6 +494,10 @@ def exit_standby(run: HookRun) -> None:
     if run.group is None:
         run.log("step exit_standby: no Auto Scaling group")
         return
+    if run.snapshot is None and run.lifecycle == "Standby" and _exit_presumed(run):
+        return
+    if run.group is None:  # detached meanwhile (found by _exit_presumed)
+        return
     # The lifecycle read by locate_instance is recent; ExitStandby refuses anything but Standby.
     if run.lifecycle == "EnteringStandby":
         run.wait("Standby", lambda: None if _lifecycle(run) == "Standby" else run.lifecycle)
@@ -483,15 +516,51 @@ def exit_standby(run: HookRun) -> None:
         if attempt == 1:
             mark_standby(run, STAGE_OUT)
         try:
-            run.group.exit_standby(run.instance_id)
-            # AWS registers an instance leaving Standby with the group's load balancers.
-            if run.registered_at is None:
-                run.registered_at = time.monotonic()
+            _exit(run)
             break
         except ClientError as error:
             if not _refused_by_bounds(error) or attempt == EXIT_STANDBY_ATTEMPTS:
                 raise
+
+
+def _exit_presumed(run: HookRun) -> bool:
+    """ExitStandby at once, the instance presumed in Standby from the local record (locate_instance
+    read no group). AWS refuses it unless the instance is in Standby and Desired+1 <= MaxSize:
+    then read the group and leave the rest to exit_standby. True when the instance is back."""
+    assert run.group is not None
+    mark_standby(run, STAGE_OUT)
+    try:
+        _exit(run)
+        return True
+    except ClientError as error:
+        if not _refused_by_bounds(error):
+            raise
+        run.log(f"step exit_standby: refused ({_message(error)}): reading the group")
+    run.lifecycle = run.read_group().lifecycle.get(run.instance_id)
+    if run.lifecycle is None:
+        found = find_group_of(run.clients.autoscaling, run.instance_id)
+        if found is None:
+            # Detached meanwhile: as locate_instance would have found it.
+            run.log("step exit_standby: not in an Auto Scaling group any more")
+            run.group = run.snapshot = None
+            return False
+        run.group = AutoScalingGroup(run.clients.autoscaling, found[0])
+        run.read_group()
+        run.lifecycle = found[1]
+    return False
+
+
+def _exit(run: HookRun) -> None:
+    assert run.group is not None
+    run.group.exit_standby(run.instance_id)
+    # AWS registers an instance leaving Standby with the group's load balancers.
+    if run.registered_at is None:
+        run.registered_at = time.monotonic()
     run.log(f"step exit_standby: ExitStandby in {run.group.name}")
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", error))
 
 
 def wait_until_healthy(run: HookRun) -> None:

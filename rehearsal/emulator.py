@@ -305,6 +305,6 @@ class Emulator:
                 for t in group.tags
             ],
         )
-        world = World(fleet, clock, autoscaling, balancers, group_balancers)
+        world = World(fleet, clock, autoscaling, balancers, group_balancers, ec2)
         world.adopt(installed)
         return world, target_groups, classic_elbs

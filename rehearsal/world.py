@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hooks.state import GROUP_NAME_TAG
 from rehearsal.clock import Clock
 from rehearsal.declared import DeclaredFleet
 from rehearsal.targets import Balancer
@@ -53,8 +54,11 @@ class World:
         autoscaling: Any,
         balancers: dict[str, Balancer],
         group_balancers: list[str],
+        ec2: Any = None,
     ) -> None:
         self.fleet = fleet
+        # A client straight to moto, to keep what AWS keeps of a terminated instance.
+        self.ec2 = ec2
         self.clock = clock
         self.autoscaling = autoscaling  # a client straight to moto (not counted, not throttled)
         self.balancers = balancers  # by target group ARN (moto's) or classic ELB name
@@ -250,6 +254,12 @@ class World:
             self.autoscaling.terminate_instance_in_auto_scaling_group(
                 InstanceId=iid, ShouldDecrementDesiredCapacity=not replace
             )
+            if self.ec2 is not None:
+                # AWS lists a terminated instance with its tags for about an hour, the group's
+                # among them (the hooks find its entry by it); moto drops that one.
+                self.ec2.create_tags(
+                    Resources=[iid], Tags=[{"Key": GROUP_NAME_TAG, "Value": group.name}]
+                )
             self.on_gone(iid)
             self.on_change()
         if doomed:

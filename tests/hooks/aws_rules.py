@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Any
 
+import boto3
+
 
 class _Answer:
     def __init__(self, status: int) -> None:
@@ -222,3 +224,111 @@ def enforce_target_rules(events: Any, elbv2: Any, time_scale: float) -> _Drainin
     events.register("before-call", before)
     events.register("after-call", still_draining)
     return draining
+
+
+def enforce_standby_membership(
+    events: Any, draining: _Draining | None = None, time_scale: float = 1.0
+) -> None:
+    """What AWS does when an instance changes Standby (AWS documentation, "Temporarily remove
+    instances from your Auto Scaling group"; moto does none of it): it refuses EnterStandby of
+    an instance not InService and ExitStandby of one not in Standby; a successful EnterStandby
+    deregisters the instance from the group's target groups and classic ELBs (the target then
+    drains for the deregistration delay: recorded in `draining` when given, as
+    enforce_target_rules answers it), and ExitStandby registers it with them again. Target
+    groups the instance was registered with by hand are left alone.
+
+    The changes are made with admin clients of their own, so they are not the hooks' calls."""
+    admin: dict[str, Any] = {}
+
+    def client(name: str) -> Any:
+        if name not in admin:
+            # Created on first use: they follow the test's AWS_ENDPOINT_URL.
+            admin[name] = boto3.client(name)
+        return admin[name]
+
+    def attachments(group: str) -> tuple[list[str], list[str]]:
+        found = client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+        g = (found.get("AutoScalingGroups") or [{}])[0]
+        return list(g.get("TargetGroupARNs", [])), list(g.get("LoadBalancerNames", []))
+
+    def entering(group: str, ids: list[str]) -> None:
+        elbv2, elb = client("elbv2"), client("elb")
+        arns, names = attachments(group)
+        for arn in arns:
+            answer = elbv2.describe_target_health(TargetGroupArn=arn)
+            held = {d["Target"]["Id"]: d["Target"].get("Port") for d in answer[_TARGETS]}
+            leaving = [(i, held[i]) for i in ids if i in held]
+            if not leaving:
+                continue
+            elbv2.deregister_targets(
+                TargetGroupArn=arn, Targets=[_target(i, p) for i, p in leaving]
+            )
+            if draining is not None:
+                attributes = elbv2.describe_target_group_attributes(TargetGroupArn=arn)
+                seconds = {a["Key"]: a["Value"] for a in attributes["Attributes"]}.get(
+                    "deregistration_delay.timeout_seconds", "300"
+                )
+                until = time.monotonic() + float(seconds) / time_scale
+                with draining.lock:
+                    for iid, port in leaving:
+                        draining.until[(arn, iid)] = (port, until)
+        for name in names:
+            states = elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"]
+            held_ids = {s["InstanceId"] for s in states}
+            leaving_ids = [i for i in ids if i in held_ids]
+            if leaving_ids:
+                elb.deregister_instances_from_load_balancer(
+                    LoadBalancerName=name, Instances=[{"InstanceId": i} for i in leaving_ids]
+                )
+
+    def leaving(group: str, ids: list[str]) -> None:
+        arns, names = attachments(group)
+        for arn in arns:
+            if draining is not None:
+                with draining.lock:
+                    for iid in ids:
+                        draining.until.pop((arn, iid), None)
+            client("elbv2").register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in ids])
+        for name in names:
+            client("elb").register_instances_with_load_balancer(
+                LoadBalancerName=name, Instances=[{"InstanceId": i} for i in ids]
+            )
+
+    asked = threading.local()
+
+    def remember(model: Any, params: dict[str, Any], **_: Any):
+        if model.name not in ("EnterStandby", "ExitStandby"):
+            return None
+        body = params.get("body") or {}
+        asked.body = dict(body) if isinstance(body, dict) else {}
+        # AWS refuses to move an instance that is not in the state the call starts from (moto
+        # moves it anyway, and ExitStandby then raises DesiredCapacity once more).
+        wanted = "InService" if model.name == "EnterStandby" else "Standby"
+        ids = [v for k, v in asked.body.items() if k.startswith("InstanceIds.member.")]
+        found = client("autoscaling").describe_auto_scaling_instances(InstanceIds=ids)
+        states = {i["InstanceId"]: i["LifecycleState"] for i in found["AutoScalingInstances"]}
+        for iid in ids:
+            if states.get(iid) != wanted:
+                asked.body = {}
+                return _refuse("ValidationError", f"The instance {iid} is not in {wanted}.")
+        return None
+
+    def apply(model: Any, http_response: Any, **_: Any) -> None:
+        if model.name not in ("EnterStandby", "ExitStandby"):
+            return
+        body = getattr(asked, "body", {})
+        if getattr(http_response, "status_code", 500) >= 300 or not body:
+            return
+        ids = [v for k, v in sorted(body.items()) if k.startswith("InstanceIds.member.")]
+        group = body.get("AutoScalingGroupName", "")
+        (entering if model.name == "EnterStandby" else leaving)(group, ids)
+
+    events.register("before-call", remember)
+    events.register("after-call", apply)
+
+
+_TARGETS = "TargetHealthDescriptions"
+
+
+def _target(iid: str, port: int | None) -> dict[str, Any]:
+    return {"Id": iid, "Port": port} if port is not None else {"Id": iid}

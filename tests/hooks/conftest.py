@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 from hooks.runbook import HookRun, run_hook
 from hooks.settings import from_environment
 
+from .aws_rules import enforce_standby_membership
 from .codedeploy_rules import CodeDeployRules
 
 REGION = "us-east-1"
@@ -369,12 +370,17 @@ def make_fleet(aws_env: dict[str, str]):
 _LOADER = botocore.loaders.create_loader()
 
 
-def fast_session() -> boto3.Session:
+def fast_session(standby_membership: bool = True) -> boto3.Session:
     """A new boto3 session (one per hook run, as on an instance) that shares parsed service
-    models with the other sessions of the test run, so building clients costs milliseconds."""
+    models with the other sessions of the test run, so building clients costs milliseconds.
+    Standby changes the group's load balancers as on AWS (moto leaves them alone); pass
+    `standby_membership=False` to install that rule yourself (e.g. with draining)."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
-    return boto3.Session(botocore_session=core)
+    session = boto3.Session(botocore_session=core)
+    if standby_membership:
+        enforce_standby_membership(session.events)
+    return session
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ a schedule is a total order of AWS calls and is reproduced by its seed.
 The rules real AWS enforces and moto does not are applied in the same handlers, while the chosen
 run holds the turn: EnterStandby refused when Desired - n < MinSize, ExitStandby refused when
 Desired + n > MaxSize, tag limits (50 per resource, 25 per Auto Scaling call, keys <= 128 and
-values <= 256 characters), and UpdateAutoScalingGroup without DesiredCapacity moving Desired to a
-new MinSize above it (or a new MaxSize below it).
+values <= 256 characters), UpdateAutoScalingGroup without DesiredCapacity moving Desired to a
+new MinSize above it (or a new MaxSize below it), and Standby as AWS does it (EnterStandby only
+from InService and ExitStandby only from Standby; the group's own target group deregisters an
+instance entering Standby and registers one leaving it).
 
 After each schedule the invariants are checked: the final capacity is one that a serial order of
 the same runs gives, the group runs exactly Desired instances (none extra launched, none lost),
@@ -35,7 +37,7 @@ from hooks.errors import EXIT_REFUSED, HookError
 from hooks.runbook import run_hook
 from hooks.settings import from_environment
 
-from .aws_rules import enforce_aws_rules
+from .aws_rules import enforce_aws_rules, enforce_standby_membership
 
 REGION = "us-east-1"
 AMI = "ami-12c6146b"
@@ -356,6 +358,7 @@ def scenarios() -> list[Scenario]:
         # must change nothing (once per instance).
         s = session()
         enforce_aws_rules(s.events, world, [])
+        enforce_standby_membership(s.events)
         settings = from_environment("reconcile", asg=world.asg, region=REGION, force=True)
         run_hook(dataclasses.replace(settings, poll_interval=0.0, parallel=False), session=s)
 
@@ -491,6 +494,7 @@ def explore(scenario: Scenario, seed: int, script: list[Until] | None = None) ->
     for name, act in actors.items():
         s = session()
         enforce_aws_rules(s.events, world, refusals)
+        enforce_standby_membership(s.events)
 
         def pause(model: Any, _name: str = name, **_: Any) -> None:
             scheduler.pause(_name, model.name)

@@ -18,7 +18,7 @@ import pytest
 from hooks.errors import EXIT_REFUSED, HookError
 
 from .aws_rules import enforce_aws_rules
-from .conftest import REGION, fast_session
+from .conftest import REGION, fast_session, record_calls
 
 
 def in_service(fleet) -> set[str]:
@@ -108,11 +108,48 @@ def test_exit_standby_into_a_full_group_raises_max_size_minimally(make_fleet, ho
 
     hook("register", iid, session=session)
 
-    assert refusals == []
+    # Register tries ExitStandby without reading the group first (its deregister's record says
+    # the instance is in Standby): AWS's refusal makes it read, raise MaxSize, and come back.
+    assert refusals == ["ExitStandby 4 > 3"]
     # Max could not go back to 3 without terminating one of the 4 instances now desired.
     assert fleet.capacity() == (1, 4, 4)
     assert in_service(fleet) == set(fleet.lifecycle()) and len(fleet.lifecycle()) == 4
     assert fleet.hook_tags() == {}
+
+
+def test_register_of_an_instance_someone_else_brought_back_changes_no_capacity(make_fleet, hook):
+    """Register tries ExitStandby without reading the group (its deregister's record says
+    Standby). AWS refuses it for an instance no longer in Standby (moto would raise Desired
+    once more; the tests' Standby rule answers as AWS does) and register goes on from a read."""
+    fleet = make_fleet(2, 4, 3)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    fleet.autoscaling.exit_standby(AutoScalingGroupName=fleet.asg, InstanceIds=[iid])  # by hand
+
+    hook("register", iid)
+
+    assert fleet.capacity() == (2, 4, 3)
+    assert fleet.hook_tags() == {}
+    assert set(fleet.lifecycle().values()) == {"InService"}
+
+
+def test_register_of_an_instance_detached_in_standby_registers_it_with_its_load_balancers(
+    make_fleet, hook
+):
+    """Refused ExitStandby, and the group no longer lists the instance: it carries on as for an
+    instance in no group (its load balancers only), as a register that read the group would."""
+    fleet = make_fleet(2, 4, 3)
+    iid = fleet.instance_ids[0]
+    hook("deregister", iid)
+    fleet.autoscaling.detach_instances(
+        AutoScalingGroupName=fleet.asg, InstanceIds=[iid], ShouldDecrementDesiredCapacity=True
+    )
+
+    run = hook("register", iid)
+
+    assert run.group is None
+    assert fleet.targets()[iid] == "healthy"
+    assert iid not in fleet.lifecycle()
 
 
 # 4. Entries of instances that left the group ---------------------------------------------------
@@ -446,3 +483,28 @@ def test_a_restore_killed_after_the_give_back_does_not_give_it_back_twice(make_f
     assert fleet.capacity() == (2, 6, 3)
     assert len(fleet.lifecycle()) == 3 and in_service(fleet) == set(fleet.lifecycle())
     assert fleet.record() is None and fleet.hook_tags() == {}
+
+
+def test_a_finisher_that_is_not_the_last_hands_its_lowered_min_size_to_the_group_record(
+    make_fleet, hook
+):
+    """Rule 2 on the entries: A's entry says the MinSize A lowered. A finishes while B is still
+    out, so A's entry goes: first its value goes to the group record (the only group tag the
+    hooks write here), which B's restore reads beside B's own entry."""
+    fleet = make_fleet(2, 4, 2, allow_downtime=True)
+    a, b = fleet.instance_ids
+    hook("deregister", a)  # MinSize 2 -> 1, said by a's entry
+    hook("deregister", b)  # MinSize 1 -> 0, said by b's entry
+    assert fleet.capacity() == (0, 4, 0) and fleet.record() is None
+    assert json.loads(fleet.entries()[a])["lo"] == 1 and json.loads(fleet.entries()[b])["lo"] == 0
+
+    session = fast_session()
+    calls = record_calls(session)
+    hook("register", a, session=session)
+
+    assert calls.count("autoscaling:CreateOrUpdateTags") == 1
+    assert fleet.record() == {"min": 2, "max": 4, "lo": 1}
+    assert a not in fleet.entries()
+    hook("register", b)
+    assert fleet.capacity() == (2, 4, 2)
+    assert fleet.hook_tags() == {}

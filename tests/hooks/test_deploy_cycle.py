@@ -35,17 +35,15 @@ def test_single_instance_group_cycle_ends_at_original_capacity(make_fleet, hook)
 
     assert fleet.lifecycle() == {iid: "Standby"}
     assert fleet.capacity() == (0, 2, 0)
-    assert iid not in fleet.targets()  # deregistered by the hook, not by moto's Standby
-    # State: the group record (baseline bounds, lowest MinSize the hooks wrote) and one entry
-    # on the instance itself; nothing else on the group.
-    assert fleet.record() == {"min": 1, "max": 2, "lo": 0}
-    assert [k for k in fleet.tags() if k.startswith("cutover:")] == [
-        "cutover:allow-downtime",
-        "cutover:capacity",
-    ]
+    assert iid not in fleet.targets()  # by EnterStandby, as on AWS (the tests' Standby rule)
+    # State: one entry on the instance itself, saying the baseline bounds and the lowest
+    # MinSize its deregister wrote; nothing on the group (no record: nobody else lowered).
+    assert fleet.record() is None
+    assert [k for k in fleet.tags() if k.startswith("cutover:")] == ["cutover:allow-downtime"]
     entry = json.loads(fleet.entries()[iid])
     # Stage `sb`: in Standby through the hooks' EnterStandby, its ExitStandby still owed.
     assert entry["d"] == os.environ["DEPLOYMENT_ID"] and entry["b"] == [1, 2] and entry["s"] == "sb"
+    assert entry["lo"] == 0
 
     hook("register", iid)
 
@@ -382,12 +380,12 @@ def test_deregister_reads_the_delay_once_and_sleeps_it_without_looking(make_flee
     hook("deregister", fleet.instance_ids[0], session=session)
 
     assert calls.count("elasticloadbalancing:DescribeTargetGroupAttributes") == 1
-    # The last calls are the three made side by side after EnterStandby: the entry's `sb`, the
-    # deregistration and the delay; nothing looks at the target after them.
+    # The last calls are the two made side by side after EnterStandby: the entry's `sb` and the
+    # delay (EnterStandby took the target out of the group's own target group, as on AWS);
+    # nothing looks at the target after them.
     last = calls[calls.index("autoscaling:EnterStandby") + 1 :]
     assert sorted(last) == [
         "ec2:CreateTags",
-        "elasticloadbalancing:DeregisterTargets",
         "elasticloadbalancing:DescribeTargetGroupAttributes",
     ]
     assert "(deregistration delay 45s: slept" in capsys.readouterr().out
@@ -408,12 +406,11 @@ def test_deregister_looks_when_its_deadline_cuts_the_drain_short(
     hook("deregister", fleet.instance_ids[0], session=session, timeout=2)
 
     last = calls[calls.index("autoscaling:EnterStandby") + 1 :]
-    assert sorted(last[:3]) == [
+    assert sorted(last[:2]) == [
         "ec2:CreateTags",
-        "elasticloadbalancing:DeregisterTargets",
         "elasticloadbalancing:DescribeTargetGroupAttributes",
     ]
-    assert last[3:] == ["elasticloadbalancing:DescribeTargetHealth"]  # moto: drained at once
+    assert last[2:] == ["elasticloadbalancing:DescribeTargetHealth"]  # moto: drained at once
 
 
 @pytest.mark.parametrize("discover", ["on", "off"])

@@ -32,7 +32,7 @@ def test_a_deregister_reading_just_before_the_last_restore_keeps_the_baseline(aw
     left, and MinSize stayed lowered with every hook exiting 0."""
     script = [
         Until("first", "UpdateAutoScalingGroup", nth=2),  # first's restore is next
-        Until("second", "CreateOrUpdateTags"),  # second has read the group, writes next
+        Until("second", "UpdateAutoScalingGroup"),  # second has read the group, lowers next
     ]
     result = explore(BY_NAME["a deployment starting while another finishes"], 0, script)
     assert result.violations == [], str(result)

@@ -96,13 +96,14 @@ def test_calls_per_hook_run_do_not_grow_with_the_group(make_fleet, hook):
     large = calls_per_cycle(make_fleet(30, 40, 30), hook)  # same shape, 15 times the size
 
     assert sorted(large) == sorted(small)
-    # hooks/README "API budget": 11 Auto Scaling (3 to lower MinSize, 2 to restore it; no
-    # wait for Standby after EnterStandby), 6 ELB (the drain slept through from its start, no
-    # look after it; register looks once the target can be healthy), 8 EC2 (2 of them keep the
-    # entry's Standby stage, which the give-back of an instance lost in Standby depends on;
-    # register takes its entry from its deregister's local record, not from a DescribeInstances).
+    # hooks/README "API budget": 7 Auto Scaling (1 to lower MinSize, the entry saying so since
+    # its announcement; 1 to restore it; no wait for Standby after EnterStandby), 5 ELB
+    # (EnterStandby takes the target out of the group's target group; the drain slept through
+    # from its start, no look after it; register looks once the target can be healthy), 8 EC2
+    # (2 of them keep the entry's Standby stage, which the give-back of an instance lost in
+    # Standby depends on; register takes its entry from its deregister's local record).
     families = Counter(c.split(":")[0] for c in small)
-    assert families == {"autoscaling": 11, "elasticloadbalancing": 6, "ec2": 8}, small
+    assert families == {"autoscaling": 7, "elasticloadbalancing": 5, "ec2": 8}, small
     assert "autoscaling:DescribeAutoScalingInstances" not in small
 
 
