@@ -441,11 +441,15 @@ def _limited(max_bytes: int):
 def test_a_failed_write_leaves_the_previous_appspec_whole(tmp_path):
     """A disk that fills up (here a file-size limit) while the appspec is written."""
     bundle(str(tmp_path))
+    # A limit every bundled file fits under (the hooks are copied first), and an appspec
+    # twice its size: only the appspec's write reaches the limit.
+    limit = max(f.stat().st_size for f in (tmp_path / "cutover-hooks").rglob("*") if f.is_file())
+    limit += 4096
     long_comment = "# " + "x" * 98 + "\n"
-    previous = EXISTING + long_comment * 1000  # 100 kB: larger than the limit
+    previous = EXISTING + long_comment * (2 * limit // 100)
     (tmp_path / "appspec.yml").write_text(previous)
 
-    out = bundle_cli(str(tmp_path), preexec_fn=_limited(64_000))
+    out = bundle_cli(str(tmp_path), preexec_fn=_limited(limit))
 
     assert out.returncode == EXIT_ENVIRONMENT, out.stderr
     assert f"cannot write {tmp_path / 'appspec.yml'}" in out.stderr
