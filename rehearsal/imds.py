@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from rehearsal.httpserver import LocalServer
 
 
 class InstanceMetadata:
@@ -46,8 +48,7 @@ class InstanceMetadata:
                     return self._reply(404)
                 self._reply(200, values[key])
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = LocalServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]

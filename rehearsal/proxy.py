@@ -10,11 +10,12 @@ import contextlib
 import http.client
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 from rehearsal import ec2view, wire
 from rehearsal.awsrules import CACHED_READS, GROUP_WRITES, Rules
+from rehearsal.httpserver import LocalServer
 from rehearsal.wire import Call, Reply
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -121,8 +122,7 @@ class Proxy:
             do_POST = _relay  # noqa: N815
             do_GET = _relay  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = LocalServer(("127.0.0.1", 0), Handler)
         # shutdown() waits up to one poll interval: 0.5 s by default, per rehearsal.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
