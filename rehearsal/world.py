@@ -22,6 +22,25 @@ from rehearsal.targets import Balancer
 
 TICK = 0.05  # real seconds between advances of the world
 GROUP_POLL = 0.5  # real seconds between looks at moto's group
+MAX_STALE_POLLS = 3  # looks overtaken by a group write before one is made under the lock
+
+
+class GroupWrites:
+    """A re-entrant lock that counts its releases: a reader that notes `generation` before a
+    read made without the lock, and finds it unchanged under the lock, knows no holder (a
+    group write and its update of the world's copy) ended in between."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.generation = 0
+
+    def __enter__(self) -> GroupWrites:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.generation += 1
+        self._lock.release()
 
 
 @dataclass
@@ -64,9 +83,11 @@ class World:
         self.balancers = balancers  # by target group ARN (moto's) or classic ELB name
         self.group_balancers = group_balancers  # the group's own (attached) load balancers
         self.lock = threading.RLock()
-        # Held across a group write and the world's update of its copy (rules.py), and by the
-        # world's own look at moto, so that look never stores a group read before a write.
-        self.write_lock = threading.RLock()
+        # Held across a group write and the world's update of its copy (rules.py), and while
+        # the world stores its own look at moto, so that look never stores a group read
+        # older than a write (see GroupWrites).
+        self.write_lock = GroupWrites()
+        self._stale_polls = 0
         self.instances: dict[str, Instance] = {}
         self.lifecycle: dict[str, str] = {}  # as moto reports it
         self.pending_wait: set[str] = set()
@@ -164,11 +185,16 @@ class World:
             for balancer in self.balancers.values():
                 balancer.advance(now, running)
 
-    def refresh(self) -> dict[str, Any]:
-        """Read the group from moto; notice launched and departed instances."""
-        group = self.autoscaling.describe_auto_scaling_groups(
+    def _describe_group(self) -> dict[str, Any]:
+        return self.autoscaling.describe_auto_scaling_groups(
             AutoScalingGroupNames=[self.fleet.group.name]
         )["AutoScalingGroups"][0]
+
+    def refresh(self, group: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Read the group from moto (or take `group`, just read); notice launched and departed
+        instances."""
+        if group is None:
+            group = self._describe_group()
         with self.lock:
             self.group = group
             now = self.clock.now()
@@ -271,12 +297,32 @@ class World:
                 self.advance()
                 if time.monotonic() - self._last_poll >= GROUP_POLL:
                     self._last_poll = time.monotonic()
-                    with self.write_lock:
-                        self.refresh()
-                        self._replace_unhealthy()
+                    self._poll()
             except Exception as error:  # reported by the rehearsal: a stopped world proves nothing
                 self.error = error
                 return
+
+    def _poll(self) -> None:
+        """The world's own look at moto. moto describes a hundred-instance group in about half
+        a second: holding the write lock through that read (as this did) made every group
+        write of the hooks queue behind it, the emulator's cost counted as the hooks' time
+        out of service. The read is made without the lock and stored only if no group write
+        ended meanwhile; after MAX_STALE_POLLS reads overtaken by writes in a row, the next
+        is made under the lock, so a busy wave still sees launches and departures."""
+        if self._stale_polls < MAX_STALE_POLLS:
+            seen = self.write_lock.generation
+            group = self._describe_group()
+            with self.write_lock:
+                if self.write_lock.generation != seen:
+                    self._stale_polls += 1
+                    return
+                self.refresh(group)
+                self._replace_unhealthy()
+        else:
+            with self.write_lock:
+                self.refresh()
+                self._replace_unhealthy()
+        self._stale_polls = 0
 
     # -- what an observer sees ------------------------------------------------------------------
     def serving(self) -> set[str]:

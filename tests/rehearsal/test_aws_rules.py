@@ -3,6 +3,7 @@ would meet them."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import boto3
@@ -393,3 +394,38 @@ def test_the_proxy_leaves_to_moto_the_describe_instances_queries_it_does_not_mod
     assert query(*entries, ("MaxResults", "2000")) is None  # out of AWS's range: moto says so
     assert query(("Filter.1.Name", "tag-key"), ("Filter.1.Value.1", "a\\*")) is None  # escapes
     assert query(*entries, ("DryRun", "true")) is None
+
+
+def test_a_group_write_does_not_wait_for_the_worlds_look_at_moto(account):
+    """At a hundred instances moto takes half a second to describe the group, and the world
+    looks every half second: a look that held the write lock made every hook's EnterStandby
+    queue behind it (the emulator's cost, counted as the hooks' time out of service). A write
+    made while the look's read is in flight completes, and the look's stale read is not
+    stored over it."""
+    world = account.world
+    autoscaling = account.client("autoscaling")
+    written = threading.Event()
+    during: list[bool] = []
+
+    def write_during_the_read(**kwargs) -> None:
+        if threading.current_thread() is not world._thread or during:
+            return
+        writer = threading.Thread(
+            target=lambda: (
+                autoscaling.update_auto_scaling_group(
+                    AutoScalingGroupName=account.group, MaxSize=5
+                ),
+                written.set(),
+            )
+        )
+        writer.start()
+        during.append(written.wait(3.0))  # the write ends while this read is in flight
+
+    world.autoscaling.meta.events.register(
+        "before-call.auto-scaling.DescribeAutoScalingGroups", write_during_the_read
+    )
+    _wait(lambda: bool(during), seconds=10.0)
+    assert during == [True], "the group write waited for the world's read of moto"
+    _wait(lambda: world.group["MaxSize"] == 5)
+    time.sleep(2.5)  # several more looks: none stores a read from before the write
+    assert world.group["MaxSize"] == 5
