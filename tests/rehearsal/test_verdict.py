@@ -155,8 +155,8 @@ def test_the_time_scale_is_chosen_from_the_fleet_and_the_calibration():
     # watchdog, the emulator's answers), on 2 cores, within 1.5 x a 160 s cycle's real time:
     # 0.32 s to start one (an idle moment) gives 8.5; 0.71 s (a loaded one) 3.8.
     quiet = choose(50, 160.0, 30.0, startup=0.32, cores=2)
-    assert quiet.scale == 8.5 and "calibrated" in quiet.reason and "2 core(s)" in quiet.reason
-    assert choose(50, 160.0, 30.0, startup=0.71, cores=2).scale == 3.8
+    assert quiet.scale == 5.7 and "calibrated" in quiet.reason and "2 core(s)" in quiet.reason
+    assert choose(50, 160.0, 30.0, startup=0.71, cores=2).scale == 2.5
     assert choose(1, 160.0, 30.0, startup=0.5, cores=2).scale == 30.0  # capped at the default
     assert choose(5000, 160.0, 30.0, startup=2.0, cores=1).scale == 1.0  # never below 1
 
