@@ -10,10 +10,11 @@ from botocore.exceptions import ClientError
 
 from hooks import coordination, watchdog
 from hooks.errors import EXIT_REFUSED, HookError
-from hooks.group import AutoScalingGroup, find_group_of
+from hooks.group import AutoScalingGroup, GroupSnapshot, find_group_of
 from hooks.membership import Balancers
 from hooks.run import HookRun
 from hooks.state import ENTRY_TAG, GROUP_NAME_TAG, STAGE_OUT, STAGE_STANDBY, Entry
+from hooks.statefile import GroupHint
 
 ENTER_STANDBY_ATTEMPTS = 3
 EXIT_STANDBY_ATTEMPTS = 3
@@ -33,17 +34,22 @@ def locate_instance(run: HookRun) -> None:
     DescribeAutoScalingInstances when the group does not list the instance."""
     s = run.settings
     name = None if s.command in ("deregister", "heal") else run.record.group()
+    hint = GroupHint(s.state_dir, run.instance_id) if s.command == "deregister" else None
+    hinted = _HintedRead(run, hint.name() if hint is not None else None)
     if name is None and s.command == "deregister" and _scans(run):
         # The scan of find_load_balancers lists the region's target groups: read them now,
-        # beside the instance's own DescribeInstances (neither depends on the other).
-        name, run.listed_target_groups = run.together(
-            lambda: describe_self(run), run.lb.list_target_groups
+        # beside the instance's own DescribeInstances (neither depends on the other), and the
+        # group of the last deployment (a hint, checked below).
+        name, run.listed_target_groups, _ = run.together(
+            lambda: describe_self(run), run.lb.list_target_groups, hinted
         )
     elif name is None:
-        name = describe_self(run)
+        name, _ = run.together(lambda: describe_self(run), hinted)
     lifecycle = None
     if name is not None:
         run.group = AutoScalingGroup(run.clients.autoscaling, name)
+        if hint is not None:
+            hint.remember(name)
         early = _early_calls(run) if s.command == "register" else []
         if s.command == "register" and _owed_exit(run):
             # Its deregister entered Standby and nothing of this register has run yet: the
@@ -53,9 +59,12 @@ def locate_instance(run: HookRun) -> None:
             run.lifecycle = "Standby"
             run.log(f"step locate_instance: group {name}, Standby (its deregister's record)")
             return
-        # Register: the registration with the recorded load balancers and the entry's way
-        # back to `out` do not depend on the group read: beside it.
-        run.together(run.read_group, *early)
+        if hinted.answered(name, run.instance_id):
+            run.snapshot = hinted.snapshot
+        else:
+            # Register: the registration with the recorded load balancers and the entry's way
+            # back to `out` do not depend on the group read: beside it.
+            run.together(run.read_group, *early)
         assert run.snapshot is not None
         lifecycle = run.snapshot.lifecycle.get(run.instance_id)
     if lifecycle is None:
@@ -135,6 +144,28 @@ def _owed_exit(run: HookRun) -> bool:
     has brought it back yet (its entry as last written: `sb`)?"""
     mine = run.mine
     return mine is not None and mine.stage == STAGE_STANDBY and run.record.load() is not None
+
+
+class _HintedRead:
+    """The read of the group a GroupHint names, made beside the instance's DescribeInstances;
+    a call the hint does not call for (none, or register) is no call."""
+
+    def __init__(self, run: HookRun, name: str | None) -> None:
+        self.run, self.name = run, name
+        self.snapshot: GroupSnapshot | None = None
+
+    def __call__(self) -> None:
+        if self.name is None:
+            return
+        try:
+            self.snapshot = AutoScalingGroup(self.run.clients.autoscaling, self.name).describe()
+        except (HookError, ClientError):
+            self.snapshot = None  # deleted or renamed since: read the group the tag names
+
+    def answered(self, name: str, instance_id: str) -> bool:
+        """The hinted read is the group the instance's tag names, and it lists the instance."""
+        snap = self.snapshot
+        return snap is not None and snap.name == name and instance_id in snap.lifecycle
 
 
 def _scans(run: HookRun) -> bool:
