@@ -9,9 +9,8 @@ import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import botocore.session
 import pytest
@@ -22,57 +21,40 @@ from hooks.clients import connect
 from hooks.settings import from_environment
 from hooks.sigv4 import Credentials
 
-from .conftest import REGION
+from .conftest import REGION, FakeImds
 
 ROLE = "cutover-hooks-role"
 
 
-class RoleImds(BaseHTTPRequestHandler):
-    """IMDSv2 with an instance role: token, role name, then the role's credentials."""
+class RoleImds(FakeImds):
+    """IMDSv2 with an instance role: token, role name, then the role's credentials (a new key
+    each time they are asked for, expiring `expires_in` from then)."""
 
-    token = "imds-token"
     issued = 0
     expires_in = timedelta(hours=6)
-    requests: list[str] = []
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: str) -> None:
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_PUT(self) -> None:  # noqa: N802
-        RoleImds.requests.append(f"PUT {self.path}")
-        self._reply(200, self.token)
 
     def do_GET(self) -> None:  # noqa: N802
-        RoleImds.requests.append(f"GET {self.path}")
-        if self.headers.get("X-aws-ec2-metadata-token") != self.token:
-            return self._reply(401, "")
-        if self.path == "/latest/meta-data/iam/security-credentials/":
-            return self._reply(200, ROLE)
-        if self.path == f"/latest/meta-data/iam/security-credentials/{ROLE}":
-            RoleImds.issued += 1
-            expiration = datetime.now(UTC) + RoleImds.expires_in
-            document = {
-                "Code": "Success",
-                "Type": "AWS-HMAC",
-                "AccessKeyId": f"ASIAROLE{RoleImds.issued}",
-                "SecretAccessKey": "role-secret",
-                "Token": "role-token",
-                "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            return self._reply(200, json.dumps(document, indent=2))
-        self._reply(404, "")
+        role = f"/latest/meta-data/iam/security-credentials/{ROLE}"
+        if self.path != role or self.headers.get("X-aws-ec2-metadata-token") != self.token:
+            return super().do_GET()
+        self.requests.append(f"GET {self.path}")
+        RoleImds.issued += 1
+        expiration = datetime.now(UTC) + RoleImds.expires_in
+        document = {
+            "Code": "Success",
+            "Type": "AWS-HMAC",
+            "AccessKeyId": f"ASIAROLE{RoleImds.issued}",
+            "SecretAccessKey": "role-secret",
+            "Token": "role-token",
+            "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        self._reply(200, json.dumps(document, indent=2))
 
 
 @pytest.fixture
 def role_imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[RoleImds]]:
     RoleImds.issued, RoleImds.requests, RoleImds.expires_in = 0, [], timedelta(hours=6)
+    RoleImds.values = {"iam/security-credentials/": ROLE}
     server = ThreadingHTTPServer(("127.0.0.1", 0), RoleImds)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv(
