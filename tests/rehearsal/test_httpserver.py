@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from http.server import BaseHTTPRequestHandler
 
 from rehearsal.httpserver import LocalServer
@@ -26,8 +25,20 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"ok")
 
 
-def _serve():
-    server = LocalServer(("127.0.0.1", 0), Handler)
+class Observed(LocalServer):
+    """Counts connections whose handling ended (after handle_error, if it ran)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.ended = threading.Semaphore(0)
+
+    def shutdown_request(self, request) -> None:  # noqa: ANN001
+        super().shutdown_request(request)
+        self.ended.release()
+
+
+def _serve() -> Observed:
+    server = Observed()
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
     return server
 
@@ -47,11 +58,10 @@ def _ask(server, path: str, reset: bool) -> bytes:
     return answer
 
 
-def _settle(server) -> None:
-    for _ in range(100):
-        if threading.active_count() <= 2:  # the main thread and serve_forever
-            break
-        time.sleep(0.02)
+def _settle(server: Observed, connections: int) -> None:
+    """Every connection's handling over (its traceback, if any, printed), then stop."""
+    for _ in range(connections):
+        assert server.ended.acquire(timeout=5), "a connection's handling never ended"
     server.shutdown()
     server.server_close()
 
@@ -62,7 +72,7 @@ def test_a_client_that_resets_its_kept_alive_connection_prints_no_traceback(capf
         assert _ask(server, "/", reset=True).endswith(b"ok")
         assert _ask(server, "/", reset=True).endswith(b"ok")
     finally:
-        _settle(server)
+        _settle(server, 2)
     assert "Traceback" not in capfd.readouterr().err
 
 
@@ -71,6 +81,6 @@ def test_any_other_error_of_a_handler_is_still_printed(capfd):
     try:
         _ask(server, "/fail", reset=False)
     finally:
-        _settle(server)
+        _settle(server, 1)
     err = capfd.readouterr().err
     assert "ValueError: a handler's own bug" in err
