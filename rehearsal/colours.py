@@ -270,21 +270,20 @@ class BothWorlds:
         self.worlds = worlds
         self.lock = threading.RLock()
 
-    @property
-    def gone(self) -> dict[str, float]:
-        found: dict[str, float] = {}
-        for world in self.worlds:
-            with world.lock:
-                found.update(world.gone)
-        return found
-
-    @property
-    def instances(self) -> dict[str, Any]:
+    def _merged(self, attribute: str) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for world in self.worlds:
             with world.lock:
-                found.update(world.instances)
+                found.update(getattr(world, attribute))
         return found
+
+    @property
+    def gone(self) -> dict[str, float]:
+        return self._merged("gone")
+
+    @property
+    def instances(self) -> dict[str, Any]:
+        return self._merged("instances")
 
     def _of(self, iid: str) -> World | None:
         for world in self.worlds:
