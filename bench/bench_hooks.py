@@ -6,7 +6,10 @@
    Each run gets a new boto3 session; the parsed service models are shared, as they are within
    one process (their one-time parse is printed apart).
 2. The same cycle as the CodeDeploy agent runs it, one process per hook (the bundle's wrappers,
-   deregister.sh then register.sh), through a proxy that adds --latency milliseconds to every
+   deregister.sh then register.sh, from a fresh copy of the bundle per deployment, as the agent
+   unpacks each revision: the first hook compiles what it imports; with an interpreter that
+   sees botocore and not this checkout's editable install, as an instance's python3 with its
+   python3-boto3 package), through a proxy that adds --latency milliseconds to every
    request (a real region's round trip; default 0 and 50) and counts the calls per action:
    median wall time per cycle, for both group shapes of issue 25 (Min/Desired/Max 1/1/2 with
    downtime allowed, and 2/3/6). With --aws-sample DIR (a local copy of the AWS CodeDeploy
@@ -31,17 +34,21 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import collections
 import contextlib
+import functools
 import http.client
 import logging
 import os
 import re
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -265,38 +272,40 @@ def process_cycles(
     (the hooks keep a hint on the instance's disk between deployments, hooks/statefile.py)."""
     proxy = LatencyProxy(endpoint, latency)
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "CUTOVER_PYTHON": sys.executable}
-    scripts = root / "hooks" / "scripts"
-    # name -> (commands, environment, working folder: `python -m` looks there first)
-    commands: dict[str, tuple[list[list[str]], dict[str, str], Path]] = {
-        "hooks": (
-            [["/bin/sh", str(scripts / f"{c}.sh")] for c in STEPS],
-            {**env, "CUTOVER_REGION": REGION},
-            root,
-        )
+    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "CUTOVER_PYTHON": instance_python()}
+    # Python's default, as on an instance: the agent's environment does not set it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    hooks_env = {**env, "CUTOVER_REGION": REGION}
+    # name -> (commands, environment, working folder, the checkout whose hooks each deployment
+    # copies afresh, as the agent unpacks each revision: None for the sample)
+    commands: dict[str, tuple[list[list[str]], dict[str, str], Path, Path | None]] = {
+        "hooks": ([], hooks_env, root, root)
     }
     if baseline is not None:
-        # Another checkout's hooks (e.g. the main branch): its wrappers import its package.
-        commands["baseline"] = (
-            [["/bin/sh", str(baseline / "hooks" / "scripts" / f"{c}.sh")] for c in STEPS],
-            {**env, "CUTOVER_REGION": REGION},
-            baseline,
-        )
+        # Another checkout's hooks (e.g. the main branch).
+        commands["baseline"] = ([], hooks_env, baseline, baseline)
     if sample is not None:
         commands["aws-sample"] = (
             [["/bin/bash", str(sample / f)] for f in SAMPLE_SCRIPTS],
             sample_environment(sample, aws_cli, env),
             root,
+            None,
         )
     found: dict[str, dict[str, tuple[list[float], list[float], collections.Counter[str]]]] = {
         phase: {name: ([], [], collections.Counter()) for name in commands} for phase in PHASES
     }
+    bundles: list[Path] = []
     try:
         for run in range(runs):
-            for name, (steps, step_env, folder) in commands.items():
+            for name, (sample_steps, step_env, folder, checkout) in commands.items():
                 instance_id = build_group(f"bench-{name}-{run}-{os.getpid()}", shape)
                 for phase in PHASES:
                     Path(SAMPLE_FLAG).unlink(missing_ok=True)
+                    steps = sample_steps
+                    if checkout is not None:
+                        folder = fresh_bundle(checkout)
+                        bundles.append(folder.parent)
+                        steps = [["/bin/sh", str(folder / f"{c}.sh")] for c in STEPS]
                     proxy.actions.clear()
                     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
                     start = time.perf_counter()
@@ -320,7 +329,44 @@ def process_cycles(
     finally:
         proxy.stop()
         Path(SAMPLE_FLAG).unlink(missing_ok=True)
+        for bundle in bundles:
+            shutil.rmtree(bundle, ignore_errors=True)
     return found
+
+
+@functools.cache
+def instance_python() -> str:
+    """An interpreter like an instance's python3 with boto3 installed: a bare venv whose one
+    .pth file adds this venv's site-packages as a plain folder (botocore importable), so its
+    startup does not run the .pth hooks of this checkout's development install (the editable
+    install's import finder: ~11 ms a process that no instance pays)."""
+    folder = Path(tempfile.mkdtemp(prefix="cutover-bench-python-"))
+    atexit.register(shutil.rmtree, folder, True)
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True
+    )
+    packages = sysconfig.get_path("purelib")
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (folder / "lib" / version / "site-packages" / "botocore-from-bench.pth").write_text(
+        packages + "\n"
+    )
+    return str(folder / "bin" / "python")
+
+
+def fresh_bundle(checkout: Path) -> Path:
+    """A fresh copy of a checkout's hooks as `python -m revision bundle` lays them out (the
+    package beside the wrappers, no bytecode): the CodeDeploy agent unpacks every revision into
+    a new folder, so each deployment's first hook compiles the modules it imports (Python
+    writes their bytecode there) and the next hook reads it."""
+    folder = Path(tempfile.mkdtemp(prefix="cutover-bench-revision-")) / "cutover-hooks"
+    shutil.copytree(
+        checkout / "hooks",
+        folder / "hooks",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "scripts"),
+    )
+    for script in (checkout / "hooks" / "scripts").glob("*.sh"):
+        shutil.copy2(script, folder / script.name)
+    return folder
 
 
 # An instance's first deployment (a new instance: no hint on its disk), then its next one.

@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -172,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{prefix} {one_line(failure, MAX_MESSAGE)}", file=sys.stderr, flush=True)
             return failure.exit_code
         if debug:
+            import traceback  # noqa: PLC0415 (only for --debug)
+
             traceback.print_exc()
         hint = "" if debug else " (run with --debug or CUTOVER_DEBUG=1 for the traceback)"
         print(

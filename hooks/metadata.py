@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
+from typing import TYPE_CHECKING
 
 from hooks.errors import EXIT_ENVIRONMENT, HookError, one_line
 from hooks.settings import check_instance_id, check_region
+
+if TYPE_CHECKING:
+    import urllib.request
 
 DEFAULT_ENDPOINT = "http://169.254.169.254"
 TOKEN_TTL_SECONDS = "300"
@@ -26,6 +28,12 @@ def metadata_endpoint() -> str:
     return os.environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
 
 
+def _request(url: str, **options: object) -> urllib.request.Request:
+    import urllib.request  # noqa: PLC0415 (imported on first use: see InstanceMetadata)
+
+    return urllib.request.Request(url, **options)  # type: ignore[arg-type]
+
+
 class InstanceMetadata:
     """Reads metadata paths with a session token (PUT /latest/api/token first)."""
 
@@ -33,7 +41,9 @@ class InstanceMetadata:
         self.endpoint = endpoint or metadata_endpoint()
         self.timeout = timeout
         self._token: str | None = None
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # urllib.request is imported on the first read: a hook given its identity and region
+        # (and credentials) never asks the metadata service, and the module costs ~5 ms.
+        self._opener: urllib.request.OpenerDirector | None = None
 
     def _fail(self, url: str, what: str) -> HookError:
         return HookError(
@@ -43,6 +53,11 @@ class InstanceMetadata:
         )
 
     def _read(self, request: urllib.request.Request) -> bytes:
+        import urllib.error  # noqa: PLC0415 (see __init__)
+        import urllib.request  # noqa: PLC0415
+
+        if self._opener is None:
+            self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 return response.read(MAX_ANSWER + 1)
@@ -66,7 +81,7 @@ class InstanceMetadata:
 
     def token(self) -> str:
         if self._token is None:
-            request = urllib.request.Request(
+            request = _request(
                 f"{self.endpoint}/latest/api/token",
                 method="PUT",
                 headers={"X-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL_SECONDS},
@@ -75,7 +90,7 @@ class InstanceMetadata:
         return self._token
 
     def get(self, path: str) -> str:
-        request = urllib.request.Request(
+        request = _request(
             f"{self.endpoint}/latest/meta-data/{path}",
             headers={"X-aws-ec2-metadata-token": self.token()},
         )
@@ -83,7 +98,7 @@ class InstanceMetadata:
 
     def document(self, path: str) -> dict[str, object]:
         """A JSON object at `path` (the instance role's credentials)."""
-        request = urllib.request.Request(
+        request = _request(
             f"{self.endpoint}/latest/meta-data/{path}",
             headers={"X-aws-ec2-metadata-token": self.token()},
         )

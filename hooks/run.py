@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from hooks.clients import Clients
 from hooks.errors import EXIT_DEADLINE, HookError
@@ -17,6 +17,9 @@ from hooks.membership import Balancers, Health, LoadBalancing
 from hooks.settings import Settings
 from hooks.state import Entry, InstanceTags
 from hooks.statefile import MembershipRecord
+
+if TYPE_CHECKING:
+    import subprocess
 
 # A backing-off wait pauses at most this many poll intervals between two polls.
 MAX_BACKOFF = 4.0

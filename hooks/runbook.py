@@ -10,17 +10,9 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hooks import shutdown
 from hooks.clients import AwsSession
 from hooks.errors import HookError
 from hooks.idle import check_idle_colour
-from hooks.repair import (
-    check_at_rest,
-    read_named_group,
-    restore_group,
-    return_stuck_instances,
-    wait_out_deployment,
-)
 from hooks.run import HookRun, utc_now
 from hooks.settings import Settings
 from hooks.startup import start
@@ -40,7 +32,6 @@ from hooks.steps import (
     wait_until_drained,
     wait_until_healthy,
 )
-from hooks.watchdog import sleep_until_due
 
 __all__ = [
     "DEREGISTER_STEPS",
@@ -56,6 +47,26 @@ __all__ = [
 ]
 
 Step = Callable[[HookRun], None]
+
+
+def _repair(name: str) -> Step:
+    """A step of hooks/repair.py, imported when it runs: deregister and register, which run on
+    the instance's critical path, never load reconcile's and heal's modules."""
+
+    def step(run: HookRun) -> None:
+        from hooks import repair  # noqa: PLC0415 (see above)
+
+        getattr(repair, name)(run)
+
+    step.__name__ = step.__qualname__ = name
+    return step
+
+
+read_named_group = _repair("read_named_group")
+return_stuck_instances = _repair("return_stuck_instances")
+restore_group = _repair("restore_group")
+check_at_rest = _repair("check_at_rest")
+wait_out_deployment = _repair("wait_out_deployment")
 
 DEREGISTER_STEPS: tuple[tuple[str, Step], ...] = (
     ("locate_instance", locate_instance),
@@ -129,6 +140,9 @@ def run_hook(
     if settings.command not in STEPS:
         raise HookError(f"unknown command {settings.command!r}")
     if settings.command == "heal":
+        from hooks import shutdown  # noqa: PLC0415 (heal only: see _repair)
+        from hooks.watchdog import sleep_until_due  # noqa: PLC0415
+
         try:
             with shutdown.sigterm_raises():
                 sleep_until_due(settings, session)

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from hooks.errors import HookError
 from hooks.membership import Balancers
+
+
+def _new_file(folder: Path, prefix: str) -> tuple[int, str]:
+    """A new file in `folder` for an atomic replace (what tempfile.mkstemp does, without the
+    ~3 ms a hook process spends importing that module): created exclusively, owner-only."""
+    for _ in range(100):
+        path = folder / f"{prefix}{os.getpid()}-{os.urandom(6).hex()}"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), str(path)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 class MembershipRecord:
@@ -58,7 +69,7 @@ class MembershipRecord:
     def _write(self, body: dict) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".balancers-")
+            fd, tmp = _new_file(self.path.parent, ".balancers-")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(body, out, separators=(",", ":"))
                 out.flush()
@@ -101,7 +112,7 @@ class GroupHint:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".group-")
+            fd, tmp = _new_file(self.path.parent, ".group-")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(name)
             os.replace(tmp, self.path)

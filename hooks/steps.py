@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
-from hooks import coordination, watchdog
+from hooks import coordination
 from hooks.errors import EXIT_REFUSED, HookError
 from hooks.group import AutoScalingGroup, GroupSnapshot, find_group_of
 from hooks.membership import Balancers
@@ -279,7 +279,10 @@ def record_state(run: HookRun) -> None:
     coordination.announce(run, beside=read_health, while_looking=record_ports)
     mine = run.mine
     assert mine is not None
-    watchdog.arm(run)
+    if run.settings.heal:
+        from hooks import watchdog  # noqa: PLC0415 (its subprocess module: only when armed)
+
+        watchdog.arm(run)
     run.log(
         f"step record_state: entry {mine.value()} on {run.instance_id}"
         + (f", self-healing armed (pid {run.watchdog.pid})" if run.watchdog else "")
