@@ -10,6 +10,7 @@ from pathlib import Path
 from hooks.statefile import GroupHint
 
 from .conftest import fast_session, record_calls
+from .test_aws_rules import _launching
 
 
 def _hint(iid: str) -> GroupHint:
@@ -80,3 +81,17 @@ def test_an_unwritable_state_folder_loses_the_hint_only(tmp_path):
     hint.remember("cutover-production-fleet")  # no error: the next deregister reads the group
     assert hint.name() is None
     assert not Path(blocked / "state").exists()
+
+
+def test_the_launch_deployment_leaves_the_hint_for_the_first_in_service_one(make_fleet, hook):
+    """A scale-out launch: CodeDeploy deploys while the instance waits in Pending:Wait, and its
+    deregister has nothing to take out, but it remembers the group: the instance's first
+    deployment in service then reads the group beside its DescribeInstances."""
+    fleet = make_fleet(2, 6, 3)
+    iid = fleet.instance_ids[0]
+    assert _hint(iid).name() is None
+    session = fast_session()
+    _launching(session, fleet, iid)
+    hook("deregister", iid, session=session)
+    assert _hint(iid).name() == fleet.asg
+    assert fleet.capacity() == (2, 6, 3) and fleet.hook_tags() == {}
