@@ -324,12 +324,17 @@ def _with_max(fleet: DeclaredFleet, n: int) -> DeclaredFleet:
 
 
 def _settled(session: Session, expected: Capacity) -> bool:
+    """The group at the expected bounds with as many instances as its Desired, each InService
+    and serving. (Without the count, a group whose only instance was terminated read as settled
+    between the decrement given back and the replacement's launch: the settle stopped waiting,
+    and the replacement's launch deployment was cut short at the end of the rehearsal.)"""
     world = session.emulated.world
     group = session.group()
     states = world.presented_lifecycle()
     serving = world.serving()
     return (
         Capacity.of(group) == expected
+        and len(states) == expected.desired
         and all(s == "InService" for s in states.values())
         and set(states) <= serving
     )
