@@ -19,7 +19,12 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from hooks.runbook import HookRun, run_hook
 from hooks.settings import from_environment
@@ -37,14 +42,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class OneAtATime:
+    """moto's application with one request handled at a time. Its backends are not thread-safe:
+    a DescribeInstances filtering on tags while another hook's CreateTags changed them answered
+    500 with an HTML page (`dictionary changed size during iteration`), which botocore cannot
+    parse. AWS answers concurrent calls consistently; the hooks still run concurrently, and
+    their calls still interleave, one whole call at a time."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    app = OneAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server(
+        "127.0.0.1", free_port(), app, threaded=True, request_handler=MotoRequestHandler
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 class FakeImds(BaseHTTPRequestHandler):

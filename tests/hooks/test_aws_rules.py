@@ -247,14 +247,15 @@ def _states(client, arn: str) -> dict[str, str]:
 def test_aws_keeps_a_deregistered_target_draining_until_its_delay_expires(make_fleet):
     fleet = make_fleet(1, 2, 1)
     iid = fleet.instance_ids[0]
-    session = _rules_session(fleet, time_scale=100.0, delay_seconds=50)  # 0.5 s here
+    # 1.5 s here: room for a loaded machine's pause between the two calls (0.5 s was not).
+    session = _rules_session(fleet, time_scale=100.0, delay_seconds=150)
     elbv2 = session.client("elbv2", region_name=REGION)
 
     elbv2.deregister_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": iid}])
 
     assert _states(elbv2, fleet.target_group_arn) == {iid: "draining"}
     assert fleet.targets() == {}  # moto dropped it at once
-    time.sleep(0.6)
+    time.sleep(1.6)
     assert _states(elbv2, fleet.target_group_arn) == {}
 
 
