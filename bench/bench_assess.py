@@ -44,6 +44,7 @@ from migrate.sources.metrics_live import (  # noqa: E402
     ARM_READS_BURST,
     ARM_READS_PER_SECOND,
     BATCH_LIMIT,
+    LIVE_AGGREGATIONS,
     Batch,
     MetricsReader,
     batches,
@@ -81,7 +82,12 @@ def _template(args: argparse.Namespace) -> dict:
 
 
 def _query(args: argparse.Namespace) -> dict[str, str]:
-    return {"starttime": _iso(START), "endtime": _iso(START + timedelta(days=args.days))}
+    """The query parameters of the reader's calls that shape the fake's answers."""
+    return {
+        "starttime": _iso(START),
+        "endtime": _iso(START + timedelta(days=args.days)),
+        "aggregation": ",".join(LIVE_AGGREGATIONS),
+    }
 
 
 def serve(args: argparse.Namespace, conn) -> None:  # noqa: ANN001 (a multiprocessing Connection)

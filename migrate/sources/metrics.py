@@ -1,8 +1,9 @@
 """Azure Monitor platform metrics -> ``Utilization`` summaries (no raw points are kept).
 
 The same metric objects arrive three ways: `az monitor metrics list --resource ID --metric ...
---interval PT1H --aggregation Average Maximum` (one file per resource), the per-resource REST
-API (azure-mgmt-monitor, ``{"timespan", "interval", "value": [metric...]}``) and the batch API
+--interval PT1H --aggregation Maximum Minimum` (or ``Average Maximum``; one file per resource),
+the per-resource REST API (azure-mgmt-monitor, ``{"timespan", "interval", "value":
+[metric...]}``) and the batch API
 (azure-monitor-querymetrics, one such body per resource). Each metric has ``name.value``,
 ``unit`` and ``timeseries[].data[]`` with ``timeStamp`` and the aggregations asked for.
 """

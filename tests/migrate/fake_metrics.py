@@ -11,6 +11,11 @@
 * ``GET /subscriptions/.../providers/Microsoft.Insights/metrics?api-version=...``: the
   per-resource API of azure-mgmt-monitor, answering the stored `az monitor metrics list` body.
 
+Both answer, as Azure does, only the metrics (``metricnames``) and the aggregations
+(``aggregation``, e.g. ``Maximum,Minimum``) asked for: a point keeps its timestamp and the
+asked aggregations the stored body has (store bodies with every aggregation a test asks for).
+``aggregations`` records each call's ``aggregation`` parameter.
+
 Faults: ``throttle(n)`` answers the next n batch calls 429 with Retry-After; ``refuse_batch()``
 answers every batch call 403 (AuthorizationFailed); ``latency`` per request. ``log`` records
 (kind, resource count, status).
@@ -44,6 +49,7 @@ class FakeMonitor:
     # For benchmarks: the metrics of any resource without its own body (ids substituted).
     template: dict[str, Any] | None = None
     rendered: dict[tuple[str, ...], bytes] = field(default_factory=dict)  # ids -> batch answer
+    aggregations: list[str] = field(default_factory=list)  # each call's `aggregation` parameter
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -54,7 +60,6 @@ class FakeMonitor:
         rid = resource_of(body["value"][0]["id"]).lower()
         self.bodies[rid] = body
         self.regions[rid] = str(body.get("resourceregion", "")).lower()
-        self._encoded.pop(rid, None)
 
     def add_export_folder(self, folder: Path) -> None:
         for file in sorted(folder.rglob("*.json")):
@@ -98,7 +103,9 @@ class FakeMonitor:
     def batch_entry(self, rid: str, query: dict[str, str]) -> dict[str, Any]:
         body = self.bodies.get(rid.lower())
         wanted = set(query.get("metricnames", "").split(","))
-        metrics = [m for m in (body or {}).get("value", []) if m["name"]["value"] in wanted]
+        metrics = [
+            _asked(m, query) for m in (body or {}).get("value", []) if m["name"]["value"] in wanted
+        ]
         return {
             "starttime": query.get("starttime"),
             "endtime": query.get("endtime"),
@@ -129,7 +136,7 @@ class FakeMonitor:
             assert self.template is not None
             rid = resource_of(self.template["value"][0]["id"])
             entry = self.batch_entry("__RID__", query)
-            entry["value"] = self.template["value"]
+            entry["value"] = [_asked(m, query) for m in self.template["value"]]
             entry["resourceregion"] = self.template.get("resourceregion", "")
             self._encoded["_template"] = (
                 json.dumps(entry, separators=(",", ":")).replace(rid, "__RID__").encode()
@@ -141,6 +148,22 @@ class FakeMonitor:
         and not this server's JSON; the answer's size in bytes."""
         self.rendered[tuple(ids)] = self.templated(ids, query)
         return len(self.rendered[tuple(ids)])
+
+
+def _asked(metric: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    """``metric`` with, in each point, the timestamp and the aggregations the query asks for
+    (all it has without an ``aggregation`` parameter)."""
+    asked = query.get("aggregation")
+    if not asked:
+        return metric
+    keys = {"timeStamp", *(a.strip().lower() for a in asked.split(","))}
+    return {
+        **metric,
+        "timeseries": [
+            {**series, "data": [{k: v for k, v in p.items() if k in keys} for p in series["data"]]}
+            for series in metric.get("timeseries", [])
+        ],
+    }
 
 
 def _error(code: str, message: str) -> bytes:
@@ -178,6 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, headers = self._batch(path, query, ids)
         with m._lock:
             m.log.append(("batch", len(ids), status))
+            m.aggregations.append(query.get("aggregation", ""))
         self._send(status, body, headers)
 
     def _batch(
@@ -228,9 +252,15 @@ class _Handler(BaseHTTPRequestHandler):
         key = rid.lower()
         with m._lock:
             m.log.append(("resource", 1, 200 if key in m.bodies else 404))
+            m.aggregations.append(query.get("aggregation", ""))
         if key not in m.bodies:
             self._send(404, _error("ResourceNotFound", f"{rid} has no metrics here"))
             return
-        if key not in m._encoded:
-            m._encoded[key] = json.dumps(m.bodies[key]).encode()
-        self._send(200, m._encoded[key])
+        body = m.bodies[key]
+        wanted = set(query["metricnames"].split(",")) if query.get("metricnames") else None
+        metrics = [
+            _asked(metric, query)
+            for metric in body["value"]
+            if wanted is None or metric["name"]["value"] in wanted
+        ]
+        self._send(200, json.dumps({**body, "value": metrics}).encode())

@@ -1,5 +1,6 @@
 """Synthetic Azure Monitor metrics in the shape `az monitor metrics list` prints (and the
-per-resource REST API returns): hourly Average and Maximum, with chosen P95 CPU and used memory.
+per-resource REST API returns): hourly Maximum and Minimum (the aggregations the inventory asks
+for; Average too on request), with chosen P95 CPU and used memory.
 
 Used by the tests, the fake metrics servers and, run as a module, to write the sample estate's
 metrics (``python -m tests.migrate.metrics_bodies``): the sample's figures are synthetic.
@@ -30,18 +31,33 @@ def _shaped(rng: random.Random, hours: int, p95: float, cap: float) -> list[floa
     return [min(cap, v * scale) for v in raw]
 
 
+# What `--aggregation Maximum Minimum` gives (the README's export command, and what the live
+# inventory asks for); the issue's `--aggregation Average Maximum` is the other usual one.
+AGGREGATIONS = ("maximum", "minimum")
+# Each aggregation as a share of the value the summary reads: for available memory the hourly
+# Minimum (the busiest moment), else Average when the export has no Minimum; for every other
+# metric the hourly Maximum (else Average).
+_BUSY_LOW = {"minimum": 1.0, "average": 1.0, "maximum": 1.15}
+_BUSY_HIGH = {"maximum": 1.0, "average": 0.7, "minimum": 0.35}
+
+
 def metric(
-    resource_id: str, name: str, unit: str, values: list[float | None], start: datetime
+    resource_id: str,
+    name: str,
+    unit: str,
+    values: list[float | None],
+    start: datetime,
+    aggregations: tuple[str, ...] = AGGREGATIONS,
 ) -> dict[str, Any]:
+    """One metric object: a point per hour with ``aggregations`` (lower case, as in the JSON),
+    only the timestamp where ``values`` has None (no data that hour)."""
+    shares = _BUSY_LOW if name.startswith("Available Memory") else _BUSY_HIGH
     data = []
     for h, value in enumerate(values):
         point: dict[str, Any] = {"timeStamp": (start + timedelta(hours=h)).isoformat()}
-        if value is not None and name.startswith("Available Memory"):
-            point["average"] = round(value, 4)  # the busy hours' availability
-            point["maximum"] = round(value * 1.15, 4)
-        elif value is not None:
-            point["average"] = round(value * 0.7, 4)
-            point["maximum"] = round(value, 4)
+        if value is not None:
+            for key in aggregations:
+                point[key] = round(value * shares[key], 4)
         data.append(point)
     return {
         "displayDescription": f"{name} (synthetic)",
@@ -66,9 +82,11 @@ def az_metrics_body(
     region: str = "westeurope",
     seed: int = 1,
     start: datetime = START,
+    aggregations: tuple[str, ...] = AGGREGATIONS,
 ) -> dict[str, Any]:
-    """`az monitor metrics list --resource ID --metric ... --interval PT1H --aggregation Average
-    Maximum` for ``days`` days, with data in the last ``days_present`` days only."""
+    """`az monitor metrics list --resource ID --metric ... --interval PT1H --aggregation Maximum
+    Minimum` (or the ``aggregations`` given) for ``days`` days, with data in the last
+    ``days_present`` days only."""
     rng = random.Random(seed)
     hours = days * 24
     present = hours if days_present is None else int(days_present * 24)
@@ -76,23 +94,22 @@ def az_metrics_body(
     def window(values: list[float]) -> list[float | None]:
         return [None if h < hours - present else v for h, v in enumerate(values)]
 
+    def series(name: str, unit: str, values: list[float | None]) -> dict[str, Any]:
+        return metric(resource_id, name, unit, values, start, aggregations)
+
     cpu = window(_shaped(rng, hours, cpu_p95, 100.0))
-    metrics = [metric(resource_id, "Percentage CPU", "Percent", cpu, start)]
+    metrics = [series("Percentage CPU", "Percent", cpu)]
     if memory_gib is not None:
         used = _shaped(rng, hours, used_memory_p95, 0.99)
         available = [memory_gib * GIB * (1 - u) for u in used]
-        metrics.append(
-            metric(resource_id, "Available Memory Bytes", "Bytes", window(available), start)
-        )
+        metrics.append(series("Available Memory Bytes", "Bytes", window(available)))
     for name, unit, level in (
         ("Network In Total", "Bytes", 4e8),
         ("Network Out Total", "Bytes", 2e8),
         ("Disk Read Operations/Sec", "CountPerSecond", 40.0),
         ("Disk Write Operations/Sec", "CountPerSecond", 25.0),
     ):
-        metrics.append(
-            metric(resource_id, name, unit, window(_shaped(rng, hours, level, 1e12)), start)
-        )
+        metrics.append(series(name, unit, window(_shaped(rng, hours, level, 1e12))))
     end = start + timedelta(days=days)
     return {
         "cost": hours * len(metrics),

@@ -14,7 +14,7 @@ from migrate.errors import MigrateError
 from migrate.model import Inventory, VirtualMachine
 from migrate.plan import build_plan
 from migrate.sources.export import load_export
-from migrate.sources.metrics import summarize_batch
+from migrate.sources.metrics import summarize, summarize_batch
 from migrate.sources.metrics_live import (
     _BYTES_PER_METRIC,
     _BYTES_PER_POINT,
@@ -193,6 +193,38 @@ def test_throttled_batch_calls_are_retried_after_retry_after(monitor: FakeMonito
     assert statuses[:2] == [429, 429] and statuses.count(200) == 3
     assert (datetime.now(UTC) - started).total_seconds() >= 2  # Retry-After honoured
     assert _summaries(inventory) == _summaries(load_export(SAMPLE))
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_the_calls_ask_only_the_aggregations_the_summaries_read(
+    monitor: FakeMonitor, refused: bool
+) -> None:
+    # Azure answers every aggregation asked for (a third more JSON per aggregation): the calls
+    # ask Maximum and Minimum, not Average, and give the summaries of a body holding all three.
+    inventory = _estate(monitor, 3, ("westeurope",))
+    full = {}
+    for vm in inventory.vms:
+        body = az_metrics_body(
+            vm.id, cpu_p95=40, memory_gib=8, days=2, aggregations=("average", "maximum", "minimum")
+        )
+        monitor.add(body)
+        full[vm.id] = summarize(vm.id, body["value"], body["timespan"], "PT1H", "export")
+    if refused:
+        monitor.refuse_batch(403)
+
+    read_metrics(
+        inventory, connection_for(monitor), days=2, endpoint=monitor.endpoint,
+        now=datetime(2026, 11, 3, tzinfo=UTC),
+    )  # fmt: skip
+
+    asked = {frozenset(a.split(",")) for a in monitor.aggregations}
+    assert asked == {frozenset({"Maximum", "Minimum"})}
+    assert len(monitor.aggregations) == (4 if refused else 1)  # the batch call, then 3 alone
+    assert {u.resource_id: u.metrics for u in inventory.utilization} == {
+        rid: u.metrics for rid, u in full.items()
+    }
+    memory = [m for u in inventory.utilization for m in u.metrics if m.name.startswith("Avail")]
+    assert {m.aggregation for m in memory} == {"Minimum"}
 
 
 def test_a_refused_batch_api_falls_back_to_the_per_resource_api(monitor: FakeMonitor) -> None:

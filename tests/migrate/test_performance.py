@@ -144,6 +144,32 @@ def test_export_summary_keeps_percentiles_and_counts_not_points(tmp_path: Path) 
     assert "data" not in json.dumps(body["utilization"])  # no raw points
 
 
+def test_an_export_of_either_usual_aggregations_gives_the_same_summaries(tmp_path: Path) -> None:
+    # `--aggregation Maximum Minimum` (the README's) and the issue's `Average Maximum`: memory
+    # is read from its Minimum, else its Average (here the same figures), CPU from its Maximum.
+    rid = f"{SUB}/providers/Microsoft.Compute/virtualMachines/app"
+    read = {}
+    for aggregations in (("maximum", "minimum"), ("average", "maximum")):
+        folder = tmp_path / "-".join(aggregations)
+        folder.mkdir()
+        body = az_metrics_body(rid, cpu_p95=35.0, memory_gib=16, aggregations=aggregations)
+        (folder / "metrics-app.json").write_text(json.dumps(body))
+        (util,) = load_export(folder).utilization
+        read[aggregations[0]] = {m.name: m for m in util.metrics}
+    cpu, memory = CPU, "Available Memory Bytes"
+
+    assert [(read[a][cpu].aggregation, read[a][memory].aggregation) for a in read] == [
+        ("Maximum", "Minimum"),
+        ("Maximum", "Average"),
+    ]
+    assert read["maximum"][cpu].percentiles["p95"] == 35.0
+    # used memory's P95 is half of 16 GiB: available memory's P5 about the other half
+    assert read["maximum"][memory].percentiles["p5"] == pytest.approx(8 * 1024**3, rel=0.01)
+    for name in read["maximum"]:
+        mine, issues = read["maximum"][name], read["average"][name]
+        assert (mine.percentiles, mine.daily) == (issues.percentiles, issues.daily), name
+
+
 def test_a_metrics_export_of_several_resources_is_refused(tmp_path: Path) -> None:
     first = az_metrics_body(f"{SUB}/providers/Microsoft.Compute/virtualMachines/a", cpu_p95=5)
     second = az_metrics_body(f"{SUB}/providers/Microsoft.Compute/virtualMachines/b", cpu_p95=5)
