@@ -52,7 +52,7 @@ NAMESPACES = {
 # not on every VM: asking for a metric a resource lacks fails the whole call), and the hourly
 # aggregations the summaries read: Maximum (Minimum for available memory, the busiest hour).
 # Not Average: the summaries read it only where a point has neither (an export made with
-# `--aggregation Average Maximum`), and it is a third of an answer of all three (one call
+# `--aggregation Average Maximum`), and it would make every answer a third larger (one call
 # asks the same aggregations of every metric).
 LIVE_METRICS = tuple(m for m in METRIC_NAMES if m != "Available Memory Percentage")
 LIVE_AGGREGATIONS = ("Maximum", "Minimum")
