@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from migrate import schemas
 from migrate.model import Inventory
 from migrate.plan import PLAN_SCHEMA_VERSION, PlanOptions, build_plan
 from tests.migrate.conftest import REPO
@@ -21,6 +22,13 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 def test_the_schema_is_valid_draft_2020_12() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     assert SCHEMA["properties"]["schemaVersion"] == {"const": PLAN_SCHEMA_VERSION}
+
+
+@pytest.mark.parametrize("kind", ["inventory", "plan"])
+def test_every_schema_the_commands_run_is_valid_draft_2020_12(kind: str) -> None:
+    # migrate/schemas.py loads them without checking them against the metaschema: here instead
+    jsonschema.Draft202012Validator.check_schema(schemas.schema(kind))
+    assert schemas.schema(kind)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
 @pytest.mark.parametrize("prefer_alb", [False, True])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from migrate import schemas
 from migrate.cli import main
 from migrate.model import Inventory
 from migrate.plan import build_plan
@@ -103,3 +104,25 @@ def test_every_hand_edit_of_a_plan_is_rendered_or_refused(
                 crashes.append(f"{label}: {argv[0]}: exit {code}: {err.strip()}")
     assert not crashes, "\n".join(crashes[:20])
     assert seen[0] > 50 and seen[2] > 200
+
+
+@pytest.mark.parametrize("kind", ["inventory", "plan"])
+def test_the_compiled_schema_accepts_exactly_what_the_reference_accepts(
+    sample_inventory: Inventory, kind: str
+) -> None:
+    # migrate/schemas.py trusts jsonschema-rs to accept and asks jsonschema only about what it
+    # refuses: on every hand edit above (and the unedited files) the two must agree.
+    if kind == "inventory":
+        document = json.loads(json.dumps(sample_inventory.to_json()))
+        balancer = next(i for i, b in enumerate(document["loadBalancers"]) if b["probes"])
+        roots = [("vms", 0), ("scaleSets", 0), ("autoscale", 0), ("loadBalancers", balancer)]
+    else:
+        document = build_plan(sample_inventory)
+        roots = [("workloads", 0), ("skipped", 0)]
+    reference = schemas.validator(kind)
+    verdicts = Counter()
+    for label, mutated in [("as built", document), *_mutations(document, roots)]:
+        fast, slow = schemas.matches(mutated, kind), reference.is_valid(mutated)
+        assert fast == slow, f"{kind}: {label}: jsonschema-rs {fast}, jsonschema {slow}"
+        verdicts[fast] += 1
+    assert verdicts[True] > 20 and verdicts[False] > 100
