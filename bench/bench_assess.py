@@ -23,7 +23,9 @@ import math
 import os
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -284,7 +286,34 @@ def plan_bench(args: argparse.Namespace) -> None:
             f"({resized} sized from performance): {took:.2f} s"
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB")
+    print(f"peak RSS {rss:.0f} MB (in memory, the inventory built here)")
+    plan_cli(inventory)
+
+
+def plan_cli(inventory: Inventory) -> None:
+    """``migrate plan inventory.json -o plan.json`` as a user runs it, in a process of its own:
+    the file read and checked against its schema, the plan built (default price cache) and
+    checked, then written."""
+    with tempfile.TemporaryDirectory() as folder:
+        source, out = Path(folder) / "inventory.json", Path(folder) / "plan.json"
+        source.write_bytes(orjson.dumps(inventory.to_json()))
+        print(f"the CLI on a {source.stat().st_size / 1e6:.0f} MB inventory.json:")
+        for sizing in ("as-is", "performance"):
+            argv = [sys.executable, "-m", "migrate", "plan", str(source), "-o", str(out)]
+            started = time.perf_counter()
+            child = subprocess.Popen([*argv, "--sizing", sizing], stderr=subprocess.PIPE)
+            assert child.stderr is not None
+            said = child.stderr.read().decode().strip()
+            _, status, usage = os.wait4(child.pid, 0)
+            took = time.perf_counter() - started
+            child.returncode = os.waitstatus_to_exitcode(status)
+            assert child.returncode == 0, said
+            print(
+                f"  migrate plan --sizing {sizing}: {took:.2f} s wall, CPU "
+                f"{usage.ru_utime + usage.ru_stime:.2f} s, peak RSS {usage.ru_maxrss / 1024:.0f} "
+                f"MB, plan.json {out.stat().st_size / 1e6:.0f} MB; load average "
+                f"{os.getloadavg()[0]:.1f}: {said.splitlines()[-1]}"
+            )
 
 
 def main() -> None:
