@@ -4,14 +4,17 @@ refuses (migrate/cli.py read_json): the same documents read, the same errors wor
 from __future__ import annotations
 
 import gc
+import io
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
 
-from migrate.cli import read_json
+from migrate.cli import main, read_json
 from migrate.errors import MigrateError
+from migrate.model import Inventory
 
 
 def test_what_orjson_refuses_reads_as_the_standard_library_reads_it(tmp_path: Path) -> None:
@@ -57,3 +60,29 @@ def test_the_gc_is_running_again_after_a_file_fails_to_parse(tmp_path: Path) -> 
         read_json(path)
 
     assert gc.isenabled()
+
+
+def test_a_plan_with_names_beyond_ascii_reaches_a_latin1_console_as_utf8(
+    sample_inventory: Inventory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # plan.json is written as UTF-8 by orjson; a console that cannot show a name gets UTF-8 too
+    body = sample_inventory.to_json()
+    # Azure allows Unicode letters in resource group names; a resource skipped is listed by id
+    body["otherResources"] = [
+        {
+            "id": "/subscriptions/s/resourceGroups/rg-東京/providers/Microsoft.Web/sites/app",
+            "type": "Microsoft.Web/sites",
+            "source": "az-resource-list.json",
+        }
+    ]
+    source = tmp_path / "inventory.json"
+    source.write_text(json.dumps(body), encoding="utf-8")
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="latin-1"))
+
+    code = main(["plan", str(source), "-o", "-", "--no-prices"])
+    sys.stdout.flush()
+
+    assert code == 0
+    plan = json.loads(raw.getvalue().decode("utf-8"))
+    assert "東京" in json.dumps(plan, ensure_ascii=False)
