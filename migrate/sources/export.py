@@ -8,15 +8,15 @@ fields) is reported in one error, so one run lists them all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cutover.exitcodes import BAD_INPUT
-from cutover.files import FileProblem, read_text
+from cutover.files import FileProblem
 from migrate.errors import MigrateError
+from migrate.jsonfile import read_json
 from migrate.model import (
     Inventory,
     NetworkInterface,
@@ -123,13 +123,7 @@ def load_export(path: Path | str, exclude: Sequence[str] = ()) -> Inventory:
 
 def _body(file: Path) -> Any:
     # UTF-8 with or without BOM, UTF-16/32 with BOM (PowerShell 5's `az ... > file.json`).
-    text = read_text(file)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MigrateError(
-            f"{file}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+    return read_json(file)
 
 
 def _read(

@@ -1,5 +1,5 @@
 """migrate's JSON files are parsed by orjson, with the standard library deciding what orjson
-refuses (migrate/cli.py read_json): the same documents read, the same errors worded."""
+refuses (migrate/jsonfile.py read_json): the same documents read, the same errors worded."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from migrate.cli import main, read_json
+from migrate.cli import main
 from migrate.errors import MigrateError
+from migrate.jsonfile import read_json
 from migrate.model import Inventory
 
 
