@@ -44,8 +44,13 @@ class PlanOptions:
     ec2_hourly: Callable[[str, str, str], float | None] | None = None
 
 
+_VM_SIZE_FIELDS = tuple(f.name for f in dataclasses.fields(VmSize))
+
+
 def _sizing(size: VmSize) -> SizingChoice:
-    return _sizing_by_key(dataclasses.astuple(size))
+    # VmSize's fields are flat: its values in order are the key (dataclasses.astuple, which
+    # deep-copies, took a sixth of planning 10,000 workloads)
+    return _sizing_by_key(tuple(getattr(size, name) for name in _VM_SIZE_FIELDS))
 
 
 @cache
