@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rehearsal.declared import declared_fleet  # noqa: E402
 from rehearsal.emulator import STATS_FILE  # noqa: E402
 from rehearsal.run import DEFAULT_TIME_SCALE, Options, rehearse  # noqa: E402
-from rehearsal.scenarios import SCENARIOS  # noqa: E402
+from rehearsal.scenarios import BLUE_GREEN_SCENARIOS, SCENARIOS  # noqa: E402
+from rehearsal.shift import SHIFT_SCENARIOS  # noqa: E402
 from stack.load import load_stack_file, stack_file_path  # noqa: E402
 
 EXTRA = {"fail-instance": {"fail_instance": 2}, "kill-hook": {"kill_hook_after": "enter_standby"}}
@@ -129,7 +130,11 @@ def at_scale(fleet, timeouts, instances: int, scale: float | None, cases: list[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--scenarios",
+        # production deploys in place: the blue-green scenarios are bench_release.py's
+        default=",".join(n for n in SCENARIOS if n not in BLUE_GREEN_SCENARIOS),
+    )
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE)
     # None: the rehearsal's own choice (the default settings a user runs with).
@@ -143,8 +148,9 @@ def main() -> int:
     args = parser.parse_args()
     cfg = load_stack_file(stack_file_path("production"), stack="production")
     timeouts = (cfg.deployment.deregister_timeout, cfg.deployment.register_timeout)
-    fleet = declared_fleet("production")
     names = [n for n in args.scenarios.split(",") if n]
+    # the shift scenarios need the stack's traffic records (the rehearsal refuses them without)
+    fleet = declared_fleet("production", traffic=any(n in SHIFT_SCENARIOS for n in names))
     if "deploy" in names:
         verdict, wall = _run(fleet, timeouts, time_scale=args.time_scale)
         print(f"production deploy: {wall:.1f} s wall (goal < 60), {_reasons(verdict)}")
