@@ -2,12 +2,16 @@
 
 Read: any Unicode encoding with a byte-order mark (cutover.files.read_text), parsed by orjson
 (a 100,000-VM inventory, 264 MB: 1.3 s, against 3.7 s for the standard library) with the
-cyclic GC paused. Written: orjson, indented by two spaces, UTF-8.
+cyclic GC paused (``paused_gc``, which the live inventory and metrics readers use too while
+they build their objects). Written: orjson, indented by two spaces, UTF-8.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,20 @@ import orjson
 
 from cutover.files import read_text
 from migrate.errors import MigrateError
-from migrate.model import paused_gc
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic GC paused (if it ran) while a large document becomes objects without cycles:
+    its collections would rescan the growing heap, again and again, for nothing."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def read_json(path: Path) -> Any:

@@ -7,14 +7,11 @@ nothing past the adapters sees an SDK object. ``Inventory.to_json`` / ``Inventor
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import operator
 import re
 import types
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -421,20 +418,6 @@ def _to_json(value: Any) -> Any:
             (_camel(f.name), f.name) for f in dataclasses.fields(value)
         )
     return {key: _to_json(getattr(value, name)) for key, name in keys}
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic GC paused (if it ran) while a large document becomes objects without cycles:
-    its collections would rescan the growing heap, again and again, for nothing."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _identity(value: Any) -> Any:

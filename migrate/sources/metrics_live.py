@@ -15,7 +15,6 @@ they fork): no raw point is kept.
 
 from __future__ import annotations
 
-import gc
 import mmap
 import os
 from collections import defaultdict
@@ -33,6 +32,7 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.monitor.querymetrics import MetricsClient
 
 from migrate.errors import MigrateError
+from migrate.jsonfile import paused_gc
 from migrate.model import Inventory, Utilization, id_key, subscription_of
 from migrate.sources.live import AzureConnection, arm_json
 from migrate.sources.metrics import METRIC_NAMES, summarize, summarize_batch
@@ -180,9 +180,7 @@ class MetricsReader:
         with ExitStack() as stack:
             # The answers' JSON makes millions of short-lived objects and no cycles: the cyclic
             # GC would only rescan them. Paused while reading, switched back on after.
-            if gc.isenabled():
-                stack.callback(gc.enable)
-                gc.disable()
+            stack.enter_context(paused_gc())
             if processes > 1 and "fork" in get_all_start_methods():
                 # A thread hands an answer to the processes and goes on to its next call: the
                 # calls keep their concurrency while the processes catch up. Answers held (being
