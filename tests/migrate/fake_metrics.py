@@ -102,10 +102,7 @@ class FakeMonitor:
 
     def batch_entry(self, rid: str, query: dict[str, str]) -> dict[str, Any]:
         body = self.bodies.get(rid.lower())
-        wanted = set(query.get("metricnames", "").split(","))
-        metrics = [
-            _asked(m, query) for m in (body or {}).get("value", []) if m["name"]["value"] in wanted
-        ]
+        metrics = _answered((body or {}).get("value", []), query)
         return {
             "starttime": query.get("starttime"),
             "endtime": query.get("endtime"),
@@ -136,7 +133,7 @@ class FakeMonitor:
             assert self.template is not None
             rid = resource_of(self.template["value"][0]["id"])
             entry = self.batch_entry("__RID__", query)
-            entry["value"] = [_asked(m, query) for m in self.template["value"]]
+            entry["value"] = _answered(self.template["value"], query)
             entry["resourceregion"] = self.template.get("resourceregion", "")
             self._encoded["_template"] = (
                 json.dumps(entry, separators=(",", ":")).replace(rid, "__RID__").encode()
@@ -150,20 +147,25 @@ class FakeMonitor:
         return len(self.rendered[tuple(ids)])
 
 
-def _asked(metric: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
-    """``metric`` with, in each point, the timestamp and the aggregations the query asks for
-    (all it has without an ``aggregation`` parameter)."""
+def _answered(metrics: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """What Azure answers of a resource's ``metrics``: those ``metricnames`` names (all without
+    it), each point with its timestamp and the aggregations ``aggregation`` asks for (all it
+    has without it)."""
+    names = set(query["metricnames"].split(",")) if query.get("metricnames") else None
     asked = query.get("aggregation")
-    if not asked:
-        return metric
-    keys = {"timeStamp", *(a.strip().lower() for a in asked.split(","))}
-    return {
-        **metric,
-        "timeseries": [
-            {**series, "data": [{k: v for k, v in p.items() if k in keys} for p in series["data"]]}
-            for series in metric.get("timeseries", [])
-        ],
-    }
+    keys = {"timeStamp", *(a.strip().lower() for a in asked.split(","))} if asked else None
+    out = []
+    for metric in metrics:
+        if names is not None and metric["name"]["value"] not in names:
+            continue
+        if keys is not None:
+            series = [
+                {**each, "data": [{k: v for k, v in p.items() if k in keys} for p in each["data"]]}
+                for each in metric.get("timeseries", [])
+            ]
+            metric = {**metric, "timeseries": series}
+        out.append(metric)
+    return out
 
 
 def _error(code: str, message: str) -> bytes:
@@ -257,10 +259,4 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, _error("ResourceNotFound", f"{rid} has no metrics here"))
             return
         body = m.bodies[key]
-        wanted = set(query["metricnames"].split(",")) if query.get("metricnames") else None
-        metrics = [
-            _asked(metric, query)
-            for metric in body["value"]
-            if wanted is None or metric["name"]["value"] in wanted
-        ]
-        self._send(200, json.dumps({**body, "value": metrics}).encode())
+        self._send(200, json.dumps({**body, "value": _answered(body["value"], query)}).encode())
