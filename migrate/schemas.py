@@ -58,8 +58,9 @@ def fast_validator(kind: str) -> Any:
 
 
 def matches(document: Any, kind: str) -> bool:
-    """True when the compiled validator accepts ``document``; False when it refuses it or
-    cannot read it (a value JSON has no word for, such as NaN): the reference decides then."""
+    """True when the compiled validator accepts ``document``; False when it refuses it (NaN,
+    which the standard library reads and the reference takes for a number, among others) or
+    cannot read it: the reference decides then."""
     try:
         return bool(fast_validator(kind).is_valid(document))
     except (ValueError, TypeError, OverflowError):
