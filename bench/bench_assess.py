@@ -306,7 +306,7 @@ def plan_cli(inventory: Inventory) -> None:
             said = child.stderr.read().decode().strip()
             _, status, usage = os.wait4(child.pid, 0)
             took = time.perf_counter() - started
-            child.returncode = os.waitstatus_to_exitcode(status)
+            child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, for Popen
             assert child.returncode == 0, said
             print(
                 f"  migrate plan --sizing {sizing}: {took:.2f} s wall, CPU "
